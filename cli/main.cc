@@ -1,0 +1,67 @@
+// fersweep: sweeps facial-emotion recognition networks over an MPI cluster.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+namespace fersweep::cli {
+
+const char* const kMainHelp = R"(usage: fersweep <command> [options]
+
+Sweeps architectures and hyperparameters of facial-emotion recognition networks.
+
+commands:
+  run SPEC --db DB       run the sweep described by the JSON spec file SPEC, storing everything
+                         in the SQLite database DB; launch with `mpirun -n N` for N-1 workers
+  results --db DB ...    rank trials, show one trial (see `fersweep results --help`)
+
+options:
+  -h, --help             this help; `fersweep <command> --help` for a command's
+  --version              print the version
+
+Exit codes: 0 success, 1 internal or environment failure, 2 bad input (spec, data, CLI, DB).
+)";
+
+bool wants_help(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+}  // namespace fersweep::cli
+
+int main(int argc, char** argv) {
+  using namespace fersweep;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty()) {
+      std::fputs(cli::kMainHelp, stderr);
+      return kExitInputError;
+    }
+    const std::string& command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::fputs(cli::kMainHelp, stdout);
+      return 0;
+    }
+    if (command == "--version") {
+      fmt::print("fersweep {}\n", FERSWEEP_VERSION);
+      return 0;
+    }
+    if (command == "run") return cli::run_command(argc, argv, rest);
+    if (command == "results") return cli::results_command(rest);
+    throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
+  } catch (const InputError& e) {
+    fmt::print(stderr, "fersweep: {}\n", e.what());
+    return kExitInputError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fersweep: error: {}\n", e.what());
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,133 @@
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "comm/mpi_checked.h"
+#include "comm/worker_loop.h"
+#include "common/error.h"
+#include "coordinator/coordinator.h"
+#include "results/queries.h"
+#include "results/tables.h"
+#include "search_spaces/spec.h"
+#include "worker/torch_runner.h"
+
+namespace fersweep::cli {
+
+const char* const kRunHelp = R"(usage: [mpirun -n N] fersweep run SPEC --db DB [options]
+
+Runs the sweep described by the JSON spec file SPEC (see docs/ARCHITECTURE.md and
+search_spaces/default.json) and records every trial, epoch, confusion matrix and per-class
+report in the SQLite database DB (created if missing; an existing one gets a new sweep).
+
+Under mpirun, rank 0 coordinates and ranks 1..N-1 train one trial at a time each. With a single
+process the trials run in-process, one after the other.
+
+options:
+  --db DB          the SQLite results database (required)
+  --threads N      LibTorch intra-op threads per training rank (default: the spec's
+                   resources.threads_per_worker, else cores per node / training ranks per node)
+  --top K          leaderboard rows printed at the end (default 5)
+  --quiet          print only the leaderboard
+  -h, --help       this help
+)";
+
+namespace {
+
+int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+void print_leaderboard(const std::string& db_path, int64_t sweep_id, int top) {
+  const results::Reader reader(db_path);
+  const results::SweepSummary sweep = reader.sweep(sweep_id);
+  const auto ranked = reader.rank(sweep.id, sweep.metric, sweep.maximize, top);
+  fmt::print("\n{}", results::rank_table(sweep, ranked, sweep.metric));
+  if (!ranked.empty()) {
+    fmt::print("\nbest: trial {} ({} = {:.4f}); details: fersweep results --db {} show {}\n",
+               ranked.front().id, sweep.metric, ranked.front().metrics.at(sweep.metric), db_path,
+               ranked.front().id);
+  }
+}
+
+// Sets `workers_released` once no worker is waiting for this rank any more.
+int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads,
+                     bool& workers_released) {
+  const bool quiet = args.flag("quiet");
+  const int top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
+  const std::string db_path = args.required_option("db");
+  search::SweepSpec spec = search::load_spec_file(args.positionals()[0]);
+  if (auto threads = args.int_option("threads", 1, 4096)) {
+    spec.threads_per_worker = static_cast<int>(*threads);
+  }
+  results::Store store(db_path);  // after the spec: a bad spec never touches the database
+  coordinator::SweepDriver driver(spec, store, quiet ? nullptr : stdout);
+  const int workers = world.size() > 1 ? world.size() - 1 : 1;
+  const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
+  if (!quiet) {
+    fmt::print("sweep {} \"{}\": {} trials ({}), {} {}, {} training rank(s) x {} thread(s) -> {}\n",
+               driver.sweep_id(), spec.name, driver.planned_trials(), search::to_string(spec.method),
+               spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, workers,
+               threads, db_path);
+    std::fflush(stdout);
+  }
+  if (world.size() == 1) {
+    worker::set_intra_op_threads(threads);
+    auto runner = worker::make_torch_runner();
+    coordinator::run_in_process(driver, *runner);
+  } else {
+    coordinator::coordinate(world, driver);
+  }
+  workers_released = true;
+  driver.finish("finished");
+  print_leaderboard(db_path, driver.sweep_id(), top);
+  return 0;
+}
+
+}  // namespace
+
+int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
+  if (wants_help(raw)) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  mpi::Session session(argc, argv);
+  const mpi::Comm world = mpi::Comm::world();
+  const int rank = world.rank();
+  bool workers_released = world.size() == 1;
+  try {
+    // Collective: every rank must get here before ranks go separate ways.
+    const int auto_threads = std::max(1, hardware_threads() / mpi::training_ranks_on_node(world));
+    const Args args(raw, {"quiet"}, {"db", "threads", "top"}, "fersweep run");
+    args.expect_positionals(1, 1, "SPEC");
+    args.required_option("db");
+    if (auto threads = args.int_option("threads", 1, 4096)) {
+      worker::set_intra_op_threads(static_cast<int>(*threads));
+    } else {
+      worker::set_intra_op_threads(auto_threads);
+    }
+    if (rank != 0) {
+      auto runner = worker::make_torch_runner();
+      serve_trials(world, *runner);
+      return 0;
+    }
+    try {
+      return coordinate_sweep(world, args, worker::intra_op_threads(), workers_released);
+    } catch (const InputError&) {
+      // Bad spec or database, found before any work was handed out: let the workers go.
+      if (!workers_released) coordinator::release_workers(world);
+      workers_released = true;
+      throw;
+    }
+  } catch (const InputError& e) {
+    if (rank == 0) fmt::print(stderr, "fersweep: {}\n", e.what());
+    return kExitInputError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fersweep: error on rank {}: {}\n", rank, e.what());
+    std::fflush(stderr);
+    if (!workers_released) MPI_Abort(MPI_COMM_WORLD, kExitFailure);
+    return kExitFailure;
+  }
+}
+
+}  // namespace fersweep::cli

@@ -1,0 +1,35 @@
+#include "comm/protocol.h"
+
+#include <fmt/format.h>
+
+namespace fersweep::protocol {
+namespace {
+Message decode(mpi::Envelope envelope) {
+  if (envelope.tag < static_cast<int>(Tag::kReady) || envelope.tag > static_cast<int>(Tag::kDone)) {
+    throw std::runtime_error(
+        fmt::format("protocol: unknown message tag {} from rank {}", envelope.tag, envelope.source));
+  }
+  Message message{envelope.source, static_cast<Tag>(envelope.tag), {}};
+  try {
+    message.body = nlohmann::json::from_msgpack(envelope.payload);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("protocol: undecodable payload (tag {}) from rank {}: {}",
+                                         envelope.tag, envelope.source, e.what()));
+  }
+  return message;
+}
+}  // namespace
+
+void send(const mpi::Comm& comm, int dest, Tag tag, const nlohmann::json& body) {
+  mpi::send(comm, dest, static_cast<int>(tag), nlohmann::json::to_msgpack(body));
+}
+
+Message receive(const mpi::Comm& comm, int source) { return decode(mpi::receive(comm, source)); }
+
+std::optional<Message> poll(const mpi::Comm& comm) {
+  auto envelope = mpi::try_receive(comm);
+  if (!envelope) return std::nullopt;
+  return decode(std::move(*envelope));
+}
+
+}  // namespace fersweep::protocol

@@ -1,0 +1,36 @@
+#pragma once
+// Typed messages between the coordinator (world rank 0) and workers. The MPI tag says what a
+// message is; the payload is the matching struct from common/trial.h encoded as MessagePack.
+// The conversation itself is documented at the top of coordinator/coordinator.h.
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "comm/mpi_checked.h"
+#include "common/trial.h"
+
+namespace fersweep::protocol {
+
+inline constexpr int kCoordinatorRank = 0;
+
+enum class Tag : int {
+  kReady = 1,     // worker -> coordinator: idle, send work. Body: {}
+  kAssign = 2,    // coordinator -> worker: TrialAssignment
+  kShutdown = 3,  // coordinator -> worker: no more work, leave. Body: {}
+  kEpoch = 4,     // worker -> coordinator: EpochMetrics; the worker then waits for kDecision
+  kDecision = 5,  // coordinator -> worker: {"stop": bool}
+  kDone = 6,      // worker -> coordinator: TrialResult; also means "idle again"
+};
+
+struct Message {
+  int source = -1;
+  Tag tag = Tag::kReady;
+  nlohmann::json body;
+};
+
+void send(const mpi::Comm& comm, int dest, Tag tag, const nlohmann::json& body);
+// Throws std::runtime_error on an unknown tag or an undecodable payload.
+Message receive(const mpi::Comm& comm, int source = MPI_ANY_SOURCE);
+std::optional<Message> poll(const mpi::Comm& comm);
+
+}  // namespace fersweep::protocol

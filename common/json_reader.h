@@ -1,0 +1,51 @@
+#pragma once
+// Strict reading of JSON objects for user-written files: every error names the JSON path of the
+// offending field, and keys nobody asked for are rejected instead of silently ignored.
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fersweep {
+
+using Json = nlohmann::json;
+
+std::string json_type_name(const Json& value);
+std::string join_path(const std::string& path, const std::string& key);
+
+class ObjectReader {
+ public:
+  // Throws InputError unless `object` is a JSON object.
+  ObjectReader(const Json& object, std::string path);
+
+  const std::string& path() const { return path_; }
+  std::string path_of(const std::string& key) const { return join_path(path_, key); }
+  bool has(const std::string& key) const { return object_.contains(key); }
+
+  // Marks the key as known and returns it, or nullptr when absent.
+  const Json* find(const std::string& key);
+  const Json& required(const std::string& key);
+
+  std::string string(const std::string& key, std::optional<std::string> fallback = {});
+  int64_t integer(const std::string& key, std::optional<int64_t> fallback = {});
+  double number(const std::string& key, std::optional<double> fallback = {});
+  bool boolean(const std::string& key, std::optional<bool> fallback = {});
+
+  // Throws InputError naming the first key that no accessor asked for.
+  void reject_unknown_keys() const;
+
+ private:
+  const Json& object_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+// Type checks for loose values; each throws InputError("<path>: expected ..., got ...").
+int64_t expect_integer(const Json& value, const std::string& path);
+double expect_number(const Json& value, const std::string& path);
+std::string expect_string(const Json& value, const std::string& path);
+bool expect_boolean(const Json& value, const std::string& path);
+
+}  // namespace fersweep

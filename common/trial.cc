@@ -1,0 +1,273 @@
+#include "common/trial.h"
+
+#include <algorithm>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/json_reader.h"
+
+namespace fersweep {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string positive_int_list_problem(const Json& v, bool allow_empty) {
+  if (!v.is_array()) return "expected a list of positive integers, got " + json_type_name(v);
+  if (v.empty() && !allow_empty) return "expected a non-empty list";
+  for (const auto& e : v) {
+    if (!e.is_number_integer() || e.get<int64_t>() <= 0 || e.get<int64_t>() > 65536) {
+      return "every entry must be an integer in [1, 65536], got " + e.dump();
+    }
+  }
+  return "";
+}
+
+std::string int_range_problem(const Json& v, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) return "expected an integer, got " + json_type_name(v);
+  const auto x = v.get<int64_t>();
+  if (x < lo || x > hi) return fmt::format("must be in [{}, {}], got {}", lo, hi, x);
+  return "";
+}
+
+std::string number_range_problem(const Json& v, double lo, double hi, bool hi_open) {
+  if (!v.is_number()) return "expected a number, got " + json_type_name(v);
+  const double x = v.get<double>();
+  if (x < lo || x > hi || (hi_open && x == hi)) {
+    return fmt::format("must be in [{}, {}{}, got {}", lo, hi, hi_open ? ")" : "]", x);
+  }
+  return "";
+}
+
+std::string choice_problem(const Json& v, std::initializer_list<const char*> choices) {
+  std::string all;
+  for (const char* c : choices) all += (all.empty() ? "" : ", ") + std::string(c);
+  if (!v.is_string()) return "expected one of " + all + ", got " + json_type_name(v);
+  for (const char* c : choices) {
+    if (v.get<std::string>() == c) return "";
+  }
+  return fmt::format("unknown value {} (choose from {})", v.dump(), all);
+}
+
+std::string bool_problem(const Json& v) {
+  return v.is_boolean() ? "" : "expected true or false, got " + json_type_name(v);
+}
+
+struct ParameterRule {
+  const char* name;
+  std::function<std::string(const Json&)> problem;
+  std::function<void(TrialConfig&, const Json&)> apply;
+};
+
+const std::vector<ParameterRule>& rules() {
+  static const std::vector<ParameterRule> table = {
+      {"arch", [](const Json& v) { return choice_problem(v, {"vgg_custom"}); },
+       [](TrialConfig& c, const Json& v) { c.arch = v.get<std::string>(); }},
+      {"filters", [](const Json& v) { return positive_int_list_problem(v, false); },
+       [](TrialConfig& c, const Json& v) { c.filters = v.get<std::vector<int>>(); }},
+      {"convs_per_block", [](const Json& v) { return int_range_problem(v, 1, 8); },
+       [](TrialConfig& c, const Json& v) { c.convs_per_block = v.get<int>(); }},
+      {"batch_norm", bool_problem,
+       [](TrialConfig& c, const Json& v) { c.batch_norm = v.get<bool>(); }},
+      {"dense", [](const Json& v) { return positive_int_list_problem(v, true); },
+       [](TrialConfig& c, const Json& v) { c.dense = v.get<std::vector<int>>(); }},
+      {"dropout", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
+       [](TrialConfig& c, const Json& v) { c.dropout = v.get<double>(); }},
+      {"batch_size", [](const Json& v) { return int_range_problem(v, 1, 1 << 16); },
+       [](TrialConfig& c, const Json& v) { c.batch_size = v.get<int>(); }},
+      {"lr", [](const Json& v) { return number_range_problem(v, 1e-12, 10.0, false); },
+       [](TrialConfig& c, const Json& v) { c.lr = v.get<double>(); }},
+      {"optimizer", [](const Json& v) { return choice_problem(v, {"adam", "adamw", "sgd"}); },
+       [](TrialConfig& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
+      {"momentum", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
+       [](TrialConfig& c, const Json& v) { c.momentum = v.get<double>(); }},
+      {"weight_decay", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
+       [](TrialConfig& c, const Json& v) { c.weight_decay = v.get<double>(); }},
+      {"augment", bool_problem, [](TrialConfig& c, const Json& v) { c.augment = v.get<bool>(); }},
+  };
+  return table;
+}
+
+const ParameterRule* find_rule(const std::string& name) {
+  for (const auto& rule : rules()) {
+    if (name == rule.name) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string>& TrialConfig::parameter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& rule : rules()) out.emplace_back(rule.name);
+    return out;
+  }();
+  return names;
+}
+
+std::string TrialConfig::parameter_problem(const std::string& name, const Json& value) {
+  const ParameterRule* rule = find_rule(name);
+  if (!rule) {
+    return fmt::format("unknown parameter (known: {})", fmt::join(parameter_names(), ", "));
+  }
+  return rule->problem(value);
+}
+
+TrialConfig TrialConfig::from_params(const Json& params) {
+  if (!params.is_object()) throw InputError("parameters: expected an object");
+  TrialConfig config;
+  for (const auto& [name, value] : params.items()) {
+    if (auto problem = parameter_problem(name, value); !problem.empty()) {
+      throw InputError(fmt::format("parameters.{}: {}", name, problem));
+    }
+    find_rule(name)->apply(config, value);
+  }
+  return config;
+}
+
+DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
+  ObjectReader reader(object, path);
+  DataConfig data;
+  data.source = reader.string("source", data.source);
+  if (data.source != "synthetic") {
+    throw InputError(fmt::format("{}: unknown data source \"{}\" (available: synthetic)",
+                                 reader.path_of("source"), data.source));
+  }
+  auto bounded = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+    const int64_t v = reader.integer(key, fallback);
+    if (v < lo || v > hi) {
+      throw InputError(fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
+    }
+    return static_cast<int>(v);
+  };
+  data.train_size = bounded("train_size", data.train_size, 1, 10'000'000);
+  data.val_size = bounded("val_size", data.val_size, 1, 10'000'000);
+  data.image_size = bounded("image_size", data.image_size, 16, 512);
+  data.seed = static_cast<uint64_t>(reader.integer("seed", static_cast<int64_t>(data.seed)));
+  reader.reject_unknown_keys();
+  return data;
+}
+
+std::string to_string(TrialStatus status) {
+  switch (status) {
+    case TrialStatus::kFinished: return "finished";
+    case TrialStatus::kFailed: return "failed";
+    case TrialStatus::kPruned: return "pruned";
+  }
+  return "unknown";
+}
+
+TrialStatus trial_status_from_string(const std::string& text) {
+  if (text == "finished") return TrialStatus::kFinished;
+  if (text == "failed") return TrialStatus::kFailed;
+  if (text == "pruned") return TrialStatus::kPruned;
+  throw std::invalid_argument("unknown trial status: " + text);
+}
+
+TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
+                      const EpochCallback& on_epoch) {
+  try {
+    TrialResult result = runner.run(assignment, on_epoch);
+    result.trial_id = assignment.trial_id;
+    return result;
+  } catch (const std::exception& e) {
+    TrialResult failed;
+    failed.trial_id = assignment.trial_id;
+    failed.status = TrialStatus::kFailed;
+    failed.error = e.what();
+    return failed;
+  }
+}
+
+const std::vector<std::string>& epoch_metric_names() {
+  static const std::vector<std::string> names = {"train_loss", "train_accuracy", "val_loss",
+                                                 "val_accuracy", "val_macro_f1"};
+  return names;
+}
+
+std::map<std::string, double> metrics_by_name(const EpochMetrics& e) {
+  return {{"train_loss", e.train_loss},
+          {"train_accuracy", e.train_accuracy},
+          {"val_loss", e.val_loss},
+          {"val_accuracy", e.val_accuracy},
+          {"val_macro_f1", e.val_macro_f1}};
+}
+
+void to_json(Json& out, const DataConfig& d) {
+  out = {{"source", d.source},         {"train_size", d.train_size}, {"val_size", d.val_size},
+         {"image_size", d.image_size}, {"seed", d.seed}};
+}
+
+void from_json(const Json& in, DataConfig& d) {
+  in.at("source").get_to(d.source);
+  in.at("train_size").get_to(d.train_size);
+  in.at("val_size").get_to(d.val_size);
+  in.at("image_size").get_to(d.image_size);
+  in.at("seed").get_to(d.seed);
+}
+
+void to_json(Json& out, const TrialAssignment& a) {
+  out = {{"trial_id", a.trial_id}, {"number", a.number}, {"params", a.params},
+         {"epochs", a.epochs},     {"seed", a.seed},     {"data", a.data},
+         {"threads", a.threads}};
+}
+
+void from_json(const Json& in, TrialAssignment& a) {
+  in.at("trial_id").get_to(a.trial_id);
+  in.at("number").get_to(a.number);
+  a.params = in.at("params");
+  in.at("epochs").get_to(a.epochs);
+  in.at("seed").get_to(a.seed);
+  in.at("data").get_to(a.data);
+  in.at("threads").get_to(a.threads);
+}
+
+void to_json(Json& out, const EpochMetrics& e) {
+  out = {{"trial_id", e.trial_id},         {"epoch", e.epoch},
+         {"train_loss", e.train_loss},     {"train_accuracy", e.train_accuracy},
+         {"val_loss", e.val_loss},         {"val_accuracy", e.val_accuracy},
+         {"val_macro_f1", e.val_macro_f1}, {"seconds", e.seconds}};
+}
+
+void from_json(const Json& in, EpochMetrics& e) {
+  in.at("trial_id").get_to(e.trial_id);
+  in.at("epoch").get_to(e.epoch);
+  in.at("train_loss").get_to(e.train_loss);
+  in.at("train_accuracy").get_to(e.train_accuracy);
+  in.at("val_loss").get_to(e.val_loss);
+  in.at("val_accuracy").get_to(e.val_accuracy);
+  in.at("val_macro_f1").get_to(e.val_macro_f1);
+  in.at("seconds").get_to(e.seconds);
+}
+
+void to_json(Json& out, const TrialResult& r) {
+  out = {{"trial_id", r.trial_id},
+         {"status", to_string(r.status)},
+         {"error", r.error},
+         {"epochs_completed", r.epochs_completed},
+         {"class_names", r.class_names},
+         {"confusion", r.confusion},
+         {"per_class", r.per_class},
+         {"final_metrics", r.final_metrics},
+         {"wall_seconds", r.wall_seconds},
+         {"images_per_second", r.images_per_second},
+         {"param_count", r.param_count}};
+}
+
+void from_json(const Json& in, TrialResult& r) {
+  in.at("trial_id").get_to(r.trial_id);
+  r.status = trial_status_from_string(in.at("status").get<std::string>());
+  in.at("error").get_to(r.error);
+  in.at("epochs_completed").get_to(r.epochs_completed);
+  in.at("class_names").get_to(r.class_names);
+  in.at("confusion").get_to(r.confusion);
+  in.at("per_class").get_to(r.per_class);
+  in.at("final_metrics").get_to(r.final_metrics);
+  in.at("wall_seconds").get_to(r.wall_seconds);
+  in.at("images_per_second").get_to(r.images_per_second);
+  in.at("param_count").get_to(r.param_count);
+}
+
+}  // namespace fersweep

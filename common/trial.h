@@ -1,0 +1,115 @@
+#pragma once
+// What travels between coordinator and workers: the trial's hyperparameters, the data it trains
+// on, per-epoch metrics and the final result. Plain data with JSON codecs; no LibTorch, no MPI.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/metrics.h"
+
+namespace fersweep {
+
+// Hyperparameters of one trial, with defaults for anything the spec leaves out. The names of the
+// fields are the parameter names a sweep spec may use.
+struct TrialConfig {
+  std::string arch = "vgg_custom";
+  std::vector<int> filters = {32, 64, 128, 256};  // conv channels per block; one max-pool each
+  int convs_per_block = 2;
+  bool batch_norm = true;
+  std::vector<int> dense = {256};  // hidden fully connected widths before the classifier
+  double dropout = 0.5;
+  int batch_size = 64;
+  double lr = 1e-3;
+  std::string optimizer = "adam";  // adam | adamw | sgd
+  double momentum = 0.9;           // sgd only
+  double weight_decay = 0.0;
+  bool augment = true;  // random horizontal flip and +-2 px shift of training images
+
+  // Unknown names or bad values throw InputError("parameters.<name>: ...").
+  static TrialConfig from_params(const nlohmann::json& params);
+  // Empty when `value` is acceptable for parameter `name`, else what is wrong with it.
+  static std::string parameter_problem(const std::string& name, const nlohmann::json& value);
+  static const std::vector<std::string>& parameter_names();
+};
+
+// Where a trial's images come from. Only the embedded synthetic generator for now.
+struct DataConfig {
+  std::string source = "synthetic";
+  int train_size = 2400;
+  int val_size = 600;
+  int image_size = 48;
+  uint64_t seed = 1;
+
+  // Reads the spec's "data" object strictly; errors name `path`.
+  static DataConfig from_spec(const nlohmann::json& object, const std::string& path);
+};
+
+struct TrialAssignment {
+  int64_t trial_id = 0;
+  int number = 0;  // position in the sweep, 0-based
+  nlohmann::json params = nlohmann::json::object();
+  int epochs = 1;
+  uint64_t seed = 0;
+  DataConfig data;
+  int threads = 0;  // intra-op threads; 0 = leave as the process set it
+};
+
+struct EpochMetrics {
+  int64_t trial_id = 0;
+  int epoch = 0;  // 1-based
+  double train_loss = 0, train_accuracy = 0;
+  double val_loss = 0, val_accuracy = 0, val_macro_f1 = 0;
+  double seconds = 0;
+};
+
+enum class TrialStatus { kFinished, kFailed, kPruned };
+std::string to_string(TrialStatus status);
+TrialStatus trial_status_from_string(const std::string& text);
+
+struct TrialResult {
+  int64_t trial_id = 0;
+  TrialStatus status = TrialStatus::kFinished;
+  std::string error;  // set when failed
+  int epochs_completed = 0;
+  std::vector<std::string> class_names;
+  std::vector<int64_t> confusion;  // validation set after the last epoch, [actual][predicted]
+  std::vector<ClassMetrics> per_class;
+  std::map<std::string, double> final_metrics;  // the last epoch's metrics by name
+  double wall_seconds = 0;
+  double images_per_second = 0;  // training images processed per second of training
+  int64_t param_count = 0;
+};
+
+enum class Decision { kContinue, kStop };
+using EpochCallback = std::function<Decision(const EpochMetrics&)>;
+
+// Trains (or evaluates) one trial. Implementations may throw; callers go through run_trial().
+class TrialRunner {
+ public:
+  virtual ~TrialRunner() = default;
+  virtual TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) = 0;
+};
+
+// The trial boundary: runs the trial and turns any exception into a failed result, so one bad
+// config never takes a worker down.
+TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
+                      const EpochCallback& on_epoch);
+
+// Names of metrics recorded per epoch, usable as a sweep objective.
+const std::vector<std::string>& epoch_metric_names();
+std::map<std::string, double> metrics_by_name(const EpochMetrics& epoch);
+
+void to_json(nlohmann::json& out, const DataConfig& data);
+void from_json(const nlohmann::json& in, DataConfig& data);
+void to_json(nlohmann::json& out, const TrialAssignment& assignment);
+void from_json(const nlohmann::json& in, TrialAssignment& assignment);
+void to_json(nlohmann::json& out, const EpochMetrics& epoch);
+void from_json(const nlohmann::json& in, EpochMetrics& epoch);
+void to_json(nlohmann::json& out, const TrialResult& result);
+void from_json(const nlohmann::json& in, TrialResult& result);
+
+}  // namespace fersweep

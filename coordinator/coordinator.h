@@ -1,0 +1,36 @@
+#pragma once
+// The coordinator: world rank 0 of `mpirun -n N fersweep run SPEC --db DB`.
+//
+// Message protocol (tags in comm/protocol.h, payloads MessagePack-encoded structs of
+// common/trial.h). Every worker conversation is:
+//
+//   worker                              coordinator
+//     | -- kReady {} ------------------->  |  once, at start-up
+//     | <-------- kAssign TrialAssignment  |  as soon as this worker is idle
+//     | -- kEpoch EpochMetrics --------->  |  after every epoch; stored at once
+//     | <---------- kDecision {stop: b}    |  continue or stop (early stopping)
+//     |        ... one kEpoch/kDecision pair per epoch ...
+//     | -- kDone TrialResult ----------->  |  final metrics, confusion matrix, report;
+//     | <-------- kAssign ... | kShutdown  |  "done" doubles as "ready again"
+//
+// The coordinator serves whichever worker speaks next (MPI_ANY_SOURCE), so workers never wait
+// for each other: hand-out is asynchronous, not lock-step. It sends kShutdown to a worker that
+// asks for work once the budget is spent, and returns when every worker has been shut down.
+// Only the coordinator touches the database. With one rank (N = 1) the same SweepDriver runs
+// the trials in-process instead.
+#include "comm/mpi_checked.h"
+#include "common/trial.h"
+#include "coordinator/sweep_driver.h"
+
+namespace fersweep::coordinator {
+
+// Runs the sweep over MPI until the budget is spent and every worker has been released.
+void coordinate(const mpi::Comm& world, SweepDriver& driver);
+
+// Releases every worker without work: for a coordinator that failed before coordinating.
+void release_workers(const mpi::Comm& world);
+
+// Runs the whole sweep in this process, one trial after the other.
+void run_in_process(SweepDriver& driver, TrialRunner& runner);
+
+}  // namespace fersweep::coordinator

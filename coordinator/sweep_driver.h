@@ -1,0 +1,42 @@
+#pragma once
+// The sweep's state machine, independent of how trials are executed: asks the sampler for the
+// next config, records every event in the store, and decides whether a trial continues.
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+
+#include "common/trial.h"
+#include "results/store.h"
+#include "search_spaces/sampler.h"
+#include "search_spaces/spec.h"
+
+namespace fersweep::coordinator {
+
+class SweepDriver {
+ public:
+  // Registers a new sweep in the store. `log` receives one line per finished trial (may be null).
+  SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log);
+
+  int64_t sweep_id() const { return sweep_id_; }
+  uint64_t planned_trials() const { return planned_; }
+
+  // The next trial to run, already recorded as pending; nothing once the budget is spent.
+  std::optional<TrialAssignment> next_assignment();
+  void trial_started(int64_t trial_id, int worker_rank);
+  Decision epoch_reported(const EpochMetrics& epoch);
+  void trial_done(const TrialResult& result);
+  void finish(const std::string& status);
+
+ private:
+  search::SweepSpec spec_;
+  results::Store& store_;
+  std::FILE* log_;
+  std::unique_ptr<search::Sampler> sampler_;
+  std::map<int64_t, nlohmann::json> params_by_trial_;
+  int64_t sweep_id_ = 0;
+  uint64_t planned_ = 0;
+  uint64_t issued_ = 0;
+  uint64_t done_ = 0;
+};
+
+}  // namespace fersweep::coordinator

@@ -1,0 +1,151 @@
+#include "results/queries.h"
+
+#include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "results/store.h"
+
+namespace fersweep::results {
+
+Reader::Reader(const std::string& path) : db_(open_database(path, true)) {}
+
+std::vector<SweepSummary> Reader::sweeps() const {
+  std::vector<SweepSummary> out;
+  sql::Statement select(db_,
+                        "SELECT id, name, method, metric, goal, planned_trials, spec_json, status, "
+                        "created_at FROM sweeps ORDER BY id");
+  while (select.step()) {
+    SweepSummary s;
+    s.id = select.integer(0);
+    s.name = select.text(1);
+    s.method = select.text(2);
+    s.metric = select.text(3);
+    s.maximize = select.text(4) == "maximize";
+    s.planned_trials = select.integer(5);
+    s.spec = nlohmann::json::parse(select.text(6));
+    s.status = select.text(7);
+    s.created_at = select.text(8);
+    out.push_back(std::move(s));
+  }
+  sql::Statement counts(db_, "SELECT sweep_id, status, count(*) FROM trials GROUP BY 1, 2");
+  while (counts.step()) {
+    for (auto& s : out) {
+      if (s.id == counts.integer(0)) s.trials_by_status[counts.text(1)] = counts.integer(2);
+    }
+  }
+  return out;
+}
+
+SweepSummary Reader::sweep(std::optional<int64_t> id) const {
+  auto all = sweeps();
+  if (all.empty()) throw InputError(fmt::format("{}: the database holds no sweep yet", db_.path()));
+  if (!id) return all.back();
+  for (auto& s : all) {
+    if (s.id == *id) return s;
+  }
+  throw InputError(fmt::format("--sweep: no sweep with id {} in {}", *id, db_.path()));
+}
+
+std::vector<TrialSummary> Reader::load_trials(
+    const std::string& where_and_order, const std::function<void(sql::Statement&)>& bind) const {
+  sql::Statement select(db_,
+                        "SELECT t.id, t.sweep_id, t.number, t.params_json, t.status, "
+                        "coalesce(t.error, ''), t.objective, t.worker_rank, t.epochs_completed, "
+                        "coalesce(t.wall_seconds, 0), coalesce(t.images_per_second, 0), "
+                        "coalesce(t.param_count, 0) FROM trials t " +
+                            where_and_order);
+  bind(select);
+  std::vector<TrialSummary> out;
+  while (select.step()) {
+    TrialSummary t;
+    t.id = select.integer(0);
+    t.sweep_id = select.integer(1);
+    t.number = static_cast<int>(select.integer(2));
+    t.params = nlohmann::json::parse(select.text(3));
+    t.status = select.text(4);
+    t.error = select.text(5);
+    t.objective = select.optional_real(6);
+    if (!select.is_null(7)) t.worker_rank = static_cast<int>(select.integer(7));
+    t.epochs_completed = static_cast<int>(select.integer(8));
+    t.wall_seconds = select.real(9);
+    t.images_per_second = select.real(10);
+    t.param_count = select.integer(11);
+    out.push_back(std::move(t));
+  }
+  sql::Statement metrics(db_, "SELECT name, value FROM trial_metrics WHERE trial_id = ?");
+  for (auto& t : out) {
+    metrics.bind(1, t.id);
+    while (metrics.step()) t.metrics[metrics.text(0)] = metrics.real(1);
+    metrics.reset();
+  }
+  return out;
+}
+
+std::vector<TrialSummary> Reader::trials(int64_t sweep_id) const {
+  return load_trials("WHERE t.sweep_id = ? ORDER BY t.number",
+                     [&](sql::Statement& s) { s.bind(1, sweep_id); });
+}
+
+std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric,
+                                       bool maximize, int limit) const {
+  sql::Statement known(db_,
+                       "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON "
+                       "t.id = m.trial_id WHERE t.sweep_id = ? ORDER BY 1");
+  known.bind(1, sweep_id);
+  std::vector<std::string> names;
+  while (known.step()) names.push_back(known.text(0));
+  if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
+    throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
+                                 fmt::join(names, ", ")));
+  }
+  // The direction is chosen from two fixed strings and the metric name is bound, never pasted.
+  return load_trials(fmt::format("JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ? "
+                                 "WHERE t.sweep_id = ? AND t.status = 'finished' "
+                                 "ORDER BY m.value {}, t.number LIMIT ?",
+                                 maximize ? "DESC" : "ASC"),
+                     [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
+}
+
+TrialDetail Reader::trial(int64_t trial_id) const {
+  auto found = load_trials("WHERE t.id = ?", [&](sql::Statement& s) { s.bind(1, trial_id); });
+  if (found.empty()) throw InputError(fmt::format("TRIAL: no trial with id {} in {}", trial_id, db_.path()));
+  TrialDetail detail;
+  detail.trial = std::move(found.front());
+
+  sql::Statement epochs(db_,
+                        "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
+                        "val_macro_f1, seconds FROM epochs WHERE trial_id = ? ORDER BY epoch");
+  epochs.bind(1, trial_id);
+  while (epochs.step()) {
+    EpochMetrics e;
+    e.trial_id = trial_id;
+    e.epoch = static_cast<int>(epochs.integer(0));
+    e.train_loss = epochs.real(1);
+    e.train_accuracy = epochs.real(2);
+    e.val_loss = epochs.real(3);
+    e.val_accuracy = epochs.real(4);
+    e.val_macro_f1 = epochs.real(5);
+    e.seconds = epochs.real(6);
+    detail.epochs.push_back(e);
+  }
+  sql::Statement report(db_,
+                        "SELECT name, precision, recall, f1, support FROM class_reports "
+                        "WHERE trial_id = ? ORDER BY class_index");
+  report.bind(1, trial_id);
+  while (report.step()) {
+    ClassMetrics m{report.text(0), report.real(1), report.real(2), report.real(3),
+                   report.integer(4)};
+    detail.class_names.push_back(m.name);
+    detail.per_class.push_back(std::move(m));
+  }
+  sql::Statement cells(db_,
+                       "SELECT count FROM confusion WHERE trial_id = ? ORDER BY actual, predicted");
+  cells.bind(1, trial_id);
+  while (cells.step()) detail.confusion.push_back(cells.integer(0));
+  return detail;
+}
+
+}  // namespace fersweep::results

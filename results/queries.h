@@ -1,0 +1,65 @@
+#pragma once
+// Read-only access to a sweep database for the results CLI; safe while a sweep is writing.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/trial.h"
+#include "results/sqlite.h"
+
+namespace fersweep::results {
+
+struct SweepSummary {
+  int64_t id = 0;
+  std::string name, method, metric, status, created_at;
+  bool maximize = true;
+  int64_t planned_trials = 0;
+  nlohmann::json spec;
+  std::map<std::string, int64_t> trials_by_status;
+};
+
+struct TrialSummary {
+  int64_t id = 0, sweep_id = 0;
+  int number = 0;
+  nlohmann::json params;
+  std::string status, error;
+  std::optional<double> objective;
+  std::optional<int> worker_rank;
+  int epochs_completed = 0;
+  double wall_seconds = 0, images_per_second = 0;
+  int64_t param_count = 0;
+  std::map<std::string, double> metrics;  // final metrics
+};
+
+struct TrialDetail {
+  TrialSummary trial;
+  std::vector<EpochMetrics> epochs;
+  std::vector<std::string> class_names;
+  std::vector<int64_t> confusion;  // row-major [actual][predicted]; empty if none stored
+  std::vector<ClassMetrics> per_class;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& path);
+
+  std::vector<SweepSummary> sweeps() const;
+  // The sweep with this id, or the newest when none is given. InputError if there is none.
+  SweepSummary sweep(std::optional<int64_t> id) const;
+  std::vector<TrialSummary> trials(int64_t sweep_id) const;
+  // Finished trials ordered by a final metric. InputError for a metric no trial recorded.
+  std::vector<TrialSummary> rank(int64_t sweep_id, const std::string& metric, bool maximize,
+                                 int limit) const;
+  TrialDetail trial(int64_t trial_id) const;
+
+ private:
+  std::vector<TrialSummary> load_trials(const std::string& where_and_order,
+                                        const std::function<void(sql::Statement&)>& bind) const;
+  sql::Database db_;
+};
+
+}  // namespace fersweep::results

@@ -1,0 +1,166 @@
+#include "results/tables.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace fersweep::results {
+
+std::string format_value(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) return fmt::format("{:.4g}", value.get<double>());
+  if (value.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) out += (i ? "," : "") + format_value(value[i]);
+    return out + "]";
+  }
+  return value.dump();
+}
+
+namespace {
+
+// Parameters whose value differs between the listed trials: what the ranking is about.
+std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& trials) {
+  std::set<std::string> names;
+  for (const auto& t : trials) {
+    for (const auto& [name, value] : t.params.items()) names.insert(name);
+  }
+  std::vector<std::string> varying;
+  for (const auto& name : names) {
+    std::set<std::string> seen;
+    for (const auto& t : trials) seen.insert(t.params.contains(name) ? t.params[name].dump() : "-");
+    if (seen.size() > 1 || trials.size() == 1) varying.push_back(name);
+  }
+  return varying;
+}
+
+std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
+  auto it = t.metrics.find(name);
+  return it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second);
+}
+
+}  // namespace
+
+std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
+                       const std::string& metric) {
+  std::string out = fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id,
+                                sweep.name, sweep.method, sweep.maximize ? "maximize" : "minimize",
+                                sweep.metric,
+                                sweep.trials_by_status.contains("finished")
+                                    ? sweep.trials_by_status.at("finished")
+                                    : 0,
+                                sweep.planned_trials);
+  if (ranked.empty()) return out + "no finished trials yet\n";
+  // The second metric column shows whichever of loss / accuracy the ranking is not about.
+  const std::string other = metric == "val_loss" ? "val_accuracy" : "val_loss";
+  out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7}  {}\n", "rank", "trial",
+                     metric.substr(0, 12), other, "epochs", "time_s", "parameters");
+  const auto varying = varying_parameters(ranked);
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const auto& t = ranked[i];
+    std::string params;
+    for (const auto& name : varying) {
+      if (t.params.contains(name)) {
+        params += (params.empty() ? "" : " ") + name + "=" + format_value(t.params[name]);
+      }
+    }
+    out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7.1f}  {}\n", i + 1, t.id,
+                       metric_or_dash(t, metric), metric_or_dash(t, other),
+                       t.epochs_completed, t.wall_seconds, params);
+  }
+  return out;
+}
+
+nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
+                         const std::string& metric) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const auto& t = ranked[i];
+    rows.push_back({{"rank", i + 1},
+                    {"trial", t.id},
+                    {"number", t.number},
+                    {"value", t.metrics.at(metric)},
+                    {"metrics", t.metrics},
+                    {"params", t.params},
+                    {"epochs_completed", t.epochs_completed},
+                    {"wall_seconds", t.wall_seconds},
+                    {"images_per_second", t.images_per_second},
+                    {"param_count", t.param_count}});
+  }
+  return {{"sweep", {{"id", sweep.id}, {"name", sweep.name}, {"status", sweep.status}}},
+          {"metric", metric},
+          {"trials", rows}};
+}
+
+std::string trial_text(const TrialDetail& d) {
+  const auto& t = d.trial;
+  std::string out = fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, t.status);
+  if (t.worker_rank) out += fmt::format(" on rank {}", *t.worker_rank);
+  out += fmt::format("\n  {} epochs, {:.1f} s, {:.0f} images/s, {} parameters\n", t.epochs_completed,
+                     t.wall_seconds, t.images_per_second, t.param_count);
+  if (!t.error.empty()) out += "  error: " + t.error + "\n";
+  out += "\nparameters\n";
+  for (const auto& [name, value] : t.params.items()) {
+    out += fmt::format("  {:<16} {}\n", name, format_value(value));
+  }
+  if (!d.epochs.empty()) {
+    out += fmt::format("\n{:>5} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7}\n", "epoch", "train_loss",
+                       "train_acc", "val_loss", "val_acc", "macro_f1", "sec");
+    for (const auto& e : d.epochs) {
+      out += fmt::format("{:>5} {:>10.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>7.1f}\n", e.epoch,
+                         e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.val_macro_f1,
+                         e.seconds);
+    }
+  }
+  const size_t k = d.class_names.size();
+  if (k > 0 && d.confusion.size() == k * k) {
+    out += "\nconfusion matrix (rows: actual, columns: predicted)\n" + std::string(9, ' ');
+    for (const auto& name : d.class_names) out += fmt::format(" {:>7}", name.substr(0, 7));
+    out += "\n";
+    for (size_t a = 0; a < k; ++a) {
+      out += fmt::format("{:<9}", d.class_names[a].substr(0, 9));
+      for (size_t p = 0; p < k; ++p) out += fmt::format(" {:>7}", d.confusion[a * k + p]);
+      out += "\n";
+    }
+  }
+  if (!d.per_class.empty()) {
+    out += fmt::format("\n{:<12} {:>9} {:>9} {:>9} {:>9}\n", "", "precision", "recall", "f1",
+                       "support");
+    for (const auto& m : d.per_class) {
+      out += fmt::format("{:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9}\n", m.name.substr(0, 12),
+                         m.precision, m.recall, m.f1, m.support);
+    }
+  }
+  return out;
+}
+
+nlohmann::json trial_json(const TrialDetail& d) {
+  const auto& t = d.trial;
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : d.epochs) epochs.push_back(e);
+  const size_t k = d.class_names.size();
+  nlohmann::json matrix = nlohmann::json::array();
+  for (size_t a = 0; a < k && d.confusion.size() == k * k; ++a) {
+    matrix.push_back(std::vector<int64_t>(d.confusion.begin() + a * k,
+                                          d.confusion.begin() + (a + 1) * k));
+  }
+  return {{"trial", t.id},
+          {"sweep", t.sweep_id},
+          {"number", t.number},
+          {"status", t.status},
+          {"error", t.error},
+          {"params", t.params},
+          {"objective", t.objective ? nlohmann::json(*t.objective) : nlohmann::json()},
+          {"metrics", t.metrics},
+          {"epochs_completed", t.epochs_completed},
+          {"wall_seconds", t.wall_seconds},
+          {"images_per_second", t.images_per_second},
+          {"param_count", t.param_count},
+          {"epochs", epochs},
+          {"class_names", d.class_names},
+          {"confusion_matrix", matrix},
+          {"per_class", d.per_class}};
+}
+
+}  // namespace fersweep::results
