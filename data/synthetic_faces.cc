@@ -55,7 +55,7 @@ Identity make_identity(uint64_t seed) {
   id.eye_dx = uniform(rng, 0.28, 0.38);
   id.eye_y = uniform(rng, -0.24, -0.12);
   id.brow_gap = uniform(rng, 0.14, 0.21);
-  id.brow_thickness = uniform(rng, 0.035, 0.06);
+  id.brow_thickness = uniform(rng, 0.045, 0.07);
   id.mouth_y = uniform(rng, 0.44, 0.56);
   id.resting = Expression{normal(rng, 0, 0.15), normal(rng, 0, 0.2), 0, normal(rng, 0, 0.15),
                           0, normal(rng, 0, 0.02), 0, 0};
@@ -112,7 +112,7 @@ double shade(double u, double v, double background, const Identity& id, const Ex
 
   for (int side : {-1, 1}) {
     const double ex = side * id.eye_dx;
-    const double eye_h = 0.07 * e.eye_open;
+    const double eye_h = 0.08 * e.eye_open;
     const double eye = ellipse_distance(u, v, ex, id.eye_y, 0.14, eye_h);
     paint(std::min(255.0, id.skin + 45), smooth_coverage(eye, pixel));
     const double iris = std::hypot(u - ex, v - id.eye_y) - 0.06;
@@ -147,7 +147,7 @@ double shade(double u, double v, double background, const Identity& id, const Ex
     const double inside = std::max(upper - v, v - lower);  // < 0 between the lips
     const double ends = (std::abs(s) - 1.0) * e.mouth_width;
     paint(30, smooth_coverage(std::max(inside, ends), pixel));
-    const double lip_line = std::min(std::abs(v - upper), std::abs(v - lower)) - 0.018;
+    const double lip_line = std::min(std::abs(v - upper), std::abs(v - lower)) - 0.025;
     paint(id.skin * 0.5, smooth_coverage(std::max(lip_line, ends), pixel));
   }
   return value;
@@ -179,8 +179,8 @@ ImageSet generate_synthetic_faces(const SyntheticOptions& options) {
     const double background = uniform(rng, 20, 235);
     const double brightness = uniform(rng, -25, 25), contrast = uniform(rng, 0.7, 1.2);
     const double light_angle = uniform(rng, 0, 6.283185307179586);
-    const double light_strength = uniform(rng, 0, 40);
-    const double noise = uniform(rng, 3, 12);
+    const double light_strength = uniform(rng, 0, 30);
+    const double noise = uniform(rng, 2, 9);
 
     const double scale = 0.42 * n * pose.scale;  // face coordinate unit in pixels
     const double pixel = 1.0 / scale;

@@ -160,6 +160,11 @@ SweepSpec parse_spec(const Json& document) {
   ObjectReader parameter_reader(parameters, "parameters");
   for (const auto& [name, body] : parameters.items()) {
     parameter_reader.find(name);
+    const auto& known = TrialConfig::parameter_names();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      throw InputError(fmt::format("parameters.{}: unknown parameter (known: {})", name,
+                                   fmt::join(known, ", ")));
+    }
     spec.parameters.push_back(parse_parameter(name, body, "parameters." + name));
   }
   if (spec.method == Method::kGrid) {

@@ -37,14 +37,13 @@ VggCustomImpl::VggCustomImpl(const VggOptions& o) {
   features_ = register_module("features", features);
   classifier_ = register_module("classifier", classifier);
 
-  // Initialisation as torchvision's VGG: Kaiming for convolutions, N(0, 0.01) for linear layers.
+  // Convolutions as torchvision's VGG (Kaiming normal, fan-out). Linear layers keep LibTorch's
+  // Kaiming-uniform default: torchvision's N(0, 0.01) suits 4096-wide layers, but on the narrow
+  // heads swept here it leaves the logits near zero for epochs (a plateau at loss ln K).
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<nn::Conv2d>()) {
       nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
       if (conv->bias.defined()) nn::init::zeros_(conv->bias);
-    } else if (auto* linear = module->as<nn::Linear>()) {
-      nn::init::normal_(linear->weight, 0.0, 0.01);
-      nn::init::zeros_(linear->bias);
     }
   }
 }

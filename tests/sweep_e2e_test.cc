@@ -1,0 +1,226 @@
+// End to end through the real `fersweep` binary: real mpiexec, real LibTorch training, then the
+// database read back through the results library.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "results/queries.h"
+
+namespace fersweep {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome run(const std::string& command) {
+  Outcome outcome;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return outcome;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) outcome.output.append(buffer, n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const std::string kBin = FERSWEEP_BIN;
+const std::string kMpiexec = std::string(MPIEXEC) + " --oversubscribe";
+constexpr int kValSize = 50;
+
+// Four trials (a 2 x 2 grid), two epochs each, on tiny images: seconds, not minutes.
+Json tiny_spec() {
+  return Json::parse(R"({
+    "name": "e2e",
+    "method": "grid",
+    "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "epochs": 2,
+    "seed": 5,
+    "data": {"train_size": 160, "val_size": 50, "image_size": 24, "seed": 2},
+    "resources": {"threads_per_worker": 1},
+    "parameters": {
+      "filters": {"value": [4, 8]},
+      "convs_per_block": {"value": 1},
+      "dense": {"value": [16]},
+      "lr": {"values": [0.003, 0.001]},
+      "batch_size": {"values": [16, 32]}
+    }
+  })");
+}
+
+class SweepE2E : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Open MPI refuses to start as root without these; CI containers run as root.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    dir_ = new std::string(testing::TempDir() + "/fersweep_e2e_" + std::to_string(getpid()));
+    fs::create_directories(*dir_);
+    std::ofstream(spec_path()) << tiny_spec().dump(2);
+    mpi_run_ = new Outcome(
+        run(kMpiexec + " -n 3 " + kBin + " run " + spec_path() + " --db " + mpi_db()));
+  }
+  static void TearDownTestSuite() { fs::remove_all(*dir_); }
+
+  static std::string path(const std::string& name) { return *dir_ + "/" + name; }
+  static std::string spec_path() { return path("tiny.json"); }
+  static std::string mpi_db() { return path("mpi.db"); }
+  static std::string write_spec(const std::string& name, const Json& spec) {
+    std::ofstream(path(name)) << spec.dump(2);
+    return path(name);
+  }
+
+  static std::string* dir_;
+  static Outcome* mpi_run_;
+};
+std::string* SweepE2E::dir_ = nullptr;
+Outcome* SweepE2E::mpi_run_ = nullptr;
+
+TEST_F(SweepE2E, ThreeRanksFinishTheFourTrialSweep) {
+  ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
+  const results::Reader reader(mpi_db());
+  const results::SweepSummary sweep = reader.sweep(std::nullopt);
+  EXPECT_EQ(sweep.status, "finished");
+  EXPECT_EQ(sweep.planned_trials, 4);
+  const auto trials = reader.trials(sweep.id);
+  ASSERT_EQ(trials.size(), 4u);
+  std::set<std::string> configs;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.status, "finished") << t.error;
+    ASSERT_TRUE(t.worker_rank.has_value());
+    EXPECT_TRUE(*t.worker_rank == 1 || *t.worker_rank == 2) << *t.worker_rank;
+    configs.insert(t.params.dump());
+    const results::TrialDetail d = reader.trial(t.id);
+    EXPECT_EQ(d.epochs.size(), 2u);
+    ASSERT_EQ(d.confusion.size(), 49u);
+    EXPECT_EQ(std::accumulate(d.confusion.begin(), d.confusion.end(), int64_t{0}), kValSize);
+    ASSERT_EQ(d.per_class.size(), 7u);
+    EXPECT_EQ(d.per_class[1].name, "Disgust");
+  }
+  EXPECT_EQ(configs.size(), 4u);  // every grid point exactly once
+  EXPECT_NE(mpi_run_->output.find("best: trial"), std::string::npos) << mpi_run_->output;
+}
+
+TEST_F(SweepE2E, ResultsCliRanksAndShowsAsJson) {
+  ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
+  const Outcome rank = run(kBin + " results --db " + mpi_db() + " rank --json");
+  ASSERT_EQ(rank.exit_code, 0) << rank.output;
+  const Json ranked = Json::parse(rank.output);
+  ASSERT_EQ(ranked["trials"].size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_GE(ranked["trials"][i - 1]["value"].get<double>(), ranked["trials"][i]["value"].get<double>());
+  }
+  const int64_t best = ranked["trials"][0]["trial"];
+  const Outcome show = run(kBin + " results --db " + mpi_db() + " show " + std::to_string(best) + " --json");
+  ASSERT_EQ(show.exit_code, 0) << show.output;
+  const Json trial = Json::parse(show.output);
+  int64_t total = 0, diagonal = 0;
+  for (size_t a = 0; a < 7; ++a) {
+    for (size_t p = 0; p < 7; ++p) total += trial["confusion_matrix"][a][p].get<int64_t>();
+    diagonal += trial["confusion_matrix"][a][a].get<int64_t>();
+  }
+  EXPECT_EQ(total, kValSize);
+  EXPECT_DOUBLE_EQ(trial["metrics"]["val_accuracy"].get<double>(), double(diagonal) / kValSize);
+  const Outcome table = run(kBin + " results --db " + mpi_db() + " show " + std::to_string(best));
+  EXPECT_NE(table.output.find("confusion matrix (rows: actual, columns: predicted)"), std::string::npos);
+  EXPECT_NE(table.output.find("precision"), std::string::npos);
+}
+
+TEST_F(SweepE2E, SingleProcessRunsInProcessAndRepeatsExactly) {
+  Json spec = tiny_spec();
+  spec["budget"] = {{"trials", 2}};
+  const std::string file = write_spec("two.json", spec);
+  const Outcome first = run(kBin + " run " + file + " --db " + path("a.db") + " --quiet");
+  const Outcome second = run(kBin + " run " + file + " --db " + path("b.db") + " --quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const results::Reader a(path("a.db")), b(path("b.db"));
+  const auto ta = a.trials(a.sweep(std::nullopt).id), tb = b.trials(b.sweep(std::nullopt).id);
+  ASSERT_EQ(ta.size(), 2u);
+  ASSERT_EQ(tb.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(ta[i].status, "finished") << ta[i].error;
+    EXPECT_EQ(ta[i].worker_rank, 0);
+    EXPECT_EQ(ta[i].params, tb[i].params);
+    EXPECT_EQ(ta[i].metrics, tb[i].metrics);  // same spec and seed: same metrics on CPU
+    EXPECT_EQ(a.trial(ta[i].id).confusion, b.trial(tb[i].id).confusion);
+  }
+}
+
+TEST_F(SweepE2E, BadSpecUnderMpiexecExitsTwoAndLeavesTheDatabaseUntouched) {
+  ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
+  Json spec = tiny_spec();
+  spec["parameters"]["dropout"] = {{"distribution", "uniform"}, {"min", 0.2}, {"max", 1.5}};
+  const std::string file = write_spec("bad.json", spec);
+  const std::string before = file_bytes(mpi_db());
+  const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + file + " --db " + mpi_db());
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_NE(out.output.find("fersweep: " + file + ": parameters.dropout.max: must be in [0, 1)"),
+            std::string::npos)
+      << out.output;
+  EXPECT_EQ(file_bytes(mpi_db()), before);
+}
+
+TEST_F(SweepE2E, CorruptDatabaseIsRefusedWithExitTwo) {
+  const std::string db = path("corrupt.db");
+  std::ofstream(db) << "this is not a database";
+  const Outcome out = run(kBin + " run " + spec_path() + " --db " + db);
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_NE(out.output.find(db + ": not a SQLite database"), std::string::npos) << out.output;
+  EXPECT_EQ(file_bytes(db), "this is not a database");
+}
+
+TEST_F(SweepE2E, HelpWorksForEveryCommand) {
+  for (const std::string args : {"--help", "run --help", "results --help", "results rank --help"}) {
+    const Outcome out = run(kBin + " " + args);
+    EXPECT_EQ(out.exit_code, 0) << args;
+    EXPECT_NE(out.output.find("usage: "), std::string::npos) << args;
+  }
+}
+
+TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
+  const std::string missing_db = path("never.db");
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "usage: fersweep"},
+      {"train", "unknown command \"train\""},
+      {"run " + spec_path(), "fersweep run: --db is required"},
+      {"run --db x.db", "fersweep run: missing SPEC"},
+      {"run " + spec_path() + " --db " + missing_db + " --threads zero", "--threads expects an integer"},
+      {"run " + spec_path() + " --db " + missing_db + " --colour red", "unknown option --colour"},
+      {"results --db " + missing_db + " rank", missing_db + ": no such database"},
+      {"results --db " + missing_db + " show x", "TRIAL must be a positive trial id"},
+      {"results rank", "--db is required"},
+      {"results --db " + missing_db + " plot", "unknown subcommand \"plot\""},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const Outcome out = run(kBin + " " + args);
+    EXPECT_EQ(out.exit_code, 2) << args << "\n" << out.output;
+    EXPECT_NE(out.output.find(fragment), std::string::npos) << args << "\n" << out.output;
+  }
+  EXPECT_FALSE(fs::exists(missing_db));
+}
+
+}  // namespace
+}  // namespace fersweep
