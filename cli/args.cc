@@ -32,7 +32,8 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& fl
       }
       options_[name] = inline_value ? *inline_value : argv[++i];
     } else {
-      throw InputError(fmt::format("{}: unknown option {} (see {} --help)", command_, arg, command_));
+      throw InputError(
+          fmt::format("{}: unknown option {} (see {} --help)", command_, arg, command_));
     }
   }
 }

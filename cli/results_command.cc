@@ -47,12 +47,19 @@ int results_command(const std::vector<std::string>& raw) {
     std::string table = fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", "sweep", "name",
                                     "method", "status", "finished", "planned", "created");
     for (const auto& s : reader.sweeps()) {
-      const int64_t finished = s.trials_by_status.contains("finished") ? s.trials_by_status.at("finished") : 0;
-      rows.push_back({{"id", s.id}, {"name", s.name}, {"method", s.method}, {"status", s.status},
-                      {"metric", s.metric}, {"planned_trials", s.planned_trials},
-                      {"trials_by_status", s.trials_by_status}, {"created_at", s.created_at}});
-      table += fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", s.id, s.name.substr(0, 20),
-                           s.method, s.status, finished, s.planned_trials, s.created_at);
+      const int64_t finished =
+          s.trials_by_status.contains("finished") ? s.trials_by_status.at("finished") : 0;
+      rows.push_back({{"id", s.id},
+                      {"name", s.name},
+                      {"method", s.method},
+                      {"status", s.status},
+                      {"metric", s.metric},
+                      {"planned_trials", s.planned_trials},
+                      {"trials_by_status", s.trials_by_status},
+                      {"created_at", s.created_at}});
+      table +=
+          fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", s.id, s.name.substr(0, 20),
+                      s.method, s.status, finished, s.planned_trials, s.created_at);
     }
     fmt::print("{}", json ? rows.dump(2) + "\n" : table);
     return 0;
@@ -78,12 +85,14 @@ int results_command(const std::vector<std::string>& raw) {
       trial_id = std::stoll(args.positionals()[1], &used);
       if (used != args.positionals()[1].size() || trial_id < 1) throw std::invalid_argument("");
     } catch (const std::exception&) {
-      throw InputError(fmt::format("fersweep results show: TRIAL must be a positive trial id, got \"{}\"",
-                                   args.positionals()[1]));
+      throw InputError(
+          fmt::format("fersweep results show: TRIAL must be a positive trial id, got \"{}\"",
+                      args.positionals()[1]));
     }
     const results::Reader reader(db_path);
     const results::TrialDetail detail = reader.trial(trial_id);
-    fmt::print("{}", json ? results::trial_json(detail).dump(2) + "\n" : results::trial_text(detail));
+    fmt::print("{}",
+               json ? results::trial_json(detail).dump(2) + "\n" : results::trial_text(detail));
     return 0;
   }
   throw InputError(fmt::format(

@@ -36,7 +36,9 @@ options:
 
 namespace {
 
-int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+int hardware_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 void print_leaderboard(const std::string& db_path, int64_t sweep_id, int top) {
   const results::Reader reader(db_path);
@@ -66,9 +68,9 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
   if (!quiet) {
     fmt::print("sweep {} \"{}\": {} trials ({}), {} {}, {} training rank(s) x {} thread(s) -> {}\n",
-               driver.sweep_id(), spec.name, driver.planned_trials(), search::to_string(spec.method),
-               spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, workers,
-               threads, db_path);
+               driver.sweep_id(), spec.name, driver.planned_trials(),
+               search::to_string(spec.method), spec.objective.maximize ? "maximize" : "minimize",
+               spec.objective.metric, workers, threads, db_path);
     std::fflush(stdout);
   }
   if (world.size() == 1) {

@@ -6,8 +6,8 @@ namespace fersweep::protocol {
 namespace {
 Message decode(mpi::Envelope envelope) {
   if (envelope.tag < static_cast<int>(Tag::kReady) || envelope.tag > static_cast<int>(Tag::kDone)) {
-    throw std::runtime_error(
-        fmt::format("protocol: unknown message tag {} from rank {}", envelope.tag, envelope.source));
+    throw std::runtime_error(fmt::format("protocol: unknown message tag {} from rank {}",
+                                         envelope.tag, envelope.source));
   }
   Message message{envelope.source, static_cast<Tag>(envelope.tag), {}};
   try {
@@ -24,7 +24,9 @@ void send(const mpi::Comm& comm, int dest, Tag tag, const nlohmann::json& body) 
   mpi::send(comm, dest, static_cast<int>(tag), nlohmann::json::to_msgpack(body));
 }
 
-Message receive(const mpi::Comm& comm, int source) { return decode(mpi::receive(comm, source)); }
+Message receive(const mpi::Comm& comm, int source) {
+  return decode(mpi::receive(comm, source));
+}
 
 std::optional<Message> poll(const mpi::Comm& comm) {
   auto envelope = mpi::try_receive(comm);

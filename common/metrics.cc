@@ -22,8 +22,8 @@ ConfusionMatrix::ConfusionMatrix(int num_classes, std::vector<int64_t> row_major
 
 size_t ConfusionMatrix::index(int actual, int predicted) const {
   if (actual < 0 || actual >= num_classes_ || predicted < 0 || predicted >= num_classes_) {
-    throw std::out_of_range(fmt::format("ConfusionMatrix: cell ({}, {}) outside {} classes",
-                                        actual, predicted, num_classes_));
+    throw std::out_of_range(fmt::format("ConfusionMatrix: cell ({}, {}) outside {} classes", actual,
+                                        predicted, num_classes_));
   }
   return static_cast<size_t>(actual) * num_classes_ + predicted;
 }

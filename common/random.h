@@ -19,9 +19,13 @@ inline uint64_t mix_seed(uint64_t seed, uint64_t stream) {
 }
 
 // Uniform in [0, 1) with 53 random bits.
-inline double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+inline double uniform01(Rng& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
-inline double uniform(Rng& rng, double lo, double hi) { return lo + (hi - lo) * uniform01(rng); }
+inline double uniform(Rng& rng, double lo, double hi) {
+  return lo + (hi - lo) * uniform01(rng);
+}
 
 // Uniform integer in [0, n) without modulo bias (rejection on the top range).
 inline uint64_t uniform_index(Rng& rng, uint64_t n) {

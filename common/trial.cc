@@ -78,7 +78,10 @@ const std::vector<ParameterRule>& rules() {
        [](TrialConfig& c, const Json& v) { c.batch_size = v.get<int>(); }},
       {"lr", [](const Json& v) { return number_range_problem(v, 1e-12, 10.0, false); },
        [](TrialConfig& c, const Json& v) { c.lr = v.get<double>(); }},
-      {"optimizer", [](const Json& v) { return choice_problem(v, {"adam", "adamw", "sgd"}); },
+      {"optimizer",
+       [](const Json& v) {
+         return choice_problem(v, {"adam", "adamw", "sgd"});
+       },
        [](TrialConfig& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
       {"momentum", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
        [](TrialConfig& c, const Json& v) { c.momentum = v.get<double>(); }},
@@ -138,7 +141,8 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
   auto bounded = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
     const int64_t v = reader.integer(key, fallback);
     if (v < lo || v > hi) {
-      throw InputError(fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
+      throw InputError(
+          fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
     }
     return static_cast<int>(v);
   };
@@ -152,9 +156,12 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
 
 std::string to_string(TrialStatus status) {
   switch (status) {
-    case TrialStatus::kFinished: return "finished";
-    case TrialStatus::kFailed: return "failed";
-    case TrialStatus::kPruned: return "pruned";
+    case TrialStatus::kFinished:
+      return "finished";
+    case TrialStatus::kFailed:
+      return "failed";
+    case TrialStatus::kPruned:
+      return "pruned";
   }
   return "unknown";
 }
@@ -196,8 +203,11 @@ std::map<std::string, double> metrics_by_name(const EpochMetrics& e) {
 }
 
 void to_json(Json& out, const DataConfig& d) {
-  out = {{"source", d.source},         {"train_size", d.train_size}, {"val_size", d.val_size},
-         {"image_size", d.image_size}, {"seed", d.seed}};
+  out = {{"source", d.source},
+         {"train_size", d.train_size},
+         {"val_size", d.val_size},
+         {"image_size", d.image_size},
+         {"seed", d.seed}};
 }
 
 void from_json(const Json& in, DataConfig& d) {

@@ -71,8 +71,9 @@ void release_workers(const mpi::Comm& world) {
 void run_in_process(SweepDriver& driver, TrialRunner& runner) {
   while (auto assignment = driver.next_assignment()) {
     driver.trial_started(assignment->trial_id, 0);
-    const TrialResult result = run_trial(
-        runner, *assignment, [&](const EpochMetrics& epoch) { return driver.epoch_reported(epoch); });
+    const TrialResult result = run_trial(runner, *assignment, [&](const EpochMetrics& epoch) {
+      return driver.epoch_reported(epoch);
+    });
     driver.trial_done(result);
   }
 }

@@ -12,9 +12,9 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
       log_(log),
       sampler_(search::make_sampler(spec_)),
       planned_(search::planned_trials(spec_)) {
-  sweep_id_ = store_.create_sweep({spec_.name, search::to_string(spec_.method),
-                                   spec_.objective.metric, spec_.objective.maximize, spec_.seed,
-                                   planned_, spec_.document});
+  sweep_id_ =
+      store_.create_sweep({spec_.name, search::to_string(spec_.method), spec_.objective.metric,
+                           spec_.objective.maximize, spec_.seed, planned_, spec_.document});
 }
 
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
@@ -45,7 +45,8 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
 
 void SweepDriver::trial_done(const TrialResult& result) {
   std::optional<double> objective;
-  if (auto it = result.final_metrics.find(spec_.objective.metric); it != result.final_metrics.end()) {
+  if (auto it = result.final_metrics.find(spec_.objective.metric);
+      it != result.final_metrics.end()) {
     objective = it->second;
   }
   store_.finish_trial(result, objective);
@@ -63,6 +64,8 @@ void SweepDriver::trial_done(const TrialResult& result) {
   }
 }
 
-void SweepDriver::finish(const std::string& status) { store_.finish_sweep(sweep_id_, status); }
+void SweepDriver::finish(const std::string& status) {
+  store_.finish_sweep(sweep_id_, status);
+}
 
 }  // namespace fersweep::coordinator

@@ -7,7 +7,7 @@ namespace fersweep::data {
 
 // FER2013's label order, the canonical emotion vocabulary of fersweep.
 inline const std::vector<std::string>& fer2013_class_names() {
-  static const std::vector<std::string> names = {"Angry", "Disgust", "Fear",   "Happy",
+  static const std::vector<std::string> names = {"Angry", "Disgust",  "Fear",   "Happy",
                                                  "Sad",   "Surprise", "Neutral"};
   return names;
 }

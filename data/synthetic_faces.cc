@@ -57,8 +57,14 @@ Identity make_identity(uint64_t seed) {
   id.brow_gap = uniform(rng, 0.14, 0.21);
   id.brow_thickness = uniform(rng, 0.045, 0.07);
   id.mouth_y = uniform(rng, 0.44, 0.56);
-  id.resting = Expression{normal(rng, 0, 0.15), normal(rng, 0, 0.2), 0, normal(rng, 0, 0.15),
-                          0, normal(rng, 0, 0.02), 0, 0};
+  id.resting = Expression{normal(rng, 0, 0.15),
+                          normal(rng, 0, 0.2),
+                          0,
+                          normal(rng, 0, 0.15),
+                          0,
+                          normal(rng, 0, 0.02),
+                          0,
+                          0};
   return id;
 }
 
@@ -75,9 +81,8 @@ Expression make_expression(int label, const Identity& id, Rng& rng) {
   e.eye_open = std::max(0.25, blend(neutral.eye_open, proto.eye_open, 0.12));
   e.mouth_curve = blend(neutral.mouth_curve, proto.mouth_curve, 0.15) + id.resting.mouth_curve;
   e.mouth_open = std::max(0.0, blend(neutral.mouth_open, proto.mouth_open, 0.08));
-  e.mouth_width = std::clamp(blend(neutral.mouth_width, proto.mouth_width, 0.02) +
-                                 id.resting.mouth_width,
-                             0.14, 0.4);
+  e.mouth_width = std::clamp(
+      blend(neutral.mouth_width, proto.mouth_width, 0.02) + id.resting.mouth_width, 0.14, 0.4);
   e.lip_raise = std::max(0.0, blend(neutral.lip_raise, proto.lip_raise, 0.1));
   e.wrinkle = std::max(0.0, blend(neutral.wrinkle, proto.wrinkle, 0.1));
   return e;
@@ -106,8 +111,8 @@ double shade(double u, double v, double background, const Identity& id, const Ex
 
   const double head = ellipse_distance(u, v, 0, 0, id.face_half_width, id.face_half_height);
   paint(id.skin, smooth_coverage(head, pixel));
-  const double hair_region = ellipse_distance(u, v, 0, -0.05, id.face_half_width + 0.06,
-                                              id.face_half_height + 0.08);
+  const double hair_region =
+      ellipse_distance(u, v, 0, -0.05, id.face_half_width + 0.06, id.face_half_height + 0.08);
   if (v < id.hair_line) paint(id.hair, smooth_coverage(hair_region, pixel));
 
   for (int side : {-1, 1}) {

@@ -89,8 +89,8 @@ std::vector<TrialSummary> Reader::trials(int64_t sweep_id) const {
                      [&](sql::Statement& s) { s.bind(1, sweep_id); });
 }
 
-std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric,
-                                       bool maximize, int limit) const {
+std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric, bool maximize,
+                                       int limit) const {
   sql::Statement known(db_,
                        "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON "
                        "t.id = m.trial_id WHERE t.sweep_id = ? ORDER BY 1");
@@ -102,16 +102,18 @@ std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metr
                                  fmt::join(names, ", ")));
   }
   // The direction is chosen from two fixed strings and the metric name is bound, never pasted.
-  return load_trials(fmt::format("JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ? "
-                                 "WHERE t.sweep_id = ? AND t.status = 'finished' "
-                                 "ORDER BY m.value {}, t.number LIMIT ?",
-                                 maximize ? "DESC" : "ASC"),
-                     [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
+  return load_trials(
+      fmt::format("JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ? "
+                  "WHERE t.sweep_id = ? AND t.status = 'finished' "
+                  "ORDER BY m.value {}, t.number LIMIT ?",
+                  maximize ? "DESC" : "ASC"),
+      [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
 }
 
 TrialDetail Reader::trial(int64_t trial_id) const {
   auto found = load_trials("WHERE t.id = ?", [&](sql::Statement& s) { s.bind(1, trial_id); });
-  if (found.empty()) throw InputError(fmt::format("TRIAL: no trial with id {} in {}", trial_id, db_.path()));
+  if (found.empty())
+    throw InputError(fmt::format("TRIAL: no trial with id {} in {}", trial_id, db_.path()));
   TrialDetail detail;
   detail.trial = std::move(found.front());
 

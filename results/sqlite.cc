@@ -9,7 +9,9 @@ namespace fersweep::sql {
 bool SqliteError::not_a_database() const {
   return (code_ & 0xff) == SQLITE_NOTADB || (code_ & 0xff) == SQLITE_CORRUPT;
 }
-bool SqliteError::cannot_open() const { return (code_ & 0xff) == SQLITE_CANTOPEN; }
+bool SqliteError::cannot_open() const {
+  return (code_ & 0xff) == SQLITE_CANTOPEN;
+}
 
 Database::Database(const std::string& path, bool read_only) : path_(path) {
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -29,7 +31,9 @@ Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(
   other.db_ = nullptr;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  sqlite3_close_v2(db_);
+}
 
 void Database::execute(const std::string& sql) {
   char* error = nullptr;
@@ -42,14 +46,18 @@ void Database::execute(const std::string& sql) {
   }
 }
 
-int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+int64_t Database::last_insert_id() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
 Statement::Statement(const Database& db, const std::string& sql) : db_(db), sql_(sql) {
   const int rc = sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &stmt_, nullptr);
   if (rc != SQLITE_OK) fail(rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 void Statement::fail(int rc, const char* what) const {
   throw SqliteError(fmt::format("{}: {} failed: {} (in: {})", db_.path(), what,
@@ -103,8 +111,12 @@ void Statement::reset() {
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
-int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
+int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+double Statement::real(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -116,7 +128,9 @@ std::optional<double> Statement::optional_real(int column) const {
   return real(column);
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.execute("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.execute("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (!done_) {

@@ -14,9 +14,9 @@ namespace fersweep::sql {
 class SqliteError : public std::runtime_error {
  public:
   SqliteError(const std::string& what, int code) : std::runtime_error(what), code_(code) {}
-  int code() const { return code_; }              // extended result code
-  bool not_a_database() const;                     // SQLITE_NOTADB or SQLITE_CORRUPT
-  bool cannot_open() const;                        // SQLITE_CANTOPEN
+  int code() const { return code_; }  // extended result code
+  bool not_a_database() const;        // SQLITE_NOTADB or SQLITE_CORRUPT
+  bool cannot_open() const;           // SQLITE_CANTOPEN
 
  private:
   int code_;

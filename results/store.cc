@@ -157,7 +157,10 @@ int64_t Store::add_trial(int64_t sweep_id, int number, const nlohmann::json& par
   sql::Statement insert(db_,
                         "INSERT INTO trials (sweep_id, number, params_json, seed, status) "
                         "VALUES (?, ?, ?, ?, 'pending')");
-  insert.bind(1, sweep_id).bind(2, number).bind(3, params.dump()).bind(4, static_cast<int64_t>(seed));
+  insert.bind(1, sweep_id)
+      .bind(2, number)
+      .bind(3, params.dump())
+      .bind(4, static_cast<int64_t>(seed));
   insert.run();
   return db_.last_insert_id();
 }
@@ -192,8 +195,9 @@ void Store::record_epoch(const EpochMetrics& e) {
 void Store::finish_trial(const TrialResult& r, std::optional<double> objective) {
   const int k = static_cast<int>(r.class_names.size());
   if (!r.confusion.empty() && r.confusion.size() != static_cast<size_t>(k) * k) {
-    throw std::invalid_argument(fmt::format("trial {}: confusion matrix has {} cells for {} classes",
-                                            r.trial_id, r.confusion.size(), k));
+    throw std::invalid_argument(
+        fmt::format("trial {}: confusion matrix has {} cells for {} classes", r.trial_id,
+                    r.confusion.size(), k));
   }
   sql::Transaction transaction(db_);
   sql::Statement update(db_,
@@ -219,9 +223,10 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
     metric.bind(1, r.trial_id).bind(2, name).bind(3, value).run();
     metric.reset();
   }
-  sql::Statement report(db_,
-                        "INSERT INTO class_reports (trial_id, class_index, name, precision, recall, "
-                        "f1, support) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  sql::Statement report(
+      db_,
+      "INSERT INTO class_reports (trial_id, class_index, name, precision, recall, "
+      "f1, support) VALUES (?, ?, ?, ?, ?, ?, ?)");
   for (size_t c = 0; c < r.per_class.size(); ++c) {
     const ClassMetrics& m = r.per_class[c];
     report.bind(1, r.trial_id)
@@ -234,8 +239,8 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
         .run();
     report.reset();
   }
-  sql::Statement cell(db_,
-                      "INSERT INTO confusion (trial_id, actual, predicted, count) VALUES (?, ?, ?, ?)");
+  sql::Statement cell(
+      db_, "INSERT INTO confusion (trial_id, actual, predicted, count) VALUES (?, ?, ?, ?)");
   for (int a = 0; a < k && !r.confusion.empty(); ++a) {
     for (int p = 0; p < k; ++p) {
       cell.bind(1, r.trial_id).bind(2, a).bind(3, p).bind(4, r.confusion[a * k + p]).run();

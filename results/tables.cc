@@ -12,7 +12,10 @@ std::string format_value(const nlohmann::json& value) {
   if (value.is_number_float()) return fmt::format("{:.4g}", value.get<double>());
   if (value.is_array()) {
     std::string out = "[";
-    for (size_t i = 0; i < value.size(); ++i) out += (i ? "," : "") + format_value(value[i]);
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (i > 0) out += ',';
+      out += format_value(value[i]);
+    }
     return out + "]";
   }
   return value.dump();
@@ -44,13 +47,11 @@ std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
 
 std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
                        const std::string& metric) {
-  std::string out = fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id,
-                                sweep.name, sweep.method, sweep.maximize ? "maximize" : "minimize",
-                                sweep.metric,
-                                sweep.trials_by_status.contains("finished")
-                                    ? sweep.trials_by_status.at("finished")
-                                    : 0,
-                                sweep.planned_trials);
+  std::string out = fmt::format(
+      "sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id, sweep.name,
+      sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
+      sweep.trials_by_status.contains("finished") ? sweep.trials_by_status.at("finished") : 0,
+      sweep.planned_trials);
   if (ranked.empty()) return out + "no finished trials yet\n";
   // The second metric column shows whichever of loss / accuracy the ranking is not about.
   const std::string other = metric == "val_loss" ? "val_accuracy" : "val_loss";
@@ -62,12 +63,13 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
     std::string params;
     for (const auto& name : varying) {
       if (t.params.contains(name)) {
-        params += (params.empty() ? "" : " ") + name + "=" + format_value(t.params[name]);
+        if (!params.empty()) params += ' ';
+        params += name + "=" + format_value(t.params[name]);
       }
     }
     out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7.1f}  {}\n", i + 1, t.id,
-                       metric_or_dash(t, metric), metric_or_dash(t, other),
-                       t.epochs_completed, t.wall_seconds, params);
+                       metric_or_dash(t, metric), metric_or_dash(t, other), t.epochs_completed,
+                       t.wall_seconds, params);
   }
   return out;
 }
@@ -95,10 +97,11 @@ nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSumma
 
 std::string trial_text(const TrialDetail& d) {
   const auto& t = d.trial;
-  std::string out = fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, t.status);
+  std::string out =
+      fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, t.status);
   if (t.worker_rank) out += fmt::format(" on rank {}", *t.worker_rank);
-  out += fmt::format("\n  {} epochs, {:.1f} s, {:.0f} images/s, {} parameters\n", t.epochs_completed,
-                     t.wall_seconds, t.images_per_second, t.param_count);
+  out += fmt::format("\n  {} epochs, {:.1f} s, {:.0f} images/s, {} parameters\n",
+                     t.epochs_completed, t.wall_seconds, t.images_per_second, t.param_count);
   if (!t.error.empty()) out += "  error: " + t.error + "\n";
   out += "\nparameters\n";
   for (const auto& [name, value] : t.params.items()) {
@@ -142,8 +145,8 @@ nlohmann::json trial_json(const TrialDetail& d) {
   const size_t k = d.class_names.size();
   nlohmann::json matrix = nlohmann::json::array();
   for (size_t a = 0; a < k && d.confusion.size() == k * k; ++a) {
-    matrix.push_back(std::vector<int64_t>(d.confusion.begin() + a * k,
-                                          d.confusion.begin() + (a + 1) * k));
+    matrix.push_back(
+        std::vector<int64_t>(d.confusion.begin() + a * k, d.confusion.begin() + (a + 1) * k));
   }
   return {{"trial", t.id},
           {"sweep", t.sweep_id},

@@ -24,10 +24,10 @@ Distribution parse_distribution(const std::string& text, const std::string& path
   if (text == "log_uniform" || text == "log_uniform_values") return Distribution::kLogUniform;
   if (text == "int_uniform") return Distribution::kIntUniform;
   if (text == "q_uniform") return Distribution::kQUniform;
-  throw InputError(fmt::format(
-      "{}: unknown distribution \"{}\" (choose from uniform, log_uniform, int_uniform, "
-      "q_uniform)",
-      path, text));
+  throw InputError(
+      fmt::format("{}: unknown distribution \"{}\" (choose from uniform, log_uniform, int_uniform, "
+                  "q_uniform)",
+                  path, text));
 }
 
 Parameter parse_parameter(const std::string& name, const Json& body, const std::string& path) {
@@ -37,8 +37,8 @@ Parameter parse_parameter(const std::string& name, const Json& body, const std::
   const bool has_value = reader.has("value"), has_values = reader.has("values");
   const bool has_distribution = reader.has("distribution");
   if (int(has_value) + int(has_values) + int(has_distribution) != 1) {
-    throw InputError(fmt::format(
-        "{}: give exactly one of \"value\", \"values\" or \"distribution\"", path));
+    throw InputError(
+        fmt::format("{}: give exactly one of \"value\", \"values\" or \"distribution\"", path));
   }
   if (has_value) {
     p.distribution = Distribution::kValue;
@@ -54,19 +54,22 @@ Parameter parse_parameter(const std::string& name, const Json& body, const std::
     for (size_t i = 0; i < values.size(); ++i) {
       check_candidate(name, values[i], fmt::format("{}[{}]", values_path, i));
       if (std::find(p.values.begin(), p.values.end(), values[i]) != p.values.end()) {
-        throw InputError(fmt::format("{}[{}]: duplicate value {}", values_path, i, values[i].dump()));
+        throw InputError(
+            fmt::format("{}[{}]: duplicate value {}", values_path, i, values[i].dump()));
       }
       p.values.push_back(values[i]);
     }
   } else {
-    p.distribution = parse_distribution(reader.string("distribution"), reader.path_of("distribution"));
+    p.distribution =
+        parse_distribution(reader.string("distribution"), reader.path_of("distribution"));
     p.min = reader.number("min");
     p.max = reader.number("max");
     if (!(p.min < p.max)) {
       throw InputError(fmt::format("{}: min ({}) must be less than max ({})", path, p.min, p.max));
     }
     if (p.distribution == Distribution::kLogUniform && p.min <= 0) {
-      throw InputError(fmt::format("{}: log_uniform needs min > 0, got {}", reader.path_of("min"), p.min));
+      throw InputError(
+          fmt::format("{}: log_uniform needs min > 0, got {}", reader.path_of("min"), p.min));
     }
     if (p.distribution == Distribution::kIntUniform) {
       reader.integer("min");  // both bounds must be written as integers
@@ -76,7 +79,8 @@ Parameter parse_parameter(const std::string& name, const Json& body, const std::
       p.q = reader.number("q");
       if (!(p.q > 0)) throw InputError(fmt::format("{}: must be > 0", reader.path_of("q")));
       if (std::ceil(p.min / p.q) > std::floor(p.max / p.q)) {
-        throw InputError(fmt::format("{}: no multiple of q={} lies in [{}, {}]", path, p.q, p.min, p.max));
+        throw InputError(
+            fmt::format("{}: no multiple of q={} lies in [{}, {}]", path, p.q, p.min, p.max));
       }
     }
     // Both ends of the range must be acceptable values of the parameter.
@@ -111,14 +115,17 @@ int bounded_int(ObjectReader& reader, const char* key, int64_t lo, int64_t hi,
                 std::optional<int64_t> fallback) {
   const int64_t v = reader.integer(key, fallback);
   if (v < lo || v > hi) {
-    throw InputError(fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
+    throw InputError(
+        fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
   }
   return static_cast<int>(v);
 }
 
 }  // namespace
 
-std::string to_string(Method method) { return method == Method::kGrid ? "grid" : "random"; }
+std::string to_string(Method method) {
+  return method == Method::kGrid ? "grid" : "random";
+}
 
 SweepSpec parse_spec(const Json& document) {
   ObjectReader top(document, "");
@@ -171,7 +178,8 @@ SweepSpec parse_spec(const Json& document) {
     for (const auto& p : spec.parameters) {
       if (!p.is_discrete()) {
         throw InputError(fmt::format(
-            "parameters.{}: grid search needs \"value\" or \"values\", not a distribution", p.name));
+            "parameters.{}: grid search needs \"value\" or \"values\", not a distribution",
+            p.name));
       }
     }
   }

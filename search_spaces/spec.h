@@ -52,7 +52,7 @@ struct SweepSpec {
   int epochs = 5;
   uint64_t seed = 0;
   DataConfig data;
-  int threads_per_worker = 0;        // 0: cores per node / training ranks per node
+  int threads_per_worker = 0;         // 0: cores per node / training ranks per node
   std::vector<Parameter> parameters;  // sorted by name
   Json document;                      // the spec as written, stored with the sweep
 };

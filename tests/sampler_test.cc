@@ -9,7 +9,9 @@
 namespace fersweep::search {
 namespace {
 
-SweepSpec spec_from(const char* text) { return parse_spec(Json::parse(text)); }
+SweepSpec spec_from(const char* text) {
+  return parse_spec(Json::parse(text));
+}
 
 const char* kGrid = R"({
   "method": "grid", "metric": {"name": "val_loss", "goal": "minimize"},
@@ -38,7 +40,9 @@ TEST(GridSampler, EnumeratesExactlyTheCartesianProduct) {
   for (int batch : {16, 32, 64}) {
     for (const char* optimizer : {"adam", "sgd"}) {
       for (const Json& filters : {Json{8, 16}, Json{16, 32}}) {
-        Json expected = {{"batch_size", batch}, {"optimizer", optimizer}, {"filters", filters},
+        Json expected = {{"batch_size", batch},
+                         {"optimizer", optimizer},
+                         {"filters", filters},
                          {"dropout", 0.25}};
         EXPECT_TRUE(seen.contains(expected.dump())) << expected.dump();
       }

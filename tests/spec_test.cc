@@ -148,7 +148,8 @@ TEST(SpecFile, SyntaxErrorNamesFileLineAndColumn) {
     load_spec_file(path);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ":3:12: invalid JSON"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path + ":3:12: invalid JSON"), std::string::npos)
+        << e.what();
   }
 }
 

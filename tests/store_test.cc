@@ -154,7 +154,8 @@ TEST_F(StoreTest, RejectsANewerSchemaVersionAndLeavesItAlone) {
     Store store(path_);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 99 is newer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema version 99 is newer"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(file_bytes(path_), before);
 }

@@ -79,8 +79,8 @@ class SweepE2E : public testing::Test {
     dir_ = new std::string(testing::TempDir() + "/fersweep_e2e_" + std::to_string(getpid()));
     fs::create_directories(*dir_);
     std::ofstream(spec_path()) << tiny_spec().dump(2);
-    mpi_run_ = new Outcome(
-        run(kMpiexec + " -n 3 " + kBin + " run " + spec_path() + " --db " + mpi_db()));
+    mpi_run_ =
+        new Outcome(run(kMpiexec + " -n 3 " + kBin + " run " + spec_path() + " --db " + mpi_db()));
   }
   static void TearDownTestSuite() { fs::remove_all(*dir_); }
 
@@ -130,10 +130,12 @@ TEST_F(SweepE2E, ResultsCliRanksAndShowsAsJson) {
   const Json ranked = Json::parse(rank.output);
   ASSERT_EQ(ranked["trials"].size(), 4u);
   for (size_t i = 1; i < 4; ++i) {
-    EXPECT_GE(ranked["trials"][i - 1]["value"].get<double>(), ranked["trials"][i]["value"].get<double>());
+    EXPECT_GE(ranked["trials"][i - 1]["value"].get<double>(),
+              ranked["trials"][i]["value"].get<double>());
   }
   const int64_t best = ranked["trials"][0]["trial"];
-  const Outcome show = run(kBin + " results --db " + mpi_db() + " show " + std::to_string(best) + " --json");
+  const Outcome show =
+      run(kBin + " results --db " + mpi_db() + " show " + std::to_string(best) + " --json");
   ASSERT_EQ(show.exit_code, 0) << show.output;
   const Json trial = Json::parse(show.output);
   int64_t total = 0, diagonal = 0;
@@ -144,7 +146,8 @@ TEST_F(SweepE2E, ResultsCliRanksAndShowsAsJson) {
   EXPECT_EQ(total, kValSize);
   EXPECT_DOUBLE_EQ(trial["metrics"]["val_accuracy"].get<double>(), double(diagonal) / kValSize);
   const Outcome table = run(kBin + " results --db " + mpi_db() + " show " + std::to_string(best));
-  EXPECT_NE(table.output.find("confusion matrix (rows: actual, columns: predicted)"), std::string::npos);
+  EXPECT_NE(table.output.find("confusion matrix (rows: actual, columns: predicted)"),
+            std::string::npos);
   EXPECT_NE(table.output.find("precision"), std::string::npos);
 }
 
@@ -207,7 +210,8 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"train", "unknown command \"train\""},
       {"run " + spec_path(), "fersweep run: --db is required"},
       {"run --db x.db", "fersweep run: missing SPEC"},
-      {"run " + spec_path() + " --db " + missing_db + " --threads zero", "--threads expects an integer"},
+      {"run " + spec_path() + " --db " + missing_db + " --threads zero",
+       "--threads expects an integer"},
       {"run " + spec_path() + " --db " + missing_db + " --colour red", "unknown option --colour"},
       {"results --db " + missing_db + " rank", missing_db + ": no such database"},
       {"results --db " + missing_db + " show x", "TRIAL must be a positive trial id"},

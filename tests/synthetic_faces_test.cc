@@ -55,7 +55,9 @@ TEST(SyntheticFaces, ImagesHaveContrastAndDifferFromEachOther) {
     mean /= n;
     for (size_t p = 0; p < n; ++p) square += std::pow(set.image(i)[p] - mean, 2);
     EXPECT_GT(std::sqrt(square / n), 10.0) << "image " << i << " is nearly flat";
-    if (i > 0) EXPECT_FALSE(std::equal(set.image(i), set.image(i) + n, set.image(i - 1)));
+    if (i > 0) {
+      EXPECT_FALSE(std::equal(set.image(i), set.image(i) + n, set.image(i - 1)));
+    }
   }
 }
 
@@ -84,7 +86,8 @@ TEST(SyntheticFaces, HappyAndSurpriseDifferInTheMouthRegion) {
   auto mouth_distance = [&](const std::vector<double>& a, const std::vector<double>& b) {
     double d = 0;
     for (int y = size * 3 / 4 - 6; y < size * 3 / 4 + 6; ++y) {
-      for (int x = size / 2 - 10; x < size / 2 + 10; ++x) d += std::abs(a[y * size + x] - b[y * size + x]);
+      for (int x = size / 2 - 10; x < size / 2 + 10; ++x)
+        d += std::abs(a[y * size + x] - b[y * size + x]);
     }
     return d;
   };

@@ -17,8 +17,9 @@ TrialAssignment tiny_assignment() {
   a.data.val_size = 210;
   a.data.seed = 3;
   a.threads = 1;
-  a.params = {{"filters", {8, 16, 32, 64}}, {"convs_per_block", 1}, {"dense", {32}},
-              {"dropout", 0.1},        {"batch_size", 32},     {"lr", 0.003}};
+  a.params = {
+      {"filters", {8, 16, 32, 64}}, {"convs_per_block", 1}, {"dense", {32}}, {"dropout", 0.1},
+      {"batch_size", 32},           {"lr", 0.003}};
   return a;
 }
 
@@ -109,7 +110,8 @@ TEST(TorchRunner, UnbuildableConfigFailsTheTrialNotTheWorker) {
   a.params["filters"] = {4, 4, 4, 4, 4};  // five poolings of 16 px leave nothing
   const Recorded r = train(a);
   EXPECT_EQ(r.result.status, TrialStatus::kFailed);
-  EXPECT_NE(r.result.error.find("filters: 5 pooling blocks shrink a 16 px image"), std::string::npos)
+  EXPECT_NE(r.result.error.find("filters: 5 pooling blocks shrink a 16 px image"),
+            std::string::npos)
       << r.result.error;
   EXPECT_TRUE(r.epochs.empty());
 }

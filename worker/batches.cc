@@ -4,14 +4,14 @@
 
 namespace fersweep::worker {
 
-TensorDataset to_tensors(const data::ImageSet& set) {
+TensorDataset to_tensors(const data::ImageSet& set, torch::Device device) {
   const auto n = static_cast<int64_t>(set.size());
   TensorDataset out;
   out.images = torch::from_blob(const_cast<uint8_t*>(set.pixels.data()),
                                 {n, 1, set.image_size, set.image_size}, torch::kUInt8)
-                   .clone();
+                   .to(device, /*non_blocking=*/false, /*copy=*/true);
   std::vector<int64_t> labels(set.labels.begin(), set.labels.end());
-  out.labels = torch::tensor(labels, torch::kInt64);
+  out.labels = torch::tensor(labels, torch::kInt64).to(device);
   out.class_names = set.class_names;
   return out;
 }

@@ -17,7 +17,8 @@ struct TensorDataset {
   int64_t size() const { return labels.size(0); }
 };
 
-TensorDataset to_tensors(const data::ImageSet& set);
+// Copies the set into tensors resident on `device`, kept as uint8 to save memory.
+TensorDataset to_tensors(const data::ImageSet& set, torch::Device device = torch::kCPU);
 
 // uint8 images -> float, scaled to roughly zero mean and unit variance.
 torch::Tensor normalise(const torch::Tensor& images);

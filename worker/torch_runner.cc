@@ -68,12 +68,14 @@ Evaluation evaluate(VggCustom& model, const TensorDataset& data, int num_classes
     const torch::Tensor x = normalise(data.images.narrow(0, start, count));
     const torch::Tensor y = data.labels.narrow(0, start, count);
     const torch::Tensor logits = model->forward(x);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     const torch::Tensor cells =
         torch::bincount(y * num_classes + logits.argmax(1), {}, num_classes * num_classes);
-    const auto* counts = cells.data_ptr<int64_t>();
+    const torch::Tensor host_cells = cells.to(torch::kCPU);
+    const auto* counts = host_cells.data_ptr<int64_t>();
     for (int a = 0; a < num_classes; ++a) {
       for (int p = 0; p < num_classes; ++p) result.confusion.add(a, p, counts[a * num_classes + p]);
     }
@@ -89,6 +91,9 @@ class TorchRunner final : public TrialRunner {
  private:
   void load_data(const DataConfig& config);
 
+  // CUDA when this LibTorch build and the machine have it (not Debian's CPU-only build).
+  const torch::Device device_ = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+
   nlohmann::json cached_config_;
   TensorDataset train_, val_;
 };
@@ -101,10 +106,10 @@ void TorchRunner::load_data(const DataConfig& config) {
   options.seed = config.seed;
   options.count = config.train_size;
   options.split = 0;
-  train_ = to_tensors(data::generate_synthetic_faces(options));
+  train_ = to_tensors(data::generate_synthetic_faces(options), device_);
   options.count = config.val_size;
   options.split = 1;
-  val_ = to_tensors(data::generate_synthetic_faces(options));
+  val_ = to_tensors(data::generate_synthetic_faces(options), device_);
   cached_config_ = key;
 }
 
@@ -118,6 +123,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   torch::manual_seed(assignment.seed);
   Rng rng(mix_seed(assignment.seed, 0xDA7A));
   VggCustom model(vgg_options(config, num_classes, assignment.data.image_size));
+  model->to(device_);
   auto optimizer = make_optimizer(config, model->parameters());
 
   TrialResult result;
@@ -132,7 +138,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   for (int epoch = 1; epoch <= assignment.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     model->train();
-    const torch::Tensor order = permutation(train_.size(), rng);
+    const torch::Tensor order = permutation(train_.size(), rng).to(device_);
     double loss_sum = 0;
     int64_t correct = 0;
     for (int64_t start = 0; start < train_.size(); start += config.batch_size) {
@@ -185,13 +191,17 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
 }  // namespace
 
-std::unique_ptr<TrialRunner> make_torch_runner() { return std::make_unique<TorchRunner>(); }
+std::unique_ptr<TrialRunner> make_torch_runner() {
+  return std::make_unique<TorchRunner>();
+}
 
 void set_intra_op_threads(int threads) {
   if (threads > 0 && torch::get_num_threads() != threads) torch::set_num_threads(threads);
 }
 
-int intra_op_threads() { return torch::get_num_threads(); }
+int intra_op_threads() {
+  return torch::get_num_threads();
+}
 
 int64_t parameter_count(const TrialConfig& config, int num_classes, int image_size) {
   VggCustom model(vgg_options(config, num_classes, image_size));

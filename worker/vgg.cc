@@ -13,7 +13,8 @@ VggCustomImpl::VggCustomImpl(const VggOptions& o) {
   int channels = o.in_channels, spatial = o.image_size;
   for (int width : o.filters) {
     for (int i = 0; i < o.convs_per_block; ++i) {
-      features->push_back(nn::Conv2d(nn::Conv2dOptions(channels, width, 3).padding(1).bias(!o.batch_norm)));
+      features->push_back(
+          nn::Conv2d(nn::Conv2dOptions(channels, width, 3).padding(1).bias(!o.batch_norm)));
       if (o.batch_norm) features->push_back(nn::BatchNorm2d(width));
       features->push_back(nn::ReLU(nn::ReLUOptions(true)));
       channels = width;
@@ -22,8 +23,9 @@ VggCustomImpl::VggCustomImpl(const VggOptions& o) {
     spatial /= 2;
   }
   if (spatial < 1) {
-    throw std::invalid_argument(fmt::format(
-        "filters: {} pooling blocks shrink a {} px image below 1 px", o.filters.size(), o.image_size));
+    throw std::invalid_argument(
+        fmt::format("filters: {} pooling blocks shrink a {} px image below 1 px", o.filters.size(),
+                    o.image_size));
   }
   nn::Sequential classifier;
   int64_t inputs = static_cast<int64_t>(channels) * spatial * spatial;

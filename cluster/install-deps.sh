@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs fersweep's build, run and test dependencies from Debian packages (Debian 12).
+# Idempotent and offline when everything is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake        # C++20 compiler and build
+  libtorch-dev                 # LibTorch 1.13 (CPU); see docs/ARCHITECTURE.md for CUDA
+  libopenmpi-dev openmpi-bin   # MPI and mpirun
+  libsqlite3-dev sqlite3       # results store (the sqlite3 shell is for users' own queries)
+  libfmt-dev nlohmann-json3-dev
+  libgtest-dev                 # tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all dependencies present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "install-deps: done"
