@@ -47,8 +47,7 @@ int results_command(const std::vector<std::string>& raw) {
     std::string table = fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", "sweep", "name",
                                     "method", "status", "finished", "planned", "created");
     for (const auto& s : reader.sweeps()) {
-      const int64_t finished =
-          s.trials_by_status.contains("finished") ? s.trials_by_status.at("finished") : 0;
+      const int64_t finished = s.trials_with_status("finished");
       rows.push_back({{"id", s.id},
                       {"name", s.name},
                       {"method", s.method},

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake        # C++20 compiler and build
-  libtorch-dev                 # LibTorch 1.13 (CPU); see docs/ARCHITECTURE.md for CUDA
+  libtorch-dev                 # LibTorch 1.13, CPU-only build
   libopenmpi-dev openmpi-bin   # MPI and mpirun
   libsqlite3-dev sqlite3       # results store (the sqlite3 shell is for users' own queries)
   libfmt-dev nlohmann-json3-dev

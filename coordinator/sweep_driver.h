@@ -3,6 +3,8 @@
 // next config, records every event in the store, and decides whether a trial continues.
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "common/trial.h"

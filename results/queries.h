@@ -20,6 +20,11 @@ struct SweepSummary {
   int64_t planned_trials = 0;
   nlohmann::json spec;
   std::map<std::string, int64_t> trials_by_status;
+
+  int64_t trials_with_status(const std::string& status) const {
+    auto it = trials_by_status.find(status);
+    return it == trials_by_status.end() ? 0 : it->second;
+  }
 };
 
 struct TrialSummary {

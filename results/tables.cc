@@ -47,11 +47,10 @@ std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
 
 std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
                        const std::string& metric) {
-  std::string out = fmt::format(
-      "sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id, sweep.name,
-      sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
-      sweep.trials_by_status.contains("finished") ? sweep.trials_by_status.at("finished") : 0,
-      sweep.planned_trials);
+  std::string out =
+      fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id, sweep.name,
+                  sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
+                  sweep.trials_with_status("finished"), sweep.planned_trials);
   if (ranked.empty()) return out + "no finished trials yet\n";
   // The second metric column shows whichever of loss / accuracy the ranking is not about.
   const std::string other = metric == "val_loss" ? "val_accuracy" : "val_loss";
