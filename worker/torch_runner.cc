@@ -133,6 +133,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   double train_seconds = 0;
   int64_t images_trained = 0;
   Evaluation last{0.0, ConfusionMatrix(num_classes)};
+  ClassificationReport report;  // of `last`, the newest validation pass
   EpochMetrics epoch_metrics;
 
   for (int epoch = 1; epoch <= assignment.epochs; ++epoch) {
@@ -163,7 +164,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     images_trained += train_.size();
 
     last = evaluate(model, val_, num_classes);
-    const ClassificationReport report = classification_report(last.confusion, val_.class_names);
+    report = classification_report(last.confusion, val_.class_names);
     epoch_metrics = EpochMetrics{assignment.trial_id,
                                  epoch,
                                  loss_sum / static_cast<double>(train_.size()),
@@ -179,7 +180,6 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     }
   }
 
-  const ClassificationReport report = classification_report(last.confusion, val_.class_names);
   result.confusion = last.confusion.row_major();
   result.per_class = report.classes;
   result.final_metrics = metrics_by_name(epoch_metrics);
