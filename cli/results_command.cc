@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "results/queries.h"
+#include "results/store.h"
 #include "results/tables.h"
 
 namespace fersweep::cli {
@@ -22,6 +23,8 @@ subcommands:
     --sweep ID          which sweep (default: the newest)
   show TRIAL          one trial: parameters, per-epoch curve, validation confusion matrix
                       and per-class precision / recall / F1 / support
+  upgrade             upgrade a database written by an older fersweep to this schema, in
+                      place and in one transaction (the only subcommand that writes)
 
 options:
   --db DB             the SQLite results database (required)
@@ -35,7 +38,7 @@ int results_command(const std::vector<std::string>& raw) {
     return 0;
   }
   const Args args(raw, {"json"}, {"db", "metric", "top", "sweep"}, "fersweep results");
-  args.expect_positionals(1, 2, "a subcommand (sweeps, rank or show)");
+  args.expect_positionals(1, 2, "a subcommand (sweeps, rank, show or upgrade)");
   const std::string& subcommand = args.positionals()[0];
   const bool json = args.flag("json");
   const std::string db_path = args.required_option("db");
@@ -94,8 +97,15 @@ int results_command(const std::vector<std::string>& raw) {
                json ? results::trial_json(detail).dump(2) + "\n" : results::trial_text(detail));
     return 0;
   }
+  if (subcommand == "upgrade") {
+    args.expect_positionals(1, 1, "");
+    results::Store store(db_path);  // opening for writing upgrades the schema
+    fmt::print("{}: schema version {}\n", db_path, results::kSchemaVersion);
+    return 0;
+  }
   throw InputError(fmt::format(
-      "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, show)", subcommand));
+      "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, show, upgrade)",
+      subcommand));
 }
 
 }  // namespace fersweep::cli

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "benchmarks/benchmark_runner.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "comm/mpi_checked.h"
@@ -36,6 +37,23 @@ options:
 
 namespace {
 
+// Trains with LibTorch, or evaluates a benchmark function when the assignment names one. Each
+// runner is made on first use, so a benchmark sweep never loads training data.
+class TrialRunnerForAssignment final : public TrialRunner {
+ public:
+  TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
+    if (!assignment.benchmark.is_null()) {
+      if (!benchmark_) benchmark_ = benchmarks::make_benchmark_runner();
+      return benchmark_->run(assignment, on_epoch);
+    }
+    if (!torch_) torch_ = worker::make_torch_runner();
+    return torch_->run(assignment, on_epoch);
+  }
+
+ private:
+  std::unique_ptr<TrialRunner> torch_, benchmark_;
+};
+
 int hardware_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
@@ -67,16 +85,23 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   const int workers = world.size() > 1 ? world.size() - 1 : 1;
   const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
   if (!quiet) {
-    fmt::print("sweep {} \"{}\": {} trials ({}), {} {}, {} training rank(s) x {} thread(s) -> {}\n",
-               driver.sweep_id(), spec.name, driver.planned_trials(),
-               search::to_string(spec.method), spec.objective.maximize ? "maximize" : "minimize",
-               spec.objective.metric, workers, threads, db_path);
+    const std::string trials = driver.planned_trials() > 0
+                                   ? fmt::format("{} trials", driver.planned_trials())
+                                   : std::string("trials until the wall time");
+    const std::string stopping =
+        spec.early_stopping.rule == search::StoppingRule::kNone
+            ? ""
+            : ", early stopping " + search::to_string(spec.early_stopping.rule);
+    fmt::print("sweep {} \"{}\": {} ({}{}), {} {}, {} training rank(s) x {} thread(s) -> {}\n",
+               driver.sweep_id(), spec.name, trials, search::to_string(spec.method), stopping,
+               spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, workers,
+               threads, db_path);
     std::fflush(stdout);
   }
   if (world.size() == 1) {
     worker::set_intra_op_threads(threads);
-    auto runner = worker::make_torch_runner();
-    coordinator::run_in_process(driver, *runner);
+    TrialRunnerForAssignment runner;
+    coordinator::run_in_process(driver, runner);
   } else {
     coordinator::coordinate(world, driver);
   }
@@ -109,8 +134,8 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
       worker::set_intra_op_threads(auto_threads);
     }
     if (rank != 0) {
-      auto runner = worker::make_torch_runner();
-      serve_trials(world, *runner);
+      TrialRunnerForAssignment runner;
+      serve_trials(world, runner);
       return 0;
     }
     try {

@@ -194,12 +194,10 @@ const std::vector<std::string>& epoch_metric_names() {
   return names;
 }
 
-std::map<std::string, double> metrics_by_name(const EpochMetrics& e) {
-  return {{"train_loss", e.train_loss},
-          {"train_accuracy", e.train_accuracy},
-          {"val_loss", e.val_loss},
-          {"val_accuracy", e.val_accuracy},
-          {"val_macro_f1", e.val_macro_f1}};
+std::optional<double> EpochMetrics::value(const std::string& name) const {
+  auto it = values.find(name);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
 }
 
 void to_json(Json& out, const DataConfig& d) {
@@ -219,9 +217,9 @@ void from_json(const Json& in, DataConfig& d) {
 }
 
 void to_json(Json& out, const TrialAssignment& a) {
-  out = {{"trial_id", a.trial_id}, {"number", a.number}, {"params", a.params},
-         {"epochs", a.epochs},     {"seed", a.seed},     {"data", a.data},
-         {"threads", a.threads}};
+  out = {{"trial_id", a.trial_id}, {"number", a.number},      {"params", a.params},
+         {"epochs", a.epochs},     {"seed", a.seed},          {"data", a.data},
+         {"threads", a.threads},   {"benchmark", a.benchmark}};
 }
 
 void from_json(const Json& in, TrialAssignment& a) {
@@ -232,24 +230,19 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("seed").get_to(a.seed);
   in.at("data").get_to(a.data);
   in.at("threads").get_to(a.threads);
+  a.benchmark = in.value("benchmark", Json());
 }
 
 void to_json(Json& out, const EpochMetrics& e) {
-  out = {{"trial_id", e.trial_id},         {"epoch", e.epoch},
-         {"train_loss", e.train_loss},     {"train_accuracy", e.train_accuracy},
-         {"val_loss", e.val_loss},         {"val_accuracy", e.val_accuracy},
-         {"val_macro_f1", e.val_macro_f1}, {"seconds", e.seconds}};
+  out = {
+      {"trial_id", e.trial_id}, {"epoch", e.epoch}, {"seconds", e.seconds}, {"values", e.values}};
 }
 
 void from_json(const Json& in, EpochMetrics& e) {
   in.at("trial_id").get_to(e.trial_id);
   in.at("epoch").get_to(e.epoch);
-  in.at("train_loss").get_to(e.train_loss);
-  in.at("train_accuracy").get_to(e.train_accuracy);
-  in.at("val_loss").get_to(e.val_loss);
-  in.at("val_accuracy").get_to(e.val_accuracy);
-  in.at("val_macro_f1").get_to(e.val_macro_f1);
   in.at("seconds").get_to(e.seconds);
+  in.at("values").get_to(e.values);
 }
 
 void to_json(Json& out, const TrialResult& r) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,14 +57,20 @@ struct TrialAssignment {
   uint64_t seed = 0;
   DataConfig data;
   int threads = 0;  // intra-op threads; 0 = leave as the process set it
+  // Null: train the network with LibTorch. Otherwise the spec's "benchmark" object: evaluate that
+  // known function instead of training (see benchmarks/functions.h).
+  nlohmann::json benchmark;
 };
 
+// One epoch's metrics by name (the LibTorch trainer reports epoch_metric_names(); a benchmark
+// function reports its own), so an objective or an early-stopping rule can use any of them.
 struct EpochMetrics {
   int64_t trial_id = 0;
   int epoch = 0;  // 1-based
-  double train_loss = 0, train_accuracy = 0;
-  double val_loss = 0, val_accuracy = 0, val_macro_f1 = 0;
   double seconds = 0;
+  std::map<std::string, double> values;
+
+  std::optional<double> value(const std::string& name) const;
 };
 
 enum class TrialStatus { kFinished, kFailed, kPruned };
@@ -99,9 +106,8 @@ class TrialRunner {
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch);
 
-// Names of metrics recorded per epoch, usable as a sweep objective.
+// Names of the metrics the LibTorch trainer records per epoch, usable as a sweep objective.
 const std::vector<std::string>& epoch_metric_names();
-std::map<std::string, double> metrics_by_name(const EpochMetrics& epoch);
 
 void to_json(nlohmann::json& out, const DataConfig& data);
 void from_json(const nlohmann::json& in, DataConfig& data);

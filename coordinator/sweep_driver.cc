@@ -1,5 +1,7 @@
 #include "coordinator/sweep_driver.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "common/random.h"
@@ -11,14 +13,23 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
       store_(store),
       log_(log),
       sampler_(search::make_sampler(spec_)),
+      pruner_(search::make_pruner(spec_)),
+      start_(std::chrono::steady_clock::now()),
       planned_(search::planned_trials(spec_)) {
   sweep_id_ =
       store_.create_sweep({spec_.name, search::to_string(spec_.method), spec_.objective.metric,
                            spec_.objective.maximize, spec_.seed, planned_, spec_.document});
 }
 
+bool SweepDriver::out_of_time() const {
+  if (!spec_.budget.wall_seconds) return false;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return elapsed >= *spec_.budget.wall_seconds;
+}
+
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
-  if (issued_ >= planned_) return std::nullopt;
+  if ((planned_ > 0 && issued_ >= planned_) || out_of_time()) return std::nullopt;
   std::optional<nlohmann::json> params = sampler_->ask();
   if (!params) return std::nullopt;
   TrialAssignment assignment;
@@ -28,9 +39,10 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   assignment.seed = mix_seed(spec_.seed, static_cast<uint64_t>(assignment.number));
   assignment.data = spec_.data;
   assignment.threads = spec_.threads_per_worker;
+  assignment.benchmark = spec_.benchmark;
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
-  params_by_trial_[assignment.trial_id] = assignment.params;
+  running_[assignment.trial_id] = {assignment.number, assignment.params};
   return assignment;
 }
 
@@ -40,7 +52,13 @@ void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
 
 Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   store_.record_epoch(epoch);
-  return Decision::kContinue;  // early-stopping rules plug in here
+  if (out_of_time()) return Decision::kStop;
+  auto trial = running_.find(epoch.trial_id);
+  const std::optional<double> value = epoch.value(spec_.objective.metric);
+  if (trial == running_.end() || !value) return Decision::kContinue;
+  if (epoch.epoch >= spec_.epochs) return Decision::kContinue;  // nothing left to save
+  return pruner_->should_stop(trial->second.number, epoch.epoch, *value) ? Decision::kStop
+                                                                         : Decision::kContinue;
 }
 
 void SweepDriver::trial_done(const TrialResult& result) {
@@ -50,16 +68,27 @@ void SweepDriver::trial_done(const TrialResult& result) {
     objective = it->second;
   }
   store_.finish_trial(result, objective);
-  sampler_->tell(params_by_trial_[result.trial_id], objective);
-  params_by_trial_.erase(result.trial_id);
+  if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
+    sampler_->tell(trial->second.params, result.status, objective, result.epochs_completed);
+    pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
+    running_.erase(trial);
+  }
   ++done_;
   if (log_) {
-    const std::string outcome =
-        result.status == TrialStatus::kFailed
-            ? "failed: " + result.error
-            : fmt::format("{} {}={:.4f} in {:.1f} s", to_string(result.status),
-                          spec_.objective.metric, objective.value_or(NAN), result.wall_seconds);
-    fmt::print(log_, "[{}/{}] trial {} {}\n", done_, planned_, result.trial_id, outcome);
+    std::string outcome;
+    if (result.status == TrialStatus::kFailed) {
+      outcome = "failed: " + result.error;
+    } else {
+      outcome = fmt::format("{} {}={:.4f}", to_string(result.status), spec_.objective.metric,
+                            objective.value_or(NAN));
+      if (result.status == TrialStatus::kPruned) {
+        outcome += fmt::format(" at epoch {}", result.epochs_completed);
+      }
+      outcome += fmt::format(" in {:.1f} s", result.wall_seconds);
+    }
+    const std::string progress =
+        planned_ > 0 ? fmt::format("{}/{}", done_, planned_) : fmt::format("{}", done_);
+    fmt::print(log_, "[{}] trial {} {}\n", progress, result.trial_id, outcome);
     std::fflush(log_);
   }
 }

@@ -1,6 +1,8 @@
 #pragma once
 // The sweep's state machine, independent of how trials are executed: asks the sampler for the
-// next config, records every event in the store, and decides whether a trial continues.
+// next config, records every event in the store, and decides after each epoch whether a trial
+// continues (early stopping, wall-time budget).
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -9,6 +11,7 @@
 
 #include "common/trial.h"
 #include "results/store.h"
+#include "search_spaces/pruners.h"
 #include "search_spaces/sampler.h"
 #include "search_spaces/spec.h"
 
@@ -20,21 +23,31 @@ class SweepDriver {
   SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log);
 
   int64_t sweep_id() const { return sweep_id_; }
+  // 0 when only a wall-time budget bounds the sweep.
   uint64_t planned_trials() const { return planned_; }
 
   // The next trial to run, already recorded as pending; nothing once the budget is spent.
   std::optional<TrialAssignment> next_assignment();
   void trial_started(int64_t trial_id, int worker_rank);
+  // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so.
   Decision epoch_reported(const EpochMetrics& epoch);
   void trial_done(const TrialResult& result);
   void finish(const std::string& status);
 
  private:
+  struct Running {
+    int number = 0;
+    nlohmann::json params;
+  };
+  bool out_of_time() const;
+
   search::SweepSpec spec_;
   results::Store& store_;
   std::FILE* log_;
   std::unique_ptr<search::Sampler> sampler_;
-  std::map<int64_t, nlohmann::json> params_by_trial_;
+  std::unique_ptr<search::Pruner> pruner_;
+  std::map<int64_t, Running> running_;
+  std::chrono::steady_clock::time_point start_;
   int64_t sweep_id_ = 0;
   uint64_t planned_ = 0;
   uint64_t issued_ = 0;

@@ -117,21 +117,24 @@ TrialDetail Reader::trial(int64_t trial_id) const {
   TrialDetail detail;
   detail.trial = std::move(found.front());
 
-  sql::Statement epochs(db_,
-                        "SELECT epoch, train_loss, train_accuracy, val_loss, val_accuracy, "
-                        "val_macro_f1, seconds FROM epochs WHERE trial_id = ? ORDER BY epoch");
+  sql::Statement epochs(db_, "SELECT epoch, seconds FROM epochs WHERE trial_id = ? ORDER BY epoch");
   epochs.bind(1, trial_id);
   while (epochs.step()) {
     EpochMetrics e;
     e.trial_id = trial_id;
     e.epoch = static_cast<int>(epochs.integer(0));
-    e.train_loss = epochs.real(1);
-    e.train_accuracy = epochs.real(2);
-    e.val_loss = epochs.real(3);
-    e.val_accuracy = epochs.real(4);
-    e.val_macro_f1 = epochs.real(5);
-    e.seconds = epochs.real(6);
-    detail.epochs.push_back(e);
+    e.seconds = epochs.real(1);
+    detail.epochs.push_back(std::move(e));
+  }
+  sql::Statement values(db_,
+                        "SELECT epoch, name, value FROM epoch_metrics WHERE trial_id = ? "
+                        "ORDER BY epoch");
+  values.bind(1, trial_id);
+  while (values.step()) {
+    const int epoch = static_cast<int>(values.integer(0));
+    auto it = std::find_if(detail.epochs.begin(), detail.epochs.end(),
+                           [&](const EpochMetrics& e) { return e.epoch == epoch; });
+    if (it != detail.epochs.end()) it->values[values.text(1)] = values.real(2);
   }
   sql::Statement report(db_,
                         "SELECT name, precision, recall, f1, support FROM class_reports "

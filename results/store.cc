@@ -45,9 +45,16 @@ CREATE INDEX trials_by_sweep ON trials (sweep_id, status);
 CREATE TABLE epochs (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
   epoch INTEGER NOT NULL,
-  train_loss REAL, train_accuracy REAL, val_loss REAL, val_accuracy REAL, val_macro_f1 REAL,
   seconds REAL,
   PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE epoch_metrics (
+  trial_id INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (trial_id, epoch, name),
+  FOREIGN KEY (trial_id, epoch) REFERENCES epochs(trial_id, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE trial_metrics (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
@@ -69,6 +76,38 @@ CREATE TABLE confusion (
   count INTEGER NOT NULL,
   PRIMARY KEY (trial_id, actual, predicted)
 ) WITHOUT ROWID;
+)sql";
+
+// Version 1 kept five fixed metric columns in `epochs`; version 2 moves every epoch metric to
+// `epoch_metrics` rows so that benchmark functions and future trainers can record their own.
+constexpr const char* kUpgradeFrom1 = R"sql(
+CREATE TABLE epochs_v2 (
+  trial_id INTEGER NOT NULL REFERENCES trials(id),
+  epoch INTEGER NOT NULL,
+  seconds REAL,
+  PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
+INSERT INTO epochs_v2 SELECT trial_id, epoch, seconds FROM epochs;
+CREATE TABLE epoch_metrics (
+  trial_id INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (trial_id, epoch, name),
+  FOREIGN KEY (trial_id, epoch) REFERENCES epochs_v2(trial_id, epoch)
+) WITHOUT ROWID;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_loss', train_loss FROM epochs
+  WHERE train_loss IS NOT NULL;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_accuracy', train_accuracy FROM epochs
+  WHERE train_accuracy IS NOT NULL;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_loss', val_loss FROM epochs
+  WHERE val_loss IS NOT NULL;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_accuracy', val_accuracy FROM epochs
+  WHERE val_accuracy IS NOT NULL;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_macro_f1', val_macro_f1 FROM epochs
+  WHERE val_macro_f1 IS NOT NULL;
+DROP TABLE epochs;
+ALTER TABLE epochs_v2 RENAME TO epochs;
 )sql";
 
 double unix_seconds() {
@@ -109,8 +148,17 @@ sql::Database open_database(const std::string& path, bool read_only) {
   }
   if (version == 0 && tables > 0) throw fail("a SQLite database, but not a fersweep one");
   if (version != 0 && version < kSchemaVersion) {
-    throw fail(fmt::format("schema version {} is older than {} and cannot be upgraded", version,
-                           kSchemaVersion));
+    if (read_only) {
+      throw fail(fmt::format(
+          "schema version {} is older than {}; `fersweep results --db {} upgrade` upgrades it in "
+          "place (so does the next `fersweep run` on it)",
+          version, kSchemaVersion, path));
+    }
+    // One transaction: a failed upgrade leaves the version-1 file exactly as it was.
+    sql::Transaction transaction(*db);
+    db->execute(kUpgradeFrom1);
+    db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    transaction.commit();
   }
   if (version == 0) {
     if (read_only) throw fail("an empty file, not a fersweep database");
@@ -174,19 +222,14 @@ void Store::start_trial(int64_t trial_id, int worker_rank) {
 
 void Store::record_epoch(const EpochMetrics& e) {
   sql::Transaction transaction(db_);
-  sql::Statement insert(db_,
-                        "INSERT INTO epochs (trial_id, epoch, train_loss, train_accuracy, "
-                        "val_loss, val_accuracy, val_macro_f1, seconds) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, e.trial_id)
-      .bind(2, e.epoch)
-      .bind(3, e.train_loss)
-      .bind(4, e.train_accuracy)
-      .bind(5, e.val_loss)
-      .bind(6, e.val_accuracy)
-      .bind(7, e.val_macro_f1)
-      .bind(8, e.seconds)
-      .run();
+  sql::Statement insert(db_, "INSERT INTO epochs (trial_id, epoch, seconds) VALUES (?, ?, ?)");
+  insert.bind(1, e.trial_id).bind(2, e.epoch).bind(3, e.seconds).run();
+  sql::Statement metric(
+      db_, "INSERT INTO epoch_metrics (trial_id, epoch, name, value) VALUES (?, ?, ?, ?)");
+  for (const auto& [name, value] : e.values) {
+    metric.bind(1, e.trial_id).bind(2, e.epoch).bind(3, name).bind(4, value).run();
+    metric.reset();
+  }
   sql::Statement progress(db_, "UPDATE trials SET epochs_completed = ? WHERE id = ?");
   progress.bind(1, e.epoch).bind(2, e.trial_id).run();
   transaction.commit();

@@ -6,8 +6,8 @@
 //          finished_at)
 //   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
 //          epochs_completed, objective, wall_seconds, images_per_second, param_count, error)
-//   epochs(trial_id, epoch, train_loss, train_accuracy, val_loss, val_accuracy, val_macro_f1,
-//          seconds)
+//   epochs(trial_id, epoch, seconds)
+//   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
 //   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name
 //   class_reports(trial_id, class_index, name, precision, recall, f1, support)
 //   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
@@ -25,11 +25,12 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not
-// fersweep's, or a schema version this binary does not know. Never modifies such a file.
+// fersweep's, or a schema version newer than this binary knows. Never modifies such a file.
+// Upgrades an older schema in place when writable, in one transaction.
 sql::Database open_database(const std::string& path, bool read_only);
 
 struct NewSweep {

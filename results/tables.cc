@@ -43,6 +43,32 @@ std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
   return it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second);
 }
 
+// The metrics any epoch recorded: the trainer's usual ones in their usual order, then the rest.
+std::vector<std::string> epoch_columns(const std::vector<EpochMetrics>& epochs) {
+  std::set<std::string> seen;
+  for (const auto& e : epochs) {
+    for (const auto& [name, value] : e.values) seen.insert(name);
+  }
+  std::vector<std::string> columns;
+  for (const auto& name : epoch_metric_names()) {
+    if (seen.erase(name)) columns.push_back(name);
+  }
+  columns.insert(columns.end(), seen.begin(), seen.end());
+  return columns;
+}
+
+int column_width(const std::string& name) {
+  return std::max<int>(9, static_cast<int>(name.size()));
+}
+
+// A second metric worth showing beside the ranked one: loss beside accuracy and vice versa.
+std::string companion_metric(const std::vector<TrialSummary>& ranked, const std::string& metric) {
+  for (const char* name : {"val_loss", "val_accuracy", "train_loss"}) {
+    if (name != metric && ranked.front().metrics.count(name)) return name;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
@@ -52,10 +78,9 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
                   sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
                   sweep.trials_with_status("finished"), sweep.planned_trials);
   if (ranked.empty()) return out + "no finished trials yet\n";
-  // The second metric column shows whichever of loss / accuracy the ranking is not about.
-  const std::string other = metric == "val_loss" ? "val_accuracy" : "val_loss";
+  const std::string other = companion_metric(ranked, metric);
   out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7}  {}\n", "rank", "trial",
-                     metric.substr(0, 12), other, "epochs", "time_s", "parameters");
+                     metric.substr(0, 12), other.substr(0, 12), "epochs", "time_s", "parameters");
   const auto varying = varying_parameters(ranked);
   for (size_t i = 0; i < ranked.size(); ++i) {
     const auto& t = ranked[i];
@@ -67,8 +92,8 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
       }
     }
     out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7.1f}  {}\n", i + 1, t.id,
-                       metric_or_dash(t, metric), metric_or_dash(t, other), t.epochs_completed,
-                       t.wall_seconds, params);
+                       metric_or_dash(t, metric), other.empty() ? "" : metric_or_dash(t, other),
+                       t.epochs_completed, t.wall_seconds, params);
   }
   return out;
 }
@@ -107,12 +132,18 @@ std::string trial_text(const TrialDetail& d) {
     out += fmt::format("  {:<16} {}\n", name, format_value(value));
   }
   if (!d.epochs.empty()) {
-    out += fmt::format("\n{:>5} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7}\n", "epoch", "train_loss",
-                       "train_acc", "val_loss", "val_acc", "macro_f1", "sec");
+    const std::vector<std::string> columns = epoch_columns(d.epochs);
+    out += fmt::format("\n{:>5}", "epoch");
+    for (const auto& name : columns) out += fmt::format(" {:>{}}", name, column_width(name));
+    out += fmt::format(" {:>7}\n", "sec");
     for (const auto& e : d.epochs) {
-      out += fmt::format("{:>5} {:>10.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>9.4f} {:>7.1f}\n", e.epoch,
-                         e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.val_macro_f1,
-                         e.seconds);
+      out += fmt::format("{:>5}", e.epoch);
+      for (const auto& name : columns) {
+        const auto value = e.value(name);
+        out +=
+            fmt::format(" {:>{}}", value ? fmt::format("{:.4f}", *value) : "-", column_width(name));
+      }
+      out += fmt::format(" {:>7.1f}\n", e.seconds);
     }
   }
   const size_t k = d.class_names.size();

@@ -1,81 +1,94 @@
 #include "search_spaces/sampler.h"
 
-#include <cmath>
-#include <limits>
-
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "search_spaces/sobol.h"
+#include "search_spaces/space.h"
+#include "search_spaces/tpe.h"
 
 namespace fersweep::search {
 
-GridSampler::GridSampler(const std::vector<Parameter>& parameters) : parameters_(parameters) {
+GridSampler::GridSampler(const std::vector<Parameter>& parameters)
+    : parameters_(parameters), digits_(parameters.size(), 0) {
   for (const auto& p : parameters_) {
     if (!p.is_discrete()) {
       throw InputError(fmt::format("parameters.{}: grid search needs discrete values", p.name));
     }
-    if (size_ > std::numeric_limits<uint64_t>::max() / p.values.size()) {
-      throw InputError("parameters: the grid has more than 2^64 points");
-    }
-    size_ *= p.values.size();
   }
 }
 
-std::optional<Json> GridSampler::ask() {
-  if (next_ >= size_) return std::nullopt;
+// Digits of inactive parameters stay 0, so every state of the odometer is a distinct config.
+Json GridSampler::config() const {
   Json config = Json::object();
-  uint64_t rest = next_++;
-  for (auto it = parameters_.rbegin(); it != parameters_.rend(); ++it) {
-    config[it->name] = it->values[rest % it->values.size()];
-    rest /= it->values.size();
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    if (is_active(parameters_[i], config))
+      config[parameters_[i].name] = parameters_[i].values[digits_[i]];
   }
   return config;
+}
+
+bool GridSampler::advance() {
+  const Json current = config();
+  for (size_t i = parameters_.size(); i-- > 0;) {
+    if (!current.contains(parameters_[i].name)) continue;
+    if (digits_[i] + 1 < parameters_[i].values.size()) {
+      ++digits_[i];
+      std::fill(digits_.begin() + static_cast<std::ptrdiff_t>(i) + 1, digits_.end(), 0);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<Json> GridSampler::ask() {
+  if (exhausted_) return std::nullopt;
+  Json out = config();
+  exhausted_ = !advance();
+  return out;
+}
+
+uint64_t GridSampler::size(uint64_t limit) const {
+  GridSampler counter(parameters_);
+  uint64_t count = 0;
+  while (count < limit && counter.ask()) ++count;
+  return count;
 }
 
 RandomSampler::RandomSampler(const std::vector<Parameter>& parameters, uint64_t seed)
     : parameters_(parameters), rng_(mix_seed(seed, 0x5A3B1E)) {}
 
-Json sample_parameter(const Parameter& p, Rng& rng) {
-  switch (p.distribution) {
-    case Distribution::kValue:
-      return p.values.front();
-    case Distribution::kValues:
-      return p.values[uniform_index(rng, p.values.size())];
-    case Distribution::kUniform:
-      return uniform(rng, p.min, p.max);
-    case Distribution::kLogUniform:
-      return std::exp(uniform(rng, std::log(p.min), std::log(p.max)));
-    case Distribution::kIntUniform: {
-      const auto lo = static_cast<int64_t>(p.min), hi = static_cast<int64_t>(p.max);
-      return lo + static_cast<int64_t>(uniform_index(rng, static_cast<uint64_t>(hi - lo + 1)));
-    }
-    case Distribution::kQUniform: {
-      // Round to the grid of multiples of q that lie inside [min, max].
-      const double lo = std::ceil(p.min / p.q), hi = std::floor(p.max / p.q);
-      const auto steps = static_cast<uint64_t>(std::max(0.0, hi - lo));
-      return (lo + static_cast<double>(uniform_index(rng, steps + 1))) * p.q;
-    }
-  }
-  throw std::logic_error("sample_parameter: unknown distribution");
-}
-
 std::optional<Json> RandomSampler::ask() {
-  Json config = Json::object();
-  for (const auto& p : parameters_) config[p.name] = sample_parameter(p, rng_);
-  return config;
+  std::vector<double> u(parameters_.size());
+  for (auto& x : u) x = uniform01(rng_);  // one draw per parameter, active or not: stable streams
+  return config_from_unit(parameters_, u);
 }
 
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
-  if (spec.method == Method::kGrid) return std::make_unique<GridSampler>(spec.parameters);
-  return std::make_unique<RandomSampler>(spec.parameters, spec.seed);
+  switch (spec.method) {
+    case Method::kGrid:
+      return std::make_unique<GridSampler>(spec.parameters);
+    case Method::kRandom:
+      return std::make_unique<RandomSampler>(spec.parameters, spec.seed);
+    case Method::kSobol:
+      return std::make_unique<SobolSampler>(spec.parameters, spec.seed);
+    case Method::kTpe:
+      return std::make_unique<TpeSampler>(spec.parameters, spec.tpe, spec.objective.maximize,
+                                          spec.seed);
+  }
+  throw std::logic_error("make_sampler: unknown method");
 }
 
 uint64_t planned_trials(const SweepSpec& spec) {
-  if (spec.method == Method::kGrid) {
-    const uint64_t grid = GridSampler(spec.parameters).size();
-    return spec.max_trials ? std::min<uint64_t>(grid, *spec.max_trials) : grid;
+  const auto budget = spec.budget.trials ? static_cast<uint64_t>(*spec.budget.trials) : 0;
+  if (spec.method != Method::kGrid) return budget;
+  const uint64_t grid = GridSampler(spec.parameters).size(kLargestCountedGrid + 1);
+  if (grid > kLargestCountedGrid && budget == 0) {
+    throw InputError(fmt::format(
+        "parameters: the grid has more than {} points; set budget.trials to sample a prefix",
+        kLargestCountedGrid));
   }
-  return static_cast<uint64_t>(*spec.max_trials);
+  return budget == 0 ? grid : std::min(grid, budget);
 }
 
 }  // namespace fersweep::search

@@ -1,11 +1,13 @@
 #pragma once
-// Samplers turn a search space into a sequence of configs (JSON objects: parameter -> value).
-// The sequence is a pure function of the spec (and its seed): same spec, same configs.
+// Samplers turn a search space into a sequence of configs (JSON objects: parameter -> value;
+// inactive conditional parameters are left out). Every sampler is deterministic: the configs it
+// suggests are a pure function of the spec's seed and of what it was told, in order.
 #include <cstdint>
 #include <memory>
 #include <optional>
 
 #include "common/random.h"
+#include "common/trial.h"
 #include "search_spaces/spec.h"
 
 namespace fersweep::search {
@@ -13,23 +15,30 @@ namespace fersweep::search {
 class Sampler {
  public:
   virtual ~Sampler() = default;
-  // The next config, or nothing when the space is exhausted.
+  // The next config, or nothing when the space is exhausted. The config is pending until told.
   virtual std::optional<Json> ask() = 0;
-  // Feedback for model-based samplers; the walking skeleton's samplers ignore it.
-  virtual void tell(const Json& params, std::optional<double> objective) {}
+  // The outcome of a config this sampler suggested: `value` is the objective (as reported, not
+  // sign-flipped) after its last epoch, `epochs` how many it ran. Failed trials carry no value.
+  virtual void tell(const Json& params, TrialStatus status, std::optional<double> value,
+                    int epochs) {}
 };
 
-// Cartesian product of every parameter's values, the last parameter (by name) varying fastest.
+// Cartesian product of every parameter's values, the last parameter varying fastest; a
+// conditional parameter only multiplies the branches where it is active.
 class GridSampler final : public Sampler {
  public:
   explicit GridSampler(const std::vector<Parameter>& parameters);
   std::optional<Json> ask() override;
-  uint64_t size() const { return size_; }
+  // Number of grid points, counted up to `limit`.
+  uint64_t size(uint64_t limit) const;
 
  private:
+  Json config() const;
+  bool advance();
+
   std::vector<Parameter> parameters_;
-  uint64_t size_ = 1;
-  uint64_t next_ = 0;
+  std::vector<size_t> digits_;
+  bool exhausted_ = false;
 };
 
 // Independent draws from each parameter's distribution.
@@ -43,11 +52,13 @@ class RandomSampler final : public Sampler {
   Rng rng_;
 };
 
-Json sample_parameter(const Parameter& parameter, Rng& rng);
-
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec);
 
-// The number of trials a sweep will run: the budget, capped by the grid size for grid search.
+// Grids larger than this need an explicit budget.trials.
+inline constexpr uint64_t kLargestCountedGrid = 10'000'000;
+
+// The number of trials a sweep will start: the trial budget, capped by the grid size for grid
+// search; 0 when only a wall-time budget bounds the sweep.
 uint64_t planned_trials(const SweepSpec& spec);
 
 }  // namespace fersweep::search

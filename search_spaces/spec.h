@@ -1,16 +1,10 @@
 #pragma once
-// Sweep spec files (JSON, keys in the style of Weights & Biases sweeps):
+// Sweep spec files: JSON documents declaring a search space, a search method, an objective,
+// early stopping, a budget and resources. The language is documented in docs/SPEC.md and
+// described by search_spaces/spec.schema.json.
 //
-//   { "name": "...", "method": "grid" | "random", "seed": 7, "epochs": 5,
-//     "metric": {"name": "val_accuracy", "goal": "maximize"},
-//     "budget": {"trials": 8},
-//     "data": {"source": "synthetic", "train_size": 2400, "val_size": 600},
-//     "resources": {"threads_per_worker": 0},
-//     "parameters": { "lr": {"distribution": "log_uniform", "min": 1e-4, "max": 1e-2},
-//                     "batch_size": {"values": [32, 64]}, "arch": {"value": "vgg_custom"} } }
-//
-// Parsing is strict: unknown keys, wrong types and impossible ranges throw InputError naming the
-// JSON path (and, from load_spec_file, the file).
+// Parsing is strict: unknown keys, wrong types, impossible ranges and inconsistent conditions
+// throw InputError naming the JSON path (and, from load_spec_file, the file).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,34 +20,70 @@ using Json = nlohmann::json;
 
 enum class Distribution { kValue, kValues, kUniform, kLogUniform, kIntUniform, kQUniform };
 
+// "when": {"arch": "vgg_custom"} or {"arch": ["vgg_custom", "vgg16"]}: the parameter is only
+// sampled when the parent parameter is active and took one of the allowed values.
+struct Condition {
+  std::string parent;
+  std::vector<Json> allowed;
+};
+
 struct Parameter {
   std::string name;
   Distribution distribution = Distribution::kValue;
   std::vector<Json> values;  // kValue: exactly one; kValues: the choices
   double min = 0, max = 0, q = 0;
+  std::vector<Condition> when;  // all must hold
 
   bool is_discrete() const {
     return distribution == Distribution::kValue || distribution == Distribution::kValues;
   }
+  bool is_conditional() const { return !when.empty(); }
 };
 
-enum class Method { kGrid, kRandom };
+enum class Method { kGrid, kRandom, kSobol, kTpe };
 
 struct Objective {
   std::string metric = "val_accuracy";
   bool maximize = true;
 };
 
+struct Budget {
+  std::optional<int> trials;           // absent: the whole grid, or until the wall time
+  std::optional<double> wall_seconds;  // no new trial after it; running ones stop at next epoch
+};
+
+// Tree-structured Parzen Estimator settings ("tpe": {...}); defaults follow Optuna's.
+struct TpeOptions {
+  int startup_trials = 10;    // random configs before the model takes over
+  int candidates = 24;        // draws from l(x) scored by l(x)/g(x) per suggestion
+  double gamma = 0.1;         // fraction of observations that count as good (at most 25)
+  bool multivariate = true;   // one joint kernel over the unconditional parameters
+  bool constant_liar = true;  // running trials count as bad, so parallel asks spread out
+  double prior_weight = 1.0;
+};
+
+enum class StoppingRule { kNone, kMedian, kAsha, kHyperband };
+
+struct EarlyStopping {
+  StoppingRule rule = StoppingRule::kNone;
+  int min_epochs = 1;      // median: no stop before; asha/hyperband: the first rung
+  int eta = 3;             // asha/hyperband: reduction factor
+  int startup_trials = 5;  // median: finished trials needed before it stops anything
+};
+
 struct SweepSpec {
   std::string name;
   Method method = Method::kRandom;
   Objective objective;
-  std::optional<int> max_trials;  // absent: the whole grid
+  Budget budget;
   int epochs = 5;
   uint64_t seed = 0;
   DataConfig data;
-  int threads_per_worker = 0;         // 0: cores per node / training ranks per node
-  std::vector<Parameter> parameters;  // sorted by name
+  int threads_per_worker = 0;  // 0: cores per node / training ranks per node
+  TpeOptions tpe;
+  EarlyStopping early_stopping;
+  Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON
+  std::vector<Parameter> parameters;  // by name, except that parents precede their conditionals
   Json document;                      // the spec as written, stored with the sweep
 };
 
@@ -62,5 +92,6 @@ SweepSpec parse_spec(const Json& document);
 SweepSpec load_spec_file(const std::string& path);
 
 std::string to_string(Method method);
+std::string to_string(StoppingRule rule);
 
 }  // namespace fersweep::search

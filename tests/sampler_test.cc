@@ -1,9 +1,13 @@
 #include "search_spaces/sampler.h"
 
+#include "common/error.h"
+#include "search_spaces/sobol.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace fersweep::search {
@@ -90,12 +94,40 @@ TEST(RandomSampler, SameSeedSameConfigsOtherSeedOtherConfigs) {
   EXPECT_NE(draw(spec, 50), draw(parse_spec(doc), 50));
 }
 
-TEST(RandomSampler, RespectsBoundsAndDistributions) {
-  const auto configs = draw(spec_from(kRandom), 4000);
-  std::vector<double> log_lr;
-  std::set<int64_t> batch_sizes;
-  std::map<std::string, int> optimizers;
-  double dropout_sum = 0;
+// Kolmogorov-Smirnov distance between the sample and the uniform distribution on [0, 1).
+double ks_uniform(std::vector<double> u) {
+  std::sort(u.begin(), u.end());
+  double d = 0;
+  const double n = static_cast<double>(u.size());
+  for (size_t i = 0; i < u.size(); ++i) {
+    d = std::max({d, (i + 1) / n - u[i], u[i] - i / n});
+  }
+  return d;
+}
+
+// Pearson's chi-square statistic of observed counts against equal expected counts.
+double chi_square_equal(const std::vector<int>& counts) {
+  double total = 0;
+  for (int c : counts) total += c;
+  const double expected = total / static_cast<double>(counts.size());
+  double chi = 0;
+  for (int c : counts) chi += (c - expected) * (c - expected) / expected;
+  return chi;
+}
+
+// Random and Sobol must both draw from the declared distributions. With n = 4000 the KS critical
+// value at alpha = 0.001 is 1.95 / sqrt(n) = 0.031; chi-square with 2 and 4 degrees of freedom
+// at alpha = 0.001 is 13.8 and 18.5. Seeds are fixed, so the outcome is too.
+class DistributionTest : public testing::TestWithParam<const char*> {};
+
+TEST_P(DistributionTest, RespectsBoundsAndDistributions) {
+  Json doc = Json::parse(kRandom);
+  doc["method"] = GetParam();
+  const int n = 4000;
+  const auto configs = draw(parse_spec(doc), n);
+  std::vector<double> lr_u, dropout_u;
+  std::vector<int> batch_counts(5, 0), optimizer_counts(3, 0), wd_counts(5, 0);
+  const std::vector<std::string> optimizers = {"adam", "adamw", "sgd"};
   for (const Json& c : configs) {
     const double lr = c["lr"], dropout = c["dropout"], wd = c["weight_decay"];
     ASSERT_GE(lr, 0.0001);
@@ -109,18 +141,117 @@ TEST(RandomSampler, RespectsBoundsAndDistributions) {
     ASSERT_GE(wd, 0.0);
     ASSERT_LE(wd, 0.01 + 1e-12);
     ASSERT_NEAR(std::remainder(wd, 0.0025), 0.0, 1e-12) << wd;
-    log_lr.push_back(std::log10(lr));
-    batch_sizes.insert(batch);
-    optimizers[c["optimizer"]]++;
-    dropout_sum += dropout;
+    lr_u.push_back((std::log10(lr) + 4) / 3);  // log_uniform: uniform in log space
+    dropout_u.push_back((dropout - 0.2) / 0.4);
+    batch_counts[batch - 8]++;
+    wd_counts[static_cast<int>(std::lround(wd / 0.0025))]++;
+    optimizer_counts[std::find(optimizers.begin(), optimizers.end(), c["optimizer"]) -
+                     optimizers.begin()]++;
   }
-  // log_uniform over [1e-4, 1e-1]: log10 is uniform on [-4, -1], so its median is near -2.5.
-  std::nth_element(log_lr.begin(), log_lr.begin() + 2000, log_lr.end());
-  EXPECT_NEAR(log_lr[2000], -2.5, 0.1);
-  EXPECT_NEAR(dropout_sum / 4000, 0.4, 0.01);
-  EXPECT_EQ(batch_sizes, (std::set<int64_t>{8, 9, 10, 11, 12}));  // both ends included
-  for (const auto& [name, count] : optimizers) EXPECT_NEAR(count, 4000 / 3.0, 120) << name;
-  EXPECT_EQ(optimizers.size(), 3u);
+  EXPECT_LT(ks_uniform(lr_u), 0.031);
+  EXPECT_LT(ks_uniform(dropout_u), 0.031);
+  EXPECT_LT(chi_square_equal(batch_counts), 18.5);  // both ends included, equal shares
+  EXPECT_LT(chi_square_equal(wd_counts), 18.5);     // 0, 0.0025, ..., 0.01
+  EXPECT_LT(chi_square_equal(optimizer_counts), 13.8);
+  EXPECT_GT(batch_counts.front(), 0);
+  EXPECT_GT(batch_counts.back(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Samplers, DistributionTest, testing::Values("random", "sobol"));
+
+TEST(RandomSampler, DetectsASkewedSample) {
+  // The statistics above must be able to fail: a sample squeezed into [0, 0.9) is rejected.
+  std::vector<double> skewed;
+  for (int i = 0; i < 4000; ++i) skewed.push_back(0.9 * (i + 0.5) / 4000);
+  EXPECT_GT(ks_uniform(skewed), 0.031);
+  EXPECT_GT(chi_square_equal({900, 800, 700}), 13.8);
+}
+
+TEST(SobolSequence, UnscrambledStartsWithTheTextbookPoints) {
+  SobolSequence sobol(3, 0, false);
+  const std::vector<std::vector<double>> expected = {
+      {0, 0, 0},          {0.5, 0.5, 0.5},       {0.75, 0.25, 0.25},
+      {0.25, 0.75, 0.75}, {0.375, 0.375, 0.625}, {0.875, 0.875, 0.125}};
+  for (const auto& point : expected) EXPECT_EQ(sobol.next(), point);
+}
+
+TEST(SobolSequence, ScrambledPointsFormANet) {
+  // Scrambling keeps the net property: the first 2^m points put exactly one point in every
+  // interval of width 2^-m in each dimension, and in every 2^-a x 2^-(m-a) box of the first two.
+  constexpr int m = 8, n = 1 << m;
+  SobolSequence sobol(12, 99);
+  std::vector<std::vector<double>> points;
+  for (int i = 0; i < n; ++i) points.push_back(sobol.next());
+  for (int d = 0; d < 12; ++d) {
+    std::set<int> cells;
+    for (const auto& p : points) cells.insert(static_cast<int>(p[d] * n));
+    EXPECT_EQ(cells.size(), static_cast<size_t>(n)) << "dimension " << d;
+  }
+  for (int a = 0; a <= m; ++a) {
+    std::set<std::pair<int, int>> boxes;
+    for (const auto& p : points) {
+      boxes.insert({static_cast<int>(p[0] * (1 << a)), static_cast<int>(p[1] * (1 << (m - a)))});
+    }
+    EXPECT_EQ(boxes.size(), static_cast<size_t>(n)) << "boxes 2^-" << a << " x 2^-" << m - a;
+  }
+  SobolSequence other(12, 100);
+  EXPECT_NE(other.next(), points[0]);  // the seed picks the scramble
+}
+
+TEST(SobolSequence, RefusesMoreDimensionsThanItHasDirectionNumbers) {
+  EXPECT_THROW(SobolSequence(SobolSequence::kMaxDimensions + 1, 0), InputError);
+}
+
+const char* kConditionalGrid = R"({
+  "method": "grid", "metric": {"name": "val_loss", "goal": "minimize"},
+  "parameters": {
+    "optimizer": {"values": ["adam", "sgd"]},
+    "momentum": {"values": [0.8, 0.9, 0.99], "when": {"optimizer": "sgd"}},
+    "augment": {"values": [true, false], "when": {"optimizer": "sgd"}},
+    "weight_decay": {"values": [0.0, 0.01], "when": {"augment": false}},
+    "batch_size": {"values": [32, 64]}
+  }
+})";
+
+TEST(GridSampler, ConditionalParametersOnlyMultiplyTheirBranch) {
+  const SweepSpec spec = spec_from(kConditionalGrid);
+  // adam: 2 batch sizes; sgd: 2 batch x 3 momentum x (augment: 1 + no augment: 2 decays) = 18.
+  EXPECT_EQ(planned_trials(spec), 20u);
+  auto sampler = make_sampler(spec);
+  std::set<std::string> seen;
+  int adam = 0;
+  while (auto c = sampler->ask()) {
+    EXPECT_TRUE(seen.insert(c->dump()).second) << "twice: " << c->dump();
+    const bool sgd = (*c)["optimizer"] == "sgd";
+    adam += !sgd;
+    EXPECT_EQ(c->contains("momentum"), sgd) << c->dump();
+    EXPECT_EQ(c->contains("augment"), sgd) << c->dump();
+    EXPECT_EQ(c->contains("weight_decay"), sgd && (*c)["augment"] == false) << c->dump();
+  }
+  EXPECT_EQ(seen.size(), 20u);
+  EXPECT_EQ(adam, 2);
+}
+
+TEST(Samplers, LeaveInactiveConditionalParametersOut) {
+  for (const char* method : {"random", "sobol", "tpe"}) {
+    Json doc = Json::parse(kConditionalGrid);
+    doc["method"] = method;
+    doc["budget"] = {{"trials", 200}};
+    doc["parameters"]["momentum"] = {
+        {"distribution", "uniform"}, {"min", 0.5}, {"max", 0.99}, {"when", {{"optimizer", "sgd"}}}};
+    auto sampler = make_sampler(parse_spec(doc));
+    std::map<std::string, int> optimizers;
+    for (int i = 0; i < 200; ++i) {
+      const Json c = *sampler->ask();
+      optimizers[c["optimizer"]]++;
+      const bool sgd = c["optimizer"] == "sgd";
+      ASSERT_EQ(c.contains("momentum"), sgd) << method << " " << c.dump();
+      ASSERT_EQ(c.contains("weight_decay"), sgd && c["augment"] == false) << method << c.dump();
+      sampler->tell(c, TrialStatus::kFinished, sgd ? c["momentum"].get<double>() : 0.1, 1);
+    }
+    EXPECT_GT(optimizers["sgd"], 0) << method;
+    EXPECT_GT(optimizers["adam"], 0) << method;
+  }
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(Spec, ParsesTheShippedDefaultSweep) {
   EXPECT_EQ(spec.method, Method::kRandom);
   EXPECT_EQ(spec.objective.metric, "val_accuracy");
   EXPECT_TRUE(spec.objective.maximize);
-  ASSERT_TRUE(spec.max_trials.has_value());
+  ASSERT_TRUE(spec.budget.trials.has_value());
   EXPECT_GT(spec.parameters.size(), 5u);
   EXPECT_EQ(spec.data.image_size, 48);
 }
@@ -45,7 +45,7 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   const SweepSpec spec = parse_spec(doc);
   EXPECT_EQ(spec.epochs, 3);
   EXPECT_EQ(spec.seed, 11u);
-  EXPECT_EQ(*spec.max_trials, 3);
+  EXPECT_EQ(*spec.budget.trials, 3);
   EXPECT_EQ(spec.data.train_size, 100);
   EXPECT_EQ(spec.data.val_size, 20);
   EXPECT_EQ(spec.data.image_size, 32);
@@ -89,7 +89,56 @@ const InvalidCase kInvalidCases[] = {
     {"unknown_metric", R"({"metric": {"name": "acc"}})", "metric.name: unknown metric \"acc\""},
     {"bad_goal", R"({"metric": {"goal": "up"}})", "metric.goal: expected \"maximize\""},
     {"missing_goal", R"({"metric": {"goal": null}})", "metric.goal: required field is missing"},
-    {"random_without_budget", R"({"budget": null})", "budget.trials: required for method"},
+    {"random_without_budget", R"({"budget": null})",
+     "budget: method \"random\" needs \"trials\", \"wall_time\" or both"},
+    {"wall_time_garbage", R"({"budget": {"wall_time": "2 hours"}})",
+     "budget.wall_time: cannot read duration \"2 hours\""},
+    {"wall_time_unit", R"({"budget": {"wall_time": "3w"}})", "budget.wall_time: cannot read"},
+    {"wall_time_negative", R"({"budget": {"wall_time": -5}})", "budget.wall_time: must be > 0"},
+    {"tpe_options_for_random", R"({"tpe": {"gamma": 0.2}})", "tpe: only used with method \"tpe\""},
+    {"tpe_gamma", R"({"method": "tpe", "tpe": {"gamma": 1.5}})", "tpe.gamma: must be in (0, 1)"},
+    {"tpe_unknown", R"({"method": "tpe", "tpe": {"n_ei": 3}})", "tpe.n_ei: unknown field"},
+    {"stopping_type", R"({"early_stopping": {"type": "patience"}})",
+     "early_stopping.type: unknown rule \"patience\""},
+    {"asha_no_rung", R"({"epochs": 4, "early_stopping": {"type": "asha", "min_epochs": 4}})",
+     "early_stopping.min_epochs: the first rung (4) must come before the last epoch (4)"},
+    {"asha_eta_one", R"({"epochs": 9, "early_stopping": {"type": "asha", "eta": 1}})",
+     "early_stopping.eta: must be in [2, 100]"},
+    {"median_with_eta", R"({"early_stopping": {"type": "median", "eta": 3}})",
+     "early_stopping.eta: unknown field"},
+    {"when_unknown_parent", R"({"parameters": {"dropout": {"value": 0.3, "when": {"nope": 1}}}})",
+     "parameters.dropout.when.nope: no such parameter"},
+    {"when_continuous_parent",
+     R"({"parameters": {"dropout": {"value": 0.3, "when": {"lr": 0.001}}}})",
+     "parameters.dropout.when.lr: the parent must be a \"value\" or \"values\" parameter"},
+    {"when_never_true",
+     R"({"parameters": {"dropout": {"value": 0.3, "when": {"batch_size": [32, 128]}}}})",
+     "parameters.dropout.when.batch_size: 128 is not one of batch_size's values"},
+    {"when_self", R"({"parameters": {"batch_size": {"when": {"batch_size": 32}}}})",
+     "parameters.batch_size.when.batch_size: a parameter cannot depend on itself"},
+    {"when_cycle",
+     R"({"parameters": {"augment": {"values": [true, false], "when": {"optimizer": "sgd"}},
+                        "optimizer": {"values": ["sgd", "adam"], "when": {"augment": true}}}})",
+     "conditions form a cycle"},
+    {"when_empty", R"({"parameters": {"batch_size": {"when": {}}}})",
+     "parameters.batch_size.when: expected at least one condition"},
+    {"benchmark_unknown", R"({"benchmark": {"function": "rosenbrock"}})",
+     "benchmark.function: unknown benchmark function \"rosenbrock\""},
+    {"benchmark_metric", R"({"benchmark": {"function": "branin"}, "parameters": {}})",
+     "metric.name: unknown metric \"val_accuracy\" (choose from value)"},
+    {"benchmark_parameter",
+     R"({"benchmark": {"function": "branin"}, "metric": {"name": "value", "goal": "minimize"}})",
+     "parameters.arch: unknown parameter (known: x1, x2)"},
+    {"benchmark_range",
+     R"({"benchmark": {"function": "branin"}, "metric": {"name": "value", "goal": "minimize"},
+         "parameters": {"lr": null, "batch_size": null, "arch": null,
+                        "x1": {"distribution": "uniform", "min": -10, "max": 10}}})",
+     "parameters.x1.min: must be in [-5, 10], got -10"},
+    {"benchmark_with_data",
+     R"({"benchmark": {"function": "learning_curve"}, "data": {"train_size": 10}})",
+     "data: a benchmark sweep trains on no data"},
+    {"benchmark_noise", R"({"benchmark": {"function": "branin", "noise_sd": -1}})",
+     "benchmark.noise_sd: must be >= 0"},
     {"budget_zero", R"({"budget": {"trials": 0}})", "budget.trials: must be in"},
     {"budget_unknown", R"({"budget": {"hours": 2}})", "budget.hours: unknown field"},
     {"missing_parameters", R"({"parameters": null})", "parameters: required field is missing"},
@@ -136,6 +185,65 @@ const InvalidCase kInvalidCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Cases, InvalidSpec, testing::ValuesIn(kInvalidCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
+  Json doc = base_spec();
+  doc["method"] = "tpe";
+  doc["epochs"] = 27;
+  doc["budget"] = {{"trials", 40}, {"wall_time", "1h30m"}};
+  doc["tpe"] = {{"startup_trials", 4}, {"multivariate", false}, {"constant_liar", false}};
+  doc["early_stopping"] = {{"type", "hyperband"}, {"min_epochs", 2}, {"eta", 4}};
+  const SweepSpec spec = parse_spec(doc);
+  EXPECT_EQ(spec.method, Method::kTpe);
+  EXPECT_EQ(*spec.budget.trials, 40);
+  EXPECT_DOUBLE_EQ(*spec.budget.wall_seconds, 5400);
+  EXPECT_EQ(spec.tpe.startup_trials, 4);
+  EXPECT_FALSE(spec.tpe.multivariate);
+  EXPECT_FALSE(spec.tpe.constant_liar);
+  EXPECT_EQ(spec.tpe.candidates, 24);  // default kept
+  EXPECT_EQ(spec.early_stopping.rule, StoppingRule::kHyperband);
+  EXPECT_EQ(spec.early_stopping.min_epochs, 2);
+  EXPECT_EQ(spec.early_stopping.eta, 4);
+
+  doc["budget"] = {{"wall_time", 90}};
+  EXPECT_DOUBLE_EQ(*parse_spec(doc).budget.wall_seconds, 90);
+  EXPECT_FALSE(parse_spec(doc).budget.trials.has_value());
+  doc["budget"] = {{"wall_time", "1d2h3m4.5s"}};
+  EXPECT_DOUBLE_EQ(*parse_spec(doc).budget.wall_seconds, 86400 + 7200 + 180 + 4.5);
+}
+
+TEST(Spec, ConditionalParametersFollowTheirParents) {
+  Json doc = base_spec();
+  // "augment" sorts before "optimizer" but depends on it; "momentum" depends on "augment".
+  doc["parameters"]["optimizer"] = {{"values", {"sgd", "adam"}}};
+  doc["parameters"]["augment"] = {{"values", {true, false}}, {"when", {{"optimizer", "sgd"}}}};
+  doc["parameters"]["momentum"] = {{"distribution", "uniform"},
+                                   {"min", 0.5},
+                                   {"max", 0.99},
+                                   {"when", {{"augment", true}, {"optimizer", {"sgd"}}}}};
+  const SweepSpec spec = parse_spec(doc);
+  std::vector<std::string> order;
+  for (const auto& p : spec.parameters) order.push_back(p.name);
+  EXPECT_EQ(order, (std::vector<std::string>{"arch", "batch_size", "lr", "optimizer", "augment",
+                                             "momentum"}));
+  ASSERT_EQ(spec.parameters[5].when.size(), 2u);
+  EXPECT_EQ(spec.parameters[5].when[0].parent, "augment");
+  EXPECT_EQ(spec.parameters[5].when[0].allowed, (std::vector<Json>{true}));
+}
+
+TEST(Spec, ReadsABenchmarkSweep) {
+  const SweepSpec spec = parse_spec(Json::parse(R"({
+    "method": "sobol", "metric": {"name": "value", "goal": "minimize"},
+    "budget": {"trials": 8},
+    "benchmark": {"function": "hartmann6", "noise_sd": 0.01, "seconds_per_epoch": 0.5},
+    "parameters": {"x1": {"distribution": "uniform", "min": 0, "max": 1}, "x6": {"value": 0.5}}
+  })"));
+  EXPECT_EQ(spec.method, Method::kSobol);
+  EXPECT_EQ(spec.benchmark["function"], "hartmann6");
+  EXPECT_DOUBLE_EQ(spec.benchmark["noise_sd"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(spec.benchmark["seconds_per_epoch"].get<double>(), 0.5);
+  EXPECT_EQ(spec.objective.metric, "value");
+}
 
 TEST(Spec, TopLevelMustBeAnObject) {
   EXPECT_THROW(parse_spec(Json::array()), InputError);

@@ -68,8 +68,8 @@ TEST_F(StoreTest, RoundTripsATrialWithEpochsMatrixAndReport) {
     sweep_id = store.create_sweep(sample_sweep());
     trial_id = store.add_trial(sweep_id, 0, {{"lr", 0.01}, {"filters", {8, 16}}}, 99);
     store.start_trial(trial_id, 3);
-    store.record_epoch({trial_id, 1, 1.2, 0.4, 1.1, 0.5, 0.45, 0.7});
-    store.record_epoch({trial_id, 2, 0.9, 0.6, 0.55, 0.7, 0.69, 0.6});
+    store.record_epoch({trial_id, 1, 0.7, {{"train_loss", 1.2}, {"val_macro_f1", 0.45}}});
+    store.record_epoch({trial_id, 2, 0.6, {{"train_loss", 0.9}, {"val_macro_f1", 0.69}}});
     store.finish_trial(finished_result(trial_id), 0.7);
     store.finish_sweep(sweep_id, "finished");
   }
@@ -89,8 +89,10 @@ TEST_F(StoreTest, RoundTripsATrialWithEpochsMatrixAndReport) {
   EXPECT_EQ(d.trial.param_count, 1234);
   EXPECT_DOUBLE_EQ(d.trial.metrics.at("val_loss"), 0.55);
   ASSERT_EQ(d.epochs.size(), 2u);
-  EXPECT_DOUBLE_EQ(d.epochs[0].train_loss, 1.2);
-  EXPECT_DOUBLE_EQ(d.epochs[1].val_macro_f1, 0.69);
+  EXPECT_DOUBLE_EQ(d.epochs[0].values.at("train_loss"), 1.2);
+  EXPECT_DOUBLE_EQ(d.epochs[1].values.at("val_macro_f1"), 0.69);
+  EXPECT_DOUBLE_EQ(d.epochs[1].seconds, 0.6);
+  EXPECT_EQ(d.epochs[1].values.size(), 2u);
   EXPECT_EQ(d.class_names, (std::vector<std::string>{"Angry", "Happy"}));
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
   ASSERT_EQ(d.per_class.size(), 2u);

@@ -65,7 +65,7 @@ TEST(TorchRunner, TrainsReportsEveryEpochAndLearnsWellAboveChance) {
   EXPECT_EQ(r.result.trial_id, 17);
   ASSERT_EQ(r.epochs.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(r.epochs[i].epoch, i + 1);
-  EXPECT_LT(r.epochs.back().train_loss, r.epochs.front().train_loss);
+  EXPECT_LT(r.epochs.back().values.at("train_loss"), r.epochs.front().values.at("train_loss"));
   EXPECT_EQ(r.result.epochs_completed, 5);
 
   // The confusion matrix covers the validation set exactly once.
@@ -78,7 +78,8 @@ TEST(TorchRunner, TrainsReportsEveryEpochAndLearnsWellAboveChance) {
   EXPECT_EQ(support, 210);
 
   // Final metrics are the last epoch's and agree with the matrix.
-  EXPECT_DOUBLE_EQ(r.result.final_metrics.at("val_accuracy"), r.epochs.back().val_accuracy);
+  EXPECT_DOUBLE_EQ(r.result.final_metrics.at("val_accuracy"),
+                   r.epochs.back().values.at("val_accuracy"));
   EXPECT_DOUBLE_EQ(r.result.final_metrics.at("val_accuracy"), diagonal / 210.0);
   EXPECT_GT(r.result.final_metrics.at("val_accuracy"), 0.35);  // chance is 1/7
   EXPECT_GT(r.result.images_per_second, 0);

@@ -165,14 +165,15 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
     last = evaluate(model, val_, num_classes);
     report = classification_report(last.confusion, val_.class_names);
+    const auto images = static_cast<double>(train_.size());
     epoch_metrics = EpochMetrics{assignment.trial_id,
                                  epoch,
-                                 loss_sum / static_cast<double>(train_.size()),
-                                 static_cast<double>(correct) / static_cast<double>(train_.size()),
-                                 last.loss,
-                                 report.accuracy,
-                                 report.macro_avg.f1,
-                                 seconds_since(epoch_start)};
+                                 seconds_since(epoch_start),
+                                 {{"train_loss", loss_sum / images},
+                                  {"train_accuracy", static_cast<double>(correct) / images},
+                                  {"val_loss", last.loss},
+                                  {"val_accuracy", report.accuracy},
+                                  {"val_macro_f1", report.macro_avg.f1}}};
     result.epochs_completed = epoch;
     if (on_epoch(epoch_metrics) == Decision::kStop) {
       result.status = TrialStatus::kPruned;
@@ -182,7 +183,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
   result.confusion = last.confusion.row_major();
   result.per_class = report.classes;
-  result.final_metrics = metrics_by_name(epoch_metrics);
+  result.final_metrics = epoch_metrics.values;
   result.wall_seconds = seconds_since(trial_start);
   result.images_per_second =
       train_seconds > 0 ? static_cast<double>(images_trained) / train_seconds : 0.0;

@@ -1,0 +1,147 @@
+#include "benchmarks/functions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/json_reader.h"
+
+namespace fersweep::benchmarks {
+
+const std::vector<BenchmarkFunction>& benchmark_functions() {
+  static const std::vector<BenchmarkFunction> all = [] {
+    std::vector<ParameterDomain> unit_cube;
+    for (int i = 1; i <= 6; ++i) unit_cube.push_back({fmt::format("x{}", i), 0, 1, false, 0.5});
+    return std::vector<BenchmarkFunction>{
+        {"branin",
+         "Branin-Hoo, 2-D",
+         {{"x1", -5, 10, false, 2.5}, {"x2", 0, 15, false, 7.5}},
+         {"value"},
+         0.397887357729738},
+        {"hartmann6", "Hartmann, 6-D", unit_cube, {"value"}, -3.32236801141551},
+        {"learning_curve",
+         "synthetic 7-class training run",
+         {{"lr", 1e-6, 1.0, false, 1e-3},
+          {"dropout", 0, 0.95, false, 0.5},
+          {"batch_size", 1, 65536, true, 64}},
+         {"val_accuracy", "val_loss", "train_accuracy", "train_loss"},
+         std::nullopt},
+    };
+  }();
+  return all;
+}
+
+const BenchmarkFunction* find_benchmark(const std::string& name) {
+  for (const auto& f : benchmark_functions()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string parameter_problem(const BenchmarkFunction& function, const std::string& name,
+                              const nlohmann::json& value) {
+  auto domain = std::find_if(function.parameters.begin(), function.parameters.end(),
+                             [&](const ParameterDomain& d) { return d.name == name; });
+  if (domain == function.parameters.end()) {
+    std::vector<std::string> names;
+    for (const auto& d : function.parameters) names.push_back(d.name);
+    return fmt::format("not a parameter of benchmark {} (known: {})", function.name,
+                       fmt::join(names, ", "));
+  }
+  if (domain->integer ? !value.is_number_integer() : !value.is_number()) {
+    return fmt::format("expected {}, got {}", domain->integer ? "an integer" : "a number",
+                       json_type_name(value));
+  }
+  const double x = value.get<double>();
+  if (x < domain->min || x > domain->max) {
+    return fmt::format("must be in [{}, {}], got {}", domain->min, domain->max, x);
+  }
+  return "";
+}
+
+double branin(double x1, double x2) {
+  using std::numbers::pi;
+  const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
+  const double inner = x2 - b * x1 * x1 + c * x1 - 6;
+  return inner * inner + 10 * (1 - t) * std::cos(x1) + 10;
+}
+
+double hartmann6(const std::array<double, 6>& x) {
+  static constexpr double kAlpha[4] = {1.0, 1.2, 3.0, 3.2};
+  static constexpr double kA[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                      {0.05, 10, 17, 0.1, 8, 14},
+                                      {3, 3.5, 1.7, 10, 17, 8},
+                                      {17, 8, 0.05, 10, 0.1, 14}};
+  static constexpr double kP[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                      {2329, 4135, 8307, 3736, 1004, 9991},
+                                      {2348, 1451, 3522, 2883, 3047, 6650},
+                                      {4047, 8828, 8732, 5743, 1091, 381}};
+  double sum = 0;
+  for (int i = 0; i < 4; ++i) {
+    double exponent = 0;
+    for (int j = 0; j < 6; ++j) {
+      const double d = x[j] - kP[i][j] * 1e-4;
+      exponent += kA[i][j] * d * d;
+    }
+    sum += kAlpha[i] * std::exp(-exponent);
+  }
+  return -sum;
+}
+
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch) {
+  constexpr double kChance = 1.0 / 7;
+  const double u = std::log10(lr) + 3;  // 0 at lr = 1e-3, the sweet spot
+  const double batch_octaves = std::log2(batch_size / 64);
+  const double ceiling = std::clamp(0.92 - 0.08 * u * u - 0.35 * (dropout - 0.3) * (dropout - 0.3) -
+                                        0.015 * std::abs(batch_octaves),
+                                    kChance, 0.99);
+  const double speed = 0.25 * std::pow(10.0, 0.5 * u) * std::pow(2.0, -0.3 * batch_octaves);
+  const double progress = 1 - std::exp(-speed * epoch);
+  const double val_accuracy = kChance + (ceiling - kChance) * progress;
+  // Training accuracy overtakes validation as dropout weakens: the overfitting gap.
+  const double gap = 0.08 * (1 - dropout) * progress;
+  const double train_accuracy = std::min(0.999, val_accuracy + gap);
+  return {-std::log(train_accuracy), train_accuracy, -std::log(val_accuracy), val_accuracy};
+}
+
+BenchmarkSettings BenchmarkSettings::from_spec(const nlohmann::json& object,
+                                               const std::string& path) {
+  ObjectReader reader(object, path);
+  BenchmarkSettings s;
+  s.function = reader.string("function");
+  if (!find_benchmark(s.function)) {
+    std::vector<std::string> names;
+    for (const auto& f : benchmark_functions()) names.push_back(f.name);
+    throw InputError(fmt::format("{}: unknown benchmark function \"{}\" (choose from {})",
+                                 reader.path_of("function"), s.function, fmt::join(names, ", ")));
+  }
+  s.noise_sd = reader.number("noise_sd", 0.0);
+  if (!(s.noise_sd >= 0)) {
+    throw InputError(
+        fmt::format("{}: must be >= 0, got {}", reader.path_of("noise_sd"), s.noise_sd));
+  }
+  s.seconds_per_epoch = reader.number("seconds_per_epoch", 0.0);
+  if (!(s.seconds_per_epoch >= 0 && s.seconds_per_epoch <= 3600)) {
+    throw InputError(fmt::format("{}: must be in [0, 3600], got {}",
+                                 reader.path_of("seconds_per_epoch"), s.seconds_per_epoch));
+  }
+  reader.reject_unknown_keys();
+  return s;
+}
+
+void to_json(nlohmann::json& out, const BenchmarkSettings& s) {
+  out = {{"function", s.function},
+         {"noise_sd", s.noise_sd},
+         {"seconds_per_epoch", s.seconds_per_epoch}};
+}
+
+void from_json(const nlohmann::json& in, BenchmarkSettings& s) {
+  in.at("function").get_to(s.function);
+  in.at("noise_sd").get_to(s.noise_sd);
+  in.at("seconds_per_epoch").get_to(s.seconds_per_epoch);
+}
+
+}  // namespace fersweep::benchmarks

@@ -1,0 +1,61 @@
+#pragma once
+// Benchmark objectives: closed-form functions with known optima, evaluated instead of training a
+// network. A spec selects one with "benchmark": {"function": NAME, ...}; its parameters and
+// reported metrics then replace the trainer's.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fersweep::benchmarks {
+
+struct ParameterDomain {
+  std::string name;
+  double min = 0, max = 0;  // closed interval of accepted values
+  bool integer = false;
+  double fallback = 0;  // used when a spec leaves the parameter out
+};
+
+struct BenchmarkFunction {
+  std::string name;
+  std::string description;
+  std::vector<ParameterDomain> parameters;
+  std::vector<std::string> metrics;  // reported after every epoch
+  std::optional<double> minimum;     // of metrics.front(), when known (for regret)
+};
+
+const std::vector<BenchmarkFunction>& benchmark_functions();
+// nullptr when unknown.
+const BenchmarkFunction* find_benchmark(const std::string& name);
+// Empty when `value` is acceptable for parameter `name` of `function`, else what is wrong.
+std::string parameter_problem(const BenchmarkFunction& function, const std::string& name,
+                              const nlohmann::json& value);
+
+// Branin-Hoo on x1 in [-5, 10], x2 in [0, 15]; minimum 0.397887 at three points.
+double branin(double x1, double x2);
+// Hartmann 6-D on [0, 1]^6; minimum -3.32237.
+double hartmann6(const std::array<double, 6>& x);
+
+// A synthetic training run: validation accuracy after `epoch` epochs of a 7-class model as a
+// saturating curve whose ceiling and speed depend on lr, dropout and batch_size. High learning
+// rates learn fast and plateau low, low ones learn slowly: curves cross, so stopping early is a
+// real decision.
+struct CurvePoint {
+  double train_loss, train_accuracy, val_loss, val_accuracy;
+};
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch);
+
+// The spec's "benchmark" object, validated: {"function", "noise_sd", "seconds_per_epoch"}.
+struct BenchmarkSettings {
+  std::string function;
+  double noise_sd = 0;           // Gaussian noise added to every reported metric
+  double seconds_per_epoch = 0;  // sleep per epoch, to emulate training time
+
+  static BenchmarkSettings from_spec(const nlohmann::json& object, const std::string& path);
+};
+void to_json(nlohmann::json& out, const BenchmarkSettings& settings);
+void from_json(const nlohmann::json& in, BenchmarkSettings& settings);
+
+}  // namespace fersweep::benchmarks

@@ -1,0 +1,111 @@
+#include "search_spaces/pruners.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/random.h"
+
+namespace fersweep::search {
+namespace {
+
+// Scores are "higher is better" whatever the goal; NaN counts as the worst possible.
+double score(double value, bool maximize) {
+  if (std::isnan(value)) return -INFINITY;
+  return maximize ? value : -value;
+}
+
+}  // namespace
+
+MedianPruner::MedianPruner(int min_epochs, int startup_trials, bool maximize)
+    : min_epochs_(min_epochs), startup_trials_(startup_trials), maximize_(maximize) {}
+
+bool MedianPruner::should_stop(int trial, int epoch, double value) {
+  auto& history = history_[trial];
+  history.resize(std::max<size_t>(history.size(), epoch), -INFINITY);
+  history[epoch - 1] = score(value, maximize_);
+  if (epoch < min_epochs_ || finished_.size() < static_cast<size_t>(startup_trials_)) return false;
+  std::vector<double> others;
+  for (int t : finished_) {
+    const auto& h = history_[t];
+    if (h.size() >= static_cast<size_t>(epoch)) others.push_back(h[epoch - 1]);
+  }
+  if (others.empty()) return false;
+  std::sort(others.begin(), others.end());
+  const size_t n = others.size();
+  const double median = n % 2 ? others[n / 2] : 0.5 * (others[n / 2 - 1] + others[n / 2]);
+  const double best = *std::max_element(history.begin(), history.begin() + epoch);
+  return best < median;
+}
+
+void MedianPruner::trial_ended(int trial, bool finished) {
+  if (finished) finished_.push_back(trial);
+}
+
+AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize)
+    : eta_(eta), maximize_(maximize) {
+  for (int64_t rung = min_epochs; rung < max_epochs; rung *= eta) {
+    rungs_.push_back(static_cast<int>(rung));
+  }
+  seen_.resize(rungs_.size());
+}
+
+bool AshaPruner::should_stop(int trial, int epoch, double value) {
+  auto rung = std::find(rungs_.begin(), rungs_.end(), epoch);
+  if (rung == rungs_.end()) return false;
+  auto& seen = seen_[rung - rungs_.begin()];
+  const double s = score(value, maximize_);
+  seen.push_back(s);
+  const auto promoted = std::max<size_t>(1, seen.size() / static_cast<size_t>(eta_));
+  const auto better =
+      static_cast<size_t>(std::count_if(seen.begin(), seen.end(), [&](double x) { return x > s; }));
+  return better >= promoted;
+}
+
+HyperbandPruner::HyperbandPruner(int min_epochs, int eta, int max_epochs, bool maximize,
+                                 uint64_t seed)
+    : seed_(seed) {
+  int s_max = 0;
+  while (static_cast<int64_t>(min_epochs) * static_cast<int64_t>(std::pow(eta, s_max + 1)) <=
+         max_epochs) {
+    ++s_max;
+  }
+  uint64_t total = 0;
+  for (int b = 0; b <= s_max; ++b) {
+    const int first_rung = min_epochs * static_cast<int>(std::pow(eta, b));
+    brackets_.push_back(std::make_unique<AshaPruner>(first_rung, eta, max_epochs, maximize));
+    // Hyperband's bracket sizes: n_s = ceil((s_max + 1) / (s + 1) * eta^s), s = s_max - b.
+    const int s = s_max - b;
+    total += static_cast<uint64_t>(std::ceil((s_max + 1.0) / (s + 1.0) * std::pow(eta, s)));
+    cumulative_share_.push_back(total);
+  }
+}
+
+int HyperbandPruner::bracket_of(int trial) const {
+  const uint64_t draw = mix_seed(seed_, static_cast<uint64_t>(trial)) % cumulative_share_.back();
+  return static_cast<int>(
+      std::upper_bound(cumulative_share_.begin(), cumulative_share_.end(), draw) -
+      cumulative_share_.begin());
+}
+
+bool HyperbandPruner::should_stop(int trial, int epoch, double value) {
+  return brackets_[bracket_of(trial)]->should_stop(trial, epoch, value);
+}
+
+std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
+  const EarlyStopping& e = spec.early_stopping;
+  const bool maximize = spec.objective.maximize;
+  switch (e.rule) {
+    case StoppingRule::kNone:
+      return std::make_unique<NoPruner>();
+    case StoppingRule::kMedian:
+      return std::make_unique<MedianPruner>(e.min_epochs, e.startup_trials, maximize);
+    case StoppingRule::kAsha:
+      return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, maximize);
+    case StoppingRule::kHyperband:
+      return std::make_unique<HyperbandPruner>(e.min_epochs, e.eta, spec.epochs, maximize,
+                                               mix_seed(spec.seed, 0x4B));
+  }
+  throw std::logic_error("make_pruner: unknown rule");
+}
+
+}  // namespace fersweep::search

@@ -1,0 +1,363 @@
+#include "search_spaces/tpe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "search_spaces/space.h"
+
+namespace fersweep::search {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kMaxBelow = 25;     // Optuna's cap on the size of the good group
+constexpr int kFlatWeights = 25;  // the newest observations all weigh 1; older ones ramp down
+
+bool is_categorical(const Parameter& p) {
+  return p.distribution == Distribution::kValues;
+}
+
+// The interval kernels live on: log space for log_uniform; integers and multiples of q own the
+// cell of width `step` around them.
+struct NumericSpace {
+  double low = 0, high = 1, step = 0;
+  double grid_low = 0;  // the smallest value on the grid (int and q_uniform)
+};
+
+NumericSpace numeric_space(const Parameter& p) {
+  switch (p.distribution) {
+    case Distribution::kLogUniform:
+      return {std::log(p.min), std::log(p.max), 0, 0};
+    case Distribution::kIntUniform:
+      return {p.min - 0.5, p.max + 0.5, 1, p.min};
+    case Distribution::kQUniform: {
+      const double lo = std::ceil(p.min / p.q) * p.q, hi = std::floor(p.max / p.q) * p.q;
+      return {lo - p.q / 2, hi + p.q / 2, p.q, lo};
+    }
+    default:
+      return {p.min, p.max, 0, 0};
+  }
+}
+
+// A parameter's value as a kernel coordinate (category index for categorical), and back.
+std::optional<double> encode(const Parameter& p, const Json& value) {
+  if (is_categorical(p)) {
+    auto it = std::find(p.values.begin(), p.values.end(), value);
+    if (it == p.values.end()) return std::nullopt;
+    return static_cast<double>(it - p.values.begin());
+  }
+  if (!value.is_number()) return std::nullopt;
+  const double x = value.get<double>();
+  return p.distribution == Distribution::kLogUniform ? std::log(x) : x;
+}
+
+Json decode(const Parameter& p, double x) {
+  if (is_categorical(p)) return p.values[static_cast<size_t>(x)];
+  const NumericSpace s = numeric_space(p);
+  switch (p.distribution) {
+    case Distribution::kLogUniform:
+      return std::clamp(std::exp(x), p.min, p.max);
+    case Distribution::kIntUniform:
+      return static_cast<int64_t>(std::clamp(std::round(x), p.min, p.max));
+    case Distribution::kQUniform: {
+      const double steps = std::round((x - s.grid_low) / s.step);
+      const double top = std::floor((s.high - s.step / 2 - s.grid_low) / s.step + 0.5);
+      return s.grid_low + std::clamp(steps, 0.0, top) * s.step;
+    }
+    default:
+      return std::clamp(x, p.min, p.max);
+  }
+}
+
+double normal_cdf(double z) {
+  return 0.5 * std::erfc(-z / std::numbers::sqrt2);
+}
+
+double log_sum_exp(const std::vector<double>& terms) {
+  const double top = *std::max_element(terms.begin(), terms.end());
+  if (!std::isfinite(top)) return top;
+  double sum = 0;
+  for (double t : terms) sum += std::exp(t - top);
+  return top + std::log(sum);
+}
+
+// Optuna's default_weights: flat for the newest 25, a linear ramp down to 1/n before them.
+std::vector<double> recency_weights(size_t n) {
+  std::vector<double> w(n, 1.0);
+  if (n <= static_cast<size_t>(kFlatWeights)) return w;
+  const size_t ramp = n - kFlatWeights;
+  for (size_t i = 0; i < ramp; ++i) {
+    w[i] = ramp == 1 ? 1.0 / n : 1.0 / n + (1 - 1.0 / n) * static_cast<double>(i) / (ramp - 1);
+  }
+  return w;
+}
+
+// A Parzen mixture over some parameters: one component per observation plus a prior component
+// (uniform over the space), each a product of truncated normals / categorical distributions.
+class ParzenEstimator {
+ public:
+  ParzenEstimator(const std::vector<const Parameter*>& parameters,
+                  const std::vector<std::vector<double>>& points, const TpeOptions& options,
+                  bool multivariate)
+      : parameters_(parameters) {
+    const size_t n = points.size();
+    const size_t kernels = n + 1;
+    std::vector<double> weights = recency_weights(n);
+    weights.push_back(options.prior_weight);
+    double total = 0;
+    for (double w : weights) total += w;
+    for (double w : weights) log_weights_.push_back(std::log(w / total));
+
+    for (size_t d = 0; d < parameters.size(); ++d) {
+      const Parameter& p = *parameters[d];
+      Dimension dim;
+      if (is_categorical(p)) {
+        const size_t choices = p.values.size();
+        dim.probabilities.assign(kernels, std::vector<double>(choices, 0));
+        for (size_t k = 0; k < kernels; ++k) {
+          auto& row = dim.probabilities[k];
+          std::fill(row.begin(), row.end(), options.prior_weight / static_cast<double>(kernels));
+          if (k < n) row[static_cast<size_t>(points[k][d])] += 1;
+          double sum = 0;
+          for (double v : row) sum += v;
+          for (double& v : row) v /= sum;
+        }
+      } else {
+        dim.space = numeric_space(p);
+        const double low = dim.space.low, high = dim.space.high, range = high - low;
+        for (size_t k = 0; k < n; ++k) dim.mu.push_back(points[k][d]);
+        dim.sigma = multivariate
+                        ? std::vector<double>(n, 0.2 * range *
+                                                     std::pow(std::max<double>(1, n),
+                                                              -1.0 / (parameters.size() + 4)))
+                        : neighbour_bandwidths(dim.mu, low, high);
+        const double min_sigma = range / std::min(100.0, 1.0 + static_cast<double>(kernels));
+        for (double& s : dim.sigma) s = std::clamp(s, min_sigma, range);
+        dim.mu.push_back(0.5 * (low + high));  // the prior
+        dim.sigma.push_back(range);
+      }
+      dimensions_.push_back(std::move(dim));
+    }
+  }
+
+  double log_pdf(const std::vector<double>& x) const {
+    std::vector<double> terms(log_weights_);
+    for (size_t k = 0; k < terms.size(); ++k) {
+      for (size_t d = 0; d < dimensions_.size(); ++d) terms[k] += log_component(d, k, x[d]);
+    }
+    return log_sum_exp(terms);
+  }
+
+  std::vector<double> sample(Rng& rng) const {
+    // Pick one component for all parameters, then draw each coordinate from it.
+    double u = uniform01(rng), cumulative = 0;
+    size_t k = 0;
+    for (; k + 1 < log_weights_.size(); ++k) {
+      cumulative += std::exp(log_weights_[k]);
+      if (u < cumulative) break;
+    }
+    std::vector<double> x(dimensions_.size());
+    for (size_t d = 0; d < dimensions_.size(); ++d) {
+      const Dimension& dim = dimensions_[d];
+      if (!dim.probabilities.empty()) {
+        const auto& row = dim.probabilities[k];
+        double v = uniform01(rng), c = 0;
+        size_t choice = 0;
+        for (; choice + 1 < row.size(); ++choice) {
+          c += row[choice];
+          if (v < c) break;
+        }
+        x[d] = static_cast<double>(choice);
+      } else {
+        // Rejection keeps the draw exactly truncated-normal; mu lies inside and sigma is at most
+        // the range, so at least a third of the draws land inside.
+        double draw = normal(rng, dim.mu[k], dim.sigma[k]);
+        for (int attempt = 0; attempt < 1000 && (draw < dim.space.low || draw > dim.space.high);
+             ++attempt) {
+          draw = normal(rng, dim.mu[k], dim.sigma[k]);
+        }
+        draw = std::clamp(draw, dim.space.low, dim.space.high);
+        x[d] = draw;
+        if (dim.space.step > 0) {  // snap to the grid, as the value will be
+          x[d] = *encode(*parameters_[d], decode(*parameters_[d], draw));
+        }
+      }
+    }
+    return x;
+  }
+
+ private:
+  struct Dimension {
+    NumericSpace space;
+    std::vector<double> mu, sigma;                   // numeric: per component
+    std::vector<std::vector<double>> probabilities;  // categorical: [component][choice]
+  };
+
+  // Univariate bandwidths: the larger gap to a neighbour, with the prior's centre and the
+  // interval ends taking part (Optuna's rule without endpoint kernels).
+  static std::vector<double> neighbour_bandwidths(const std::vector<double>& mus, double low,
+                                                  double high) {
+    std::vector<double> with_prior(mus);
+    with_prior.push_back(0.5 * (low + high));
+    std::vector<size_t> order(with_prior.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return with_prior[a] < with_prior[b]; });
+    std::vector<double> sorted{low};
+    for (size_t i : order) sorted.push_back(with_prior[i]);
+    sorted.push_back(high);
+    const size_t m = with_prior.size();
+    std::vector<double> sorted_sigma(m);
+    for (size_t i = 0; i < m; ++i) {
+      sorted_sigma[i] = std::max(sorted[i + 1] - sorted[i], sorted[i + 2] - sorted[i + 1]);
+    }
+    if (sorted.size() >= 4) {
+      sorted_sigma.front() = sorted[2] - sorted[1];
+      sorted_sigma.back() = sorted[m] - sorted[m - 1];
+    }
+    std::vector<double> sigma(m);
+    for (size_t i = 0; i < m; ++i) sigma[order[i]] = sorted_sigma[i];
+    sigma.resize(mus.size());
+    return sigma;
+  }
+
+  double log_component(size_t d, size_t k, double x) const {
+    const Dimension& dim = dimensions_[d];
+    if (!dim.probabilities.empty()) {
+      return std::log(std::max(dim.probabilities[k][static_cast<size_t>(x)], 1e-300));
+    }
+    const double mu = dim.mu[k], sigma = dim.sigma[k];
+    const double low = dim.space.low, high = dim.space.high;
+    const double inside = normal_cdf((high - mu) / sigma) - normal_cdf((low - mu) / sigma);
+    if (dim.space.step > 0) {
+      const double upper = std::min(x + dim.space.step / 2, high);
+      const double lower = std::max(x - dim.space.step / 2, low);
+      const double mass = normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma);
+      return std::log(std::max(mass, 1e-300)) - std::log(std::max(inside, 1e-300));
+    }
+    const double z = (x - mu) / sigma;
+    return -0.5 * z * z - std::log(sigma * std::sqrt(2 * std::numbers::pi)) -
+           std::log(std::max(inside, 1e-300));
+  }
+
+  std::vector<const Parameter*> parameters_;
+  std::vector<Dimension> dimensions_;
+  std::vector<double> log_weights_;
+};
+
+// The coordinates of `parameters` in each observation that has all of them.
+std::vector<std::vector<double>> coordinates(const std::vector<const Parameter*>& parameters,
+                                             const std::vector<TpeSampler::Observation>& side) {
+  std::vector<std::vector<double>> points;
+  for (const auto& o : side) {
+    std::vector<double> x;
+    for (const Parameter* p : parameters) {
+      auto it = o.params.find(p->name);
+      if (it == o.params.end()) break;
+      auto coordinate = encode(*p, *it);
+      if (!coordinate) break;
+      x.push_back(*coordinate);
+    }
+    if (x.size() == parameters.size()) points.push_back(std::move(x));
+  }
+  return points;
+}
+
+}  // namespace
+
+TpeSampler::TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options,
+                       bool maximize, uint64_t seed)
+    : parameters_(parameters),
+      options_(options),
+      maximize_(maximize),
+      rng_(mix_seed(seed, 0x7BE)) {}
+
+std::optional<Json> TpeSampler::ask() {
+  Json config;
+  const auto informative =
+      std::count_if(told_.begin(), told_.end(), [](const Observation& o) { return o.group < 2; });
+  if (informative < options_.startup_trials) {
+    std::vector<double> u(parameters_.size());
+    for (auto& x : u) x = uniform01(rng_);
+    config = config_from_unit(parameters_, u);
+  } else {
+    std::vector<Observation> all(told_);
+    if (options_.constant_liar) all.insert(all.end(), pending_.begin(), pending_.end());
+    std::stable_sort(all.begin(), all.end(), [](const Observation& a, const Observation& b) {
+      if (a.group != b.group) return a.group < b.group;
+      if (a.group == 1 && a.epochs != b.epochs) return a.epochs > b.epochs;
+      if (a.loss != b.loss) return a.loss < b.loss;
+      return a.order < b.order;
+    });
+    const size_t n_below = std::min<size_t>(
+        kMaxBelow,
+        static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(all.size()))));
+    std::vector<Observation> below(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_below));
+    std::vector<Observation> above(all.begin() + static_cast<std::ptrdiff_t>(n_below), all.end());
+    auto by_age = [](const Observation& a, const Observation& b) { return a.order < b.order; };
+    std::sort(below.begin(), below.end(), by_age);
+    std::sort(above.begin(), above.end(), by_age);
+    config = sample_model_based(below, above);
+  }
+  pending_.push_back({config, 3, 0, kInf, asked_++});
+  return config;
+}
+
+Json TpeSampler::sample_model_based(const std::vector<Observation>& below,
+                                    const std::vector<Observation>& above) {
+  Json config = Json::object();
+  // Draws `candidates` points from l over `group` and keeps the one maximising l/g.
+  auto choose = [&](const std::vector<const Parameter*>& group, bool multivariate) {
+    const ParzenEstimator l(group, coordinates(group, below), options_, multivariate);
+    const ParzenEstimator g(group, coordinates(group, above), options_, multivariate);
+    std::vector<double> best;
+    double best_score = -kInf;
+    for (int i = 0; i < options_.candidates; ++i) {
+      std::vector<double> x = l.sample(rng_);
+      const double score = l.log_pdf(x) - g.log_pdf(x);
+      if (best.empty() || score > best_score) {
+        best = std::move(x);
+        best_score = score;
+      }
+    }
+    for (size_t d = 0; d < group.size(); ++d) config[group[d]->name] = decode(*group[d], best[d]);
+  };
+
+  if (options_.multivariate) {
+    std::vector<const Parameter*> joint;
+    for (const auto& p : parameters_) {
+      if (!p.is_conditional() && p.distribution != Distribution::kValue) joint.push_back(&p);
+    }
+    if (!joint.empty()) choose(joint, true);
+  }
+  for (const auto& p : parameters_) {
+    if (config.contains(p.name) || !is_active(p, config)) continue;
+    if (p.distribution == Distribution::kValue) {
+      config[p.name] = p.values.front();
+    } else {
+      choose({&p}, false);
+    }
+  }
+  return config;
+}
+
+void TpeSampler::tell(const Json& params, TrialStatus status, std::optional<double> value,
+                      int epochs) {
+  uint64_t order = asked_;
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const Observation& o) { return o.params == params; });
+  if (it != pending_.end()) {
+    order = it->order;
+    pending_.erase(it);
+  }
+  // A config that failed (out of memory, diverged) is as bad as it gets: it joins the above
+  // group so the model steers away from it instead of forgetting it and trying it again.
+  const bool failed = status == TrialStatus::kFailed || !value;
+  double loss = failed ? kInf : (maximize_ ? -*value : *value);
+  if (!std::isfinite(loss)) loss = kInf;
+  const int group = failed ? 2 : status == TrialStatus::kFinished ? 0 : 1;
+  told_.push_back({params, group, epochs, loss, order});
+}
+
+}  // namespace fersweep::search

@@ -1,0 +1,52 @@
+#pragma once
+// Tree-structured Parzen Estimator (Bergstra et al. 2011; defaults and bandwidths as in
+// Optuna 3.1). Observations are split into the best `gamma` fraction (below) and the rest
+// (above); each side becomes a Parzen mixture, l(x) and g(x), and the suggestion is the draw
+// from l among `candidates` draws that maximises l(x)/g(x).
+//
+// - multivariate: the unconditional parameters share one kernel per observation (their
+//   correlations count); conditional parameters get their own univariate estimators built from
+//   the trials where they were active.
+// - constant liar: configs asked but not yet told count as the worst observations, so workers
+//   that ask at the same time are pushed apart instead of all getting the same suggestion.
+// - pruned trials rank after every finished one (further-trained first); failed ones rank last,
+//   so a config that runs out of memory is avoided rather than forgotten.
+#include <cstdint>
+#include <vector>
+
+#include "search_spaces/sampler.h"
+
+namespace fersweep::search {
+
+class TpeSampler final : public Sampler {
+ public:
+  TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options, bool maximize,
+             uint64_t seed);
+  std::optional<Json> ask() override;
+  void tell(const Json& params, TrialStatus status, std::optional<double> value,
+            int epochs) override;
+
+  struct Observation {
+    Json params;
+    // Sort key, smaller is better: (group, -epochs for pruned, loss). Group 0 finished,
+    // 1 pruned, 2 failed, 3 pending (the constant liar).
+    int group = 0;
+    int epochs = 0;
+    double loss = 0;
+    uint64_t order = 0;  // when it was asked: older observations weigh less past 25
+  };
+
+ private:
+  Json sample_model_based(const std::vector<Observation>& below,
+                          const std::vector<Observation>& above);
+
+  std::vector<Parameter> parameters_;
+  TpeOptions options_;
+  bool maximize_;
+  Rng rng_;
+  std::vector<Observation> told_;
+  std::vector<Observation> pending_;
+  uint64_t asked_ = 0;
+};
+
+}  // namespace fersweep::search

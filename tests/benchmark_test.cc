@@ -1,0 +1,112 @@
+#include "benchmarks/functions.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "benchmarks/benchmark_runner.h"
+#include "common/error.h"
+
+namespace fersweep::benchmarks {
+namespace {
+
+using std::numbers::pi;
+
+TEST(Branin, HasItsThreeKnownMinima) {
+  const double minimum = find_benchmark("branin")->minimum.value();
+  EXPECT_NEAR(branin(-pi, 12.275), minimum, 1e-6);
+  EXPECT_NEAR(branin(pi, 2.275), minimum, 1e-6);
+  EXPECT_NEAR(branin(9.42478, 2.475), minimum, 1e-6);
+  EXPECT_NEAR(branin(0, 0), 55.602113, 1e-5);  // a reference value away from the minima
+  for (double x1 = -5; x1 <= 10; x1 += 0.25) {
+    for (double x2 = 0; x2 <= 15; x2 += 0.25) EXPECT_GE(branin(x1, x2), minimum - 1e-9);
+  }
+}
+
+TEST(Hartmann6, HasItsKnownMinimum) {
+  const double minimum = find_benchmark("hartmann6")->minimum.value();
+  EXPECT_NEAR(hartmann6({0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573}), minimum, 1e-5);
+  EXPECT_GT(hartmann6({0.5, 0.5, 0.5, 0.5, 0.5, 0.5}), minimum + 0.5);
+}
+
+TEST(LearningCurve, RisesWithEpochsAndPeaksNearTheSweetSpot) {
+  double previous = 0;
+  for (int epoch = 1; epoch <= 30; ++epoch) {
+    const CurvePoint p = learning_curve(1e-3, 0.3, 64, epoch);
+    EXPECT_GT(p.val_accuracy, previous);
+    EXPECT_GE(p.train_accuracy, p.val_accuracy);
+    EXPECT_NEAR(p.val_loss, -std::log(p.val_accuracy), 1e-12);
+    previous = p.val_accuracy;
+  }
+  EXPECT_GT(learning_curve(1e-3, 0.3, 64, 30).val_accuracy,
+            learning_curve(3e-2, 0.3, 64, 30).val_accuracy);
+  // High learning rates learn faster but plateau lower: the curves cross.
+  EXPECT_GT(learning_curve(1e-2, 0.3, 64, 1).val_accuracy,
+            learning_curve(1e-4, 0.3, 64, 1).val_accuracy);
+  EXPECT_LT(learning_curve(1e-2, 0.3, 64, 27).val_accuracy,
+            learning_curve(3e-4, 0.3, 64, 27).val_accuracy);
+}
+
+TrialAssignment assignment(const char* function, nlohmann::json params, int epochs) {
+  TrialAssignment a;
+  a.trial_id = 7;
+  a.params = std::move(params);
+  a.epochs = epochs;
+  a.seed = 3;
+  a.benchmark = {{"function", function}, {"noise_sd", 0.0}, {"seconds_per_epoch", 0.0}};
+  return a;
+}
+
+TEST(BenchmarkRunner, ReportsEveryEpochAndObeysStop) {
+  auto runner = make_benchmark_runner();
+  std::vector<EpochMetrics> seen;
+  const TrialResult full = run_trial(*runner, assignment("learning_curve", {{"lr", 0.01}}, 5),
+                                     [&](const EpochMetrics& e) {
+                                       seen.push_back(e);
+                                       return Decision::kContinue;
+                                     });
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(full.status, TrialStatus::kFinished);
+  EXPECT_EQ(full.epochs_completed, 5);
+  EXPECT_EQ(full.final_metrics, seen.back().values);
+  EXPECT_DOUBLE_EQ(seen[2].values.at("val_accuracy"),
+                   learning_curve(0.01, 0.5, 64, 3).val_accuracy);  // unset: fallbacks
+
+  const TrialResult stopped = run_trial(
+      *runner, assignment("learning_curve", {}, 5),
+      [&](const EpochMetrics& e) { return e.epoch == 2 ? Decision::kStop : Decision::kContinue; });
+  EXPECT_EQ(stopped.status, TrialStatus::kPruned);
+  EXPECT_EQ(stopped.epochs_completed, 2);
+}
+
+TEST(BenchmarkRunner, NoiseIsSeededAndOutOfDomainParametersFail) {
+  auto runner = make_benchmark_runner();
+  auto noisy = assignment("branin", {{"x1", 1.0}, {"x2", 2.0}}, 1);
+  noisy.benchmark["noise_sd"] = 0.5;
+  auto value = [&](const TrialAssignment& a) {
+    return run_trial(*runner, a, [](const EpochMetrics&) { return Decision::kContinue; })
+        .final_metrics.at("value");
+  };
+  EXPECT_EQ(value(noisy), value(noisy));
+  EXPECT_NE(value(noisy), branin(1.0, 2.0));
+  auto other_seed = noisy;
+  other_seed.seed = 4;
+  EXPECT_NE(value(noisy), value(other_seed));
+
+  const TrialResult bad = run_trial(*runner, assignment("branin", {{"x1", 99.0}}, 1),
+                                    [](const EpochMetrics&) { return Decision::kContinue; });
+  EXPECT_EQ(bad.status, TrialStatus::kFailed);
+  EXPECT_NE(bad.error.find("parameters.x1: must be in [-5, 10]"), std::string::npos) << bad.error;
+}
+
+TEST(BenchmarkSettings, ReadsAndRejectsStrictly) {
+  const auto s = BenchmarkSettings::from_spec({{"function", "hartmann6"}, {"noise_sd", 0.1}}, "b");
+  EXPECT_EQ(s.function, "hartmann6");
+  EXPECT_DOUBLE_EQ(s.noise_sd, 0.1);
+  EXPECT_THROW(BenchmarkSettings::from_spec({{"function", "branin"}, {"speed", 1}}, "b"),
+               InputError);
+}
+
+}  // namespace
+}  // namespace fersweep::benchmarks
