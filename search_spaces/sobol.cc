@@ -17,7 +17,7 @@ struct Primitive {
 
 // Joe & Kuo's direction numbers (new-joe-kuo-6.21201, "Constructing Sobol sequences with better
 // two-dimensional projections", SIAM J. Sci. Comput. 30, 2008) for dimensions 2..64; dimension 1
-// is the van der Corput sequence. Checked against scipy.stats.qmc.Sobol by bench/sobol_check.py.
+// is the van der Corput sequence. tests/sampler_test.cc checks the points against scipy.
 const std::vector<Primitive>& primitives() {
   static const std::vector<Primitive> table = {
       {1, 0, {1}},

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace fersweep::search {
 namespace {
@@ -173,6 +175,27 @@ TEST(SobolSequence, UnscrambledStartsWithTheTextbookPoints) {
       {0, 0, 0},          {0.5, 0.5, 0.5},       {0.75, 0.25, 0.25},
       {0.25, 0.75, 0.75}, {0.375, 0.375, 0.625}, {0.875, 0.875, 0.125}};
   for (const auto& point : expected) EXPECT_EQ(sobol.next(), point);
+}
+
+TEST(SobolSequence, MatchesScipyInAllSixtyFourDimensions) {
+  // tests/data/sobol_reference.txt comes from scipy.stats.qmc.Sobol (bench/sobol_reference.py).
+  std::ifstream reference(FERSWEEP_SOURCE_DIR "/tests/data/sobol_reference.txt");
+  ASSERT_TRUE(reference) << "missing reference file";
+  SobolSequence sobol(SobolSequence::kMaxDimensions, 0, false);
+  std::string line;
+  int points = 0;
+  while (std::getline(reference, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream values(line);
+    const std::vector<double> ours = sobol.next();
+    for (int d = 0; d < SobolSequence::kMaxDimensions; ++d) {
+      double expected = -1;
+      values >> expected;
+      ASSERT_EQ(ours[d], expected) << "point " << points << " dimension " << d;
+    }
+    ++points;
+  }
+  EXPECT_EQ(points, 256);
 }
 
 TEST(SobolSequence, ScrambledPointsFormANet) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "common/error.h"
@@ -243,6 +244,84 @@ TEST(Spec, ReadsABenchmarkSweep) {
   EXPECT_DOUBLE_EQ(spec.benchmark["noise_sd"].get<double>(), 0.01);
   EXPECT_DOUBLE_EQ(spec.benchmark["seconds_per_epoch"].get<double>(), 0.5);
   EXPECT_EQ(spec.objective.metric, "value");
+}
+
+// search_spaces/spec.schema.json documents the language for editors and other tools; it must
+// not drift from what the parser accepts.
+TEST(SpecSchema, AgreesWithTheParser) {
+  std::ifstream file(FERSWEEP_SOURCE_DIR "/search_spaces/spec.schema.json");
+  ASSERT_TRUE(file);
+  const Json schema = Json::parse(file);
+  const Json& properties = schema.at("properties");
+
+  for (const auto& method : properties.at("method").at("enum")) {
+    Json doc = base_spec();
+    doc["method"] = method;
+    if (method == "grid") doc["parameters"].erase("lr");
+    EXPECT_NO_THROW(parse_spec(doc)) << method;
+  }
+  for (const auto& alternative : properties.at("early_stopping").at("oneOf")) {
+    const Json& type = alternative.at("properties").at("type");
+    for (const auto& name :
+         type.contains("enum") ? type.at("enum") : Json::array({type.at("const")})) {
+      Json rule = {{"type", name}};
+      for (const auto& [key, body] : alternative.at("properties").items()) {
+        if (key != "type") rule[key] = body.at("default");
+      }
+      Json doc = base_spec();
+      doc["epochs"] = 9;
+      doc["early_stopping"] = rule;
+      EXPECT_NO_THROW(parse_spec(doc)) << rule.dump();
+    }
+  }
+  // Every documented field of these sections is accepted with its documented default.
+  for (const char* section : {"tpe", "data", "resources", "benchmark"}) {
+    Json doc = base_spec();
+    if (std::string(section) == "tpe") doc["method"] = "tpe";
+    Json body = Json::object();
+    for (const auto& [key, field] : properties.at(section).at("properties").items()) {
+      body[key] = field.contains("default") ? field.at("default") : field.at("enum").at(0);
+    }
+    doc[section] = body;
+    if (std::string(section) == "benchmark") {
+      doc["metric"]["name"] = "value";
+      doc["parameters"] = {{"x1", {{"value", 1.0}}}};
+    }
+    EXPECT_NO_THROW(parse_spec(doc)) << section << " " << body.dump();
+  }
+  for (const auto& function :
+       properties.at("benchmark").at("properties").at("function").at("enum")) {
+    Json doc = base_spec();
+    doc["benchmark"] = {{"function", function}};
+    doc["metric"]["name"] = function == "learning_curve" ? "val_accuracy" : "value";
+    doc["parameters"] = Json::object();
+    EXPECT_NO_THROW(parse_spec(doc)) << function;
+  }
+  std::vector<std::string> distributions;
+  for (const auto& alternative : schema.at("$defs").at("parameter").at("oneOf")) {
+    const Json& d = alternative.at("properties");
+    if (!d.contains("distribution")) continue;
+    for (const auto& name : d.at("distribution").contains("enum")
+                                ? d.at("distribution").at("enum")
+                                : Json::array({d.at("distribution").at("const")})) {
+      Json doc = base_spec();
+      doc["parameters"]["lr"] = {{"distribution", name}, {"min", 1}, {"max", 4}, {"q", 1}};
+      if (!d.contains("q")) doc["parameters"]["lr"].erase("q");
+      EXPECT_NO_THROW(parse_spec(doc)) << name;
+      distributions.push_back(name);
+    }
+  }
+  EXPECT_EQ(distributions.size(), 5u);
+}
+
+TEST(Spec, ShippedSpecsAllParse) {
+  int parsed = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(FERSWEEP_SOURCE_DIR "/search_spaces/examples")) {
+    EXPECT_NO_THROW(load_spec_file(entry.path().string())) << entry.path();
+    ++parsed;
+  }
+  EXPECT_GE(parsed, 4);
 }
 
 TEST(Spec, TopLevelMustBeAnObject) {

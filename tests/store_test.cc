@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
@@ -160,6 +161,79 @@ TEST_F(StoreTest, RejectsANewerSchemaVersionAndLeavesItAlone) {
         << e.what();
   }
   EXPECT_EQ(file_bytes(path_), before);
+}
+
+// A database as fersweep 0.1 (schema version 1) wrote it: fixed metric columns in `epochs`.
+void write_version_1_database(const std::string& path) {
+  sql::Database db(path, false);
+  db.execute(R"sql(
+    CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT NOT NULL, method TEXT NOT NULL,
+      metric TEXT NOT NULL, goal TEXT NOT NULL, seed INTEGER NOT NULL,
+      planned_trials INTEGER NOT NULL, spec_json TEXT NOT NULL, status TEXT NOT NULL,
+      created_at TEXT NOT NULL DEFAULT 'then', finished_at TEXT);
+    CREATE TABLE trials (id INTEGER PRIMARY KEY, sweep_id INTEGER NOT NULL, number INTEGER NOT NULL,
+      params_json TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL, worker_rank INTEGER,
+      started_at REAL, finished_at REAL, epochs_completed INTEGER NOT NULL DEFAULT 0,
+      objective REAL, wall_seconds REAL, images_per_second REAL, param_count INTEGER, error TEXT,
+      UNIQUE (sweep_id, number));
+    CREATE TABLE epochs (trial_id INTEGER NOT NULL, epoch INTEGER NOT NULL, train_loss REAL,
+      train_accuracy REAL, val_loss REAL, val_accuracy REAL, val_macro_f1 REAL, seconds REAL,
+      PRIMARY KEY (trial_id, epoch)) WITHOUT ROWID;
+    CREATE TABLE trial_metrics (trial_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL,
+      PRIMARY KEY (trial_id, name)) WITHOUT ROWID;
+    CREATE TABLE class_reports (trial_id INTEGER NOT NULL, class_index INTEGER NOT NULL,
+      name TEXT NOT NULL, precision REAL NOT NULL, recall REAL NOT NULL, f1 REAL NOT NULL,
+      support INTEGER NOT NULL, PRIMARY KEY (trial_id, class_index)) WITHOUT ROWID;
+    CREATE TABLE confusion (trial_id INTEGER NOT NULL, actual INTEGER NOT NULL,
+      predicted INTEGER NOT NULL, count INTEGER NOT NULL,
+      PRIMARY KEY (trial_id, actual, predicted)) WITHOUT ROWID;
+    INSERT INTO sweeps VALUES (1, 'old', 'random', 'val_accuracy', 'maximize', 3, 1, '{}',
+      'finished', 'then', NULL);
+    INSERT INTO trials VALUES (1, 1, 0, '{"lr": 0.01}', 5, 'finished', 1, 0, 1, 2, 0.6, 10, 100,
+      1000, NULL);
+    INSERT INTO epochs VALUES (1, 1, 1.5, 0.3, 1.4, 0.35, 0.3, 4.0);
+    INSERT INTO epochs VALUES (1, 2, 1.1, 0.5, 1.0, 0.6, 0.55, 3.5);
+    INSERT INTO trial_metrics VALUES (1, 'val_accuracy', 0.6);
+    PRAGMA user_version = 1;
+  )sql");
+}
+
+TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
+  write_version_1_database(path_);
+  const std::string before = file_bytes(path_);
+  try {
+    Reader reader(path_);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 2; `fersweep results "
+                                         "--db " +
+                                         path_ + " upgrade`"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(file_bytes(path_), before);
+}
+
+TEST_F(StoreTest, UpgradesVersion1KeepingEveryEpochMetric) {
+  write_version_1_database(path_);
+  { Store store(path_); }
+  const Reader reader(path_);
+  const TrialDetail d = reader.trial(1);
+  ASSERT_EQ(d.epochs.size(), 2u);
+  EXPECT_EQ(d.epochs[0].values, (std::map<std::string, double>{{"train_loss", 1.5},
+                                                               {"train_accuracy", 0.3},
+                                                               {"val_loss", 1.4},
+                                                               {"val_accuracy", 0.35},
+                                                               {"val_macro_f1", 0.3}}));
+  EXPECT_DOUBLE_EQ(d.epochs[1].values.at("val_accuracy"), 0.6);
+  EXPECT_DOUBLE_EQ(d.epochs[1].seconds, 3.5);
+  EXPECT_DOUBLE_EQ(d.trial.metrics.at("val_accuracy"), 0.6);
+  // The upgraded database takes new sweeps with the new layout.
+  Store store(path_);
+  const int64_t sweep = store.create_sweep(sample_sweep());
+  const int64_t trial = store.add_trial(sweep, 0, nlohmann::json::object(), 1);
+  store.record_epoch({trial, 1, 0.1, {{"value", 2.5}}});
+  EXPECT_DOUBLE_EQ(Reader(path_).trial(trial).epochs[0].values.at("value"), 2.5);
 }
 
 TEST_F(StoreTest, RejectsAForeignSqliteDatabase) {

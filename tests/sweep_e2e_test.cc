@@ -203,6 +203,43 @@ TEST_F(SweepE2E, HelpWorksForEveryCommand) {
   }
 }
 
+// The shipped benchmark example under four ranks: TPE asks asynchronously while ASHA stops trials
+// at their rungs; every trial lands in the database with the epochs it really ran.
+TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
+  const std::string db = path("asha.db");
+  const Outcome out = run(kMpiexec + " -n 4 " + kBin + " run " + FERSWEEP_SOURCE_DIR +
+                          "/search_spaces/examples/learning_curve_tpe_asha.json --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("(tpe, early stopping asha)"), std::string::npos) << out.output;
+  const results::Reader reader(db);
+  const results::SweepSummary sweep = reader.sweep(std::nullopt);
+  EXPECT_EQ(sweep.method, "tpe");
+  const auto trials = reader.trials(sweep.id);
+  ASSERT_EQ(trials.size(), 60u);
+  std::set<int> ranks;
+  int pruned = 0;
+  for (const auto& t : trials) {
+    ranks.insert(t.worker_rank.value_or(-1));
+    const auto detail = reader.trial(t.id);
+    EXPECT_EQ(static_cast<int>(detail.epochs.size()), t.epochs_completed);
+    if (t.status == "pruned") {
+      ++pruned;
+      EXPECT_TRUE(t.epochs_completed == 1 || t.epochs_completed == 3 || t.epochs_completed == 9)
+          << t.epochs_completed;
+    } else {
+      EXPECT_EQ(t.status, "finished") << t.error;
+      EXPECT_EQ(t.epochs_completed, 27);
+    }
+  }
+  EXPECT_EQ(ranks, (std::set<int>{1, 2, 3}));
+  EXPECT_GT(pruned, 30);
+  EXPECT_LT(pruned, 60);
+  // The per-epoch table shows the benchmark's own metrics.
+  const Outcome show = run(kBin + " results --db " + db + " show " + std::to_string(trials[0].id));
+  EXPECT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
+}
+
 TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
   const std::string missing_db = path("never.db");
   const std::pair<std::string, std::string> cases[] = {
