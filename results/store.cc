@@ -9,7 +9,7 @@
 namespace fersweep::results {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kSweepAndTrialTables = R"sql(
 CREATE TABLE sweeps (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
@@ -42,20 +42,6 @@ CREATE TABLE trials (
   UNIQUE (sweep_id, number)
 );
 CREATE INDEX trials_by_sweep ON trials (sweep_id, status);
-CREATE TABLE epochs (
-  trial_id INTEGER NOT NULL REFERENCES trials(id),
-  epoch INTEGER NOT NULL,
-  seconds REAL,
-  PRIMARY KEY (trial_id, epoch)
-) WITHOUT ROWID;
-CREATE TABLE epoch_metrics (
-  trial_id INTEGER NOT NULL,
-  epoch INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY (trial_id, epoch, name),
-  FOREIGN KEY (trial_id, epoch) REFERENCES epochs(trial_id, epoch)
-) WITHOUT ROWID;
 CREATE TABLE trial_metrics (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
   name TEXT NOT NULL,
@@ -78,36 +64,38 @@ CREATE TABLE confusion (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 1 kept five fixed metric columns in `epochs`; version 2 moves every epoch metric to
-// `epoch_metrics` rows so that benchmark functions and future trainers can record their own.
-constexpr const char* kUpgradeFrom1 = R"sql(
-CREATE TABLE epochs_v2 (
+constexpr const char* kEpochTables = R"sql(
+CREATE TABLE epochs (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
   epoch INTEGER NOT NULL,
   seconds REAL,
   PRIMARY KEY (trial_id, epoch)
 ) WITHOUT ROWID;
-INSERT INTO epochs_v2 SELECT trial_id, epoch, seconds FROM epochs;
 CREATE TABLE epoch_metrics (
   trial_id INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
   name TEXT NOT NULL,
   value REAL NOT NULL,
   PRIMARY KEY (trial_id, epoch, name),
-  FOREIGN KEY (trial_id, epoch) REFERENCES epochs_v2(trial_id, epoch)
+  FOREIGN KEY (trial_id, epoch) REFERENCES epochs(trial_id, epoch)
 ) WITHOUT ROWID;
-INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_loss', train_loss FROM epochs
+)sql";
+
+// Version 1 kept five fixed metric columns in `epochs`; version 2 moves every epoch metric to
+// `epoch_metrics` rows so that benchmark functions and future trainers can record their own.
+constexpr const char* kMoveVersion1Epochs = R"sql(
+INSERT INTO epochs SELECT trial_id, epoch, seconds FROM epochs_v1;
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_loss', train_loss FROM epochs_v1
   WHERE train_loss IS NOT NULL;
-INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_accuracy', train_accuracy FROM epochs
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'train_accuracy', train_accuracy FROM epochs_v1
   WHERE train_accuracy IS NOT NULL;
-INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_loss', val_loss FROM epochs
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_loss', val_loss FROM epochs_v1
   WHERE val_loss IS NOT NULL;
-INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_accuracy', val_accuracy FROM epochs
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_accuracy', val_accuracy FROM epochs_v1
   WHERE val_accuracy IS NOT NULL;
-INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_macro_f1', val_macro_f1 FROM epochs
+INSERT INTO epoch_metrics SELECT trial_id, epoch, 'val_macro_f1', val_macro_f1 FROM epochs_v1
   WHERE val_macro_f1 IS NOT NULL;
-DROP TABLE epochs;
-ALTER TABLE epochs_v2 RENAME TO epochs;
+DROP TABLE epochs_v1;
 )sql";
 
 double unix_seconds() {
@@ -156,7 +144,9 @@ sql::Database open_database(const std::string& path, bool read_only) {
     }
     // One transaction: a failed upgrade leaves the version-1 file exactly as it was.
     sql::Transaction transaction(*db);
-    db->execute(kUpgradeFrom1);
+    db->execute("ALTER TABLE epochs RENAME TO epochs_v1");
+    db->execute(kEpochTables);
+    db->execute(kMoveVersion1Epochs);
     db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }
@@ -164,7 +154,8 @@ sql::Database open_database(const std::string& path, bool read_only) {
     if (read_only) throw fail("an empty file, not a fersweep database");
     db->execute("PRAGMA journal_mode = WAL");
     sql::Transaction transaction(*db);
-    db->execute(kSchema);
+    db->execute(kSweepAndTrialTables);
+    db->execute(kEpochTables);
     db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }
