@@ -14,7 +14,8 @@ Part 2: the learning-curve benchmark, 27 epochs per trial. Full-budget random se
 eta 3) fed the same configs in the same order and allowed 3x more trials: epochs each needs to
 reach the full-budget run's best validation accuracy.
 
-Needs Debian's python3-optuna (3.1). Prints Markdown tables.
+Needs Debian's python3-optuna (3.1) and python3-scipy: run it with /usr/bin/python3. Prints
+Markdown tables; docs/BENCHMARKS.md holds the last run.
 """
 import argparse
 import json
