@@ -73,10 +73,14 @@ std::string companion_metric(const std::vector<TrialSummary>& ranked, const std:
 
 std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
                        const std::string& metric) {
-  std::string out =
-      fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished of {} planned\n", sweep.id, sweep.name,
-                  sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
-                  sweep.trials_with_status("finished"), sweep.planned_trials);
+  const std::string planned = sweep.planned_trials > 0
+                                  ? fmt::format("of {} planned", sweep.planned_trials)
+                                  : std::string("(wall-time budget)");
+  const int64_t pruned = sweep.trials_with_status("pruned");
+  std::string out = fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished {}{}\n", sweep.id,
+                                sweep.name, sweep.method, sweep.maximize ? "maximize" : "minimize",
+                                sweep.metric, sweep.trials_with_status("finished"), planned,
+                                pruned > 0 ? fmt::format(", {} pruned", pruned) : "");
   if (ranked.empty()) return out + "no finished trials yet\n";
   const std::string other = companion_metric(ranked, metric);
   out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7}  {}\n", "rank", "trial",
