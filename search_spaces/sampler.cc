@@ -1,5 +1,7 @@
 #include "search_spaces/sampler.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -49,6 +51,16 @@ std::optional<Json> GridSampler::ask() {
 }
 
 uint64_t GridSampler::size(uint64_t limit) const {
+  const bool conditional = std::any_of(parameters_.begin(), parameters_.end(),
+                                       [](const Parameter& p) { return p.is_conditional(); });
+  if (!conditional) {  // a plain product, without walking it
+    uint64_t product = 1;
+    for (const auto& p : parameters_) {
+      if (product > limit / p.values.size()) return limit;
+      product *= p.values.size();
+    }
+    return std::min(product, limit);
+  }
   GridSampler counter(parameters_);
   uint64_t count = 0;
   while (count < limit && counter.ask()) ++count;

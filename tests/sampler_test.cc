@@ -225,6 +225,37 @@ TEST(SobolSequence, RefusesMoreDimensionsThanItHasDirectionNumbers) {
   EXPECT_THROW(SobolSequence(SobolSequence::kMaxDimensions + 1, 0), InputError);
 }
 
+TEST(GridSampler, AHugeGridNeedsATrialBudget) {
+  // 8 x 10^7 points: counted as a product, never walked.
+  auto ten = [](double from, double step) {
+    Json values = Json::array();
+    for (int i = 0; i < 10; ++i) values.push_back(from + i * step);
+    return Json{{"values", values}};
+  };
+  Json widths = Json::array();
+  for (int i = 1; i <= 10; ++i) widths.push_back(Json::array({i}));
+  Json doc = Json::parse(R"({"method": "grid", "metric": {"name": "val_loss", "goal": "minimize"},
+                            "parameters": {"convs_per_block": {"values": [1, 2, 3, 4, 5, 6, 7, 8]},
+                                           "batch_size": {"values": [8, 16, 24, 32, 40, 48, 56,
+                                                                     64, 72, 80]}}})");
+  doc["parameters"]["dense"] = {{"values", widths}};
+  doc["parameters"]["filters"] = {{"values", widths}};
+  doc["parameters"]["dropout"] = ten(0.0, 0.05);
+  doc["parameters"]["lr"] = ten(0.001, 0.001);
+  doc["parameters"]["momentum"] = ten(0.0, 0.05);
+  doc["parameters"]["weight_decay"] = ten(0.0, 0.01);
+  try {
+    planned_trials(parse_spec(doc));
+    FAIL() << "accepted a grid of 8 * 10^7 points without a budget";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 10000000 points; set budget.trials"),
+              std::string::npos)
+        << e.what();
+  }
+  doc["budget"] = {{"trials", 100}};
+  EXPECT_EQ(planned_trials(parse_spec(doc)), 100u);
+}
+
 const char* kConditionalGrid = R"({
   "method": "grid", "metric": {"name": "val_loss", "goal": "minimize"},
   "parameters": {
