@@ -105,7 +105,7 @@ def optuna_best(function, sampler, trials):
 
 class ScaleFixedTruncnorm:
     """Optuna 3.1.0's _truncnorm.logpdf leaves out the -log(scale) term, so its TPE compares
-    unnormalised kernel densities (fixed upstream later). Inside this context the term is
+    unnormalised kernel densities (optuna/optuna#5109, fixed by #5110). Inside this context the term is
     restored, to show how much of Optuna 3.1's result comes from that."""
 
     def __enter__(self):
