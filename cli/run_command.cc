@@ -19,9 +19,10 @@ namespace fersweep::cli {
 
 const char* const kRunHelp = R"(usage: [mpirun -n N] fersweep run SPEC --db DB [options]
 
-Runs the sweep described by the JSON spec file SPEC (see docs/ARCHITECTURE.md and
-search_spaces/default.json) and records every trial, epoch, confusion matrix and per-class
-report in the SQLite database DB (created if missing; an existing one gets a new sweep).
+Runs the sweep described by the JSON spec file SPEC (the language: docs/SPEC.md; examples:
+search_spaces/default.json and search_spaces/examples/) and records every trial, epoch, confusion
+matrix and per-class report in the SQLite database DB (created if missing; an existing one gets a
+new sweep). Early stopping and the wall-time budget end trials as "pruned", keeping their epochs.
 
 Under mpirun, rank 0 coordinates and ranks 1..N-1 train one trial at a time each. With a single
 process the trials run in-process, one after the other.
