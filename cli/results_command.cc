@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -99,6 +100,9 @@ int results_command(const std::vector<std::string>& raw) {
   }
   if (subcommand == "upgrade") {
     args.expect_positionals(1, 1, "");
+    if (!std::filesystem::exists(db_path)) {
+      throw InputError(fmt::format("{}: no such database", db_path));
+    }
     results::Store store(db_path);  // opening for writing upgrades the schema
     fmt::print("{}: schema version {}\n", db_path, results::kSchemaVersion);
     return 0;

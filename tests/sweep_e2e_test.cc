@@ -192,6 +192,10 @@ TEST_F(SweepE2E, CorruptDatabaseIsRefusedWithExitTwo) {
   const Outcome out = run(kBin + " run " + spec_path() + " --db " + db);
   EXPECT_EQ(out.exit_code, 2) << out.output;
   EXPECT_NE(out.output.find(db + ": not a SQLite database"), std::string::npos) << out.output;
+  const Outcome upgrade = run(kBin + " results --db " + db + " upgrade");
+  EXPECT_EQ(upgrade.exit_code, 2) << upgrade.output;
+  EXPECT_NE(upgrade.output.find(db + ": not a SQLite database"), std::string::npos)
+      << upgrade.output;
   EXPECT_EQ(file_bytes(db), "this is not a database");
 }
 
@@ -254,6 +258,7 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"results --db " + missing_db + " show x", "TRIAL must be a positive trial id"},
       {"results rank", "--db is required"},
       {"results --db " + missing_db + " plot", "unknown subcommand \"plot\""},
+      {"results --db " + missing_db + " upgrade", missing_db + ": no such database"},
   };
   for (const auto& [args, fragment] : cases) {
     const Outcome out = run(kBin + " " + args);
