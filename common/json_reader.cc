@@ -70,6 +70,15 @@ int64_t ObjectReader::integer(const std::string& key, std::optional<int64_t> fal
   return value ? expect_integer(*value, path_of(key)) : *fallback;
 }
 
+int ObjectReader::int_in(const std::string& key, int64_t lo, int64_t hi,
+                         std::optional<int64_t> fallback) {
+  const int64_t v = integer(key, fallback);
+  if (v < lo || v > hi) {
+    throw InputError(fmt::format("{}: must be in [{}, {}], got {}", path_of(key), lo, hi, v));
+  }
+  return static_cast<int>(v);
+}
+
 double ObjectReader::number(const std::string& key, std::optional<double> fallback) {
   const Json* value = fallback ? find(key) : &required(key);
   return value ? expect_number(*value, path_of(key)) : *fallback;

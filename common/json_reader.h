@@ -30,6 +30,8 @@ class ObjectReader {
 
   std::string string(const std::string& key, std::optional<std::string> fallback = {});
   int64_t integer(const std::string& key, std::optional<int64_t> fallback = {});
+  // An integer in [lo, hi] that fits an int; out of range throws "<path>: must be in [lo, hi]".
+  int int_in(const std::string& key, int64_t lo, int64_t hi, std::optional<int64_t> fallback = {});
   double number(const std::string& key, std::optional<double> fallback = {});
   bool boolean(const std::string& key, std::optional<bool> fallback = {});
 

@@ -138,17 +138,9 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
     throw InputError(fmt::format("{}: unknown data source \"{}\" (available: synthetic)",
                                  reader.path_of("source"), data.source));
   }
-  auto bounded = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
-    const int64_t v = reader.integer(key, fallback);
-    if (v < lo || v > hi) {
-      throw InputError(
-          fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
-    }
-    return static_cast<int>(v);
-  };
-  data.train_size = bounded("train_size", data.train_size, 1, 10'000'000);
-  data.val_size = bounded("val_size", data.val_size, 1, 10'000'000);
-  data.image_size = bounded("image_size", data.image_size, 16, 512);
+  data.train_size = reader.int_in("train_size", 1, 10'000'000, data.train_size);
+  data.val_size = reader.int_in("val_size", 1, 10'000'000, data.val_size);
+  data.image_size = reader.int_in("image_size", 16, 512, data.image_size);
   data.seed = static_cast<uint64_t>(reader.integer("seed", static_cast<int64_t>(data.seed)));
   reader.reject_unknown_keys();
   return data;

@@ -34,16 +34,6 @@ Objective parse_objective(const Vocabulary& vocabulary, const Json& body, const 
   return objective;
 }
 
-int bounded_int(ObjectReader& reader, const char* key, int64_t lo, int64_t hi,
-                std::optional<int64_t> fallback) {
-  const int64_t v = reader.integer(key, fallback);
-  if (v < lo || v > hi) {
-    throw InputError(
-        fmt::format("{}: must be in [{}, {}], got {}", reader.path_of(key), lo, hi, v));
-  }
-  return static_cast<int>(v);
-}
-
 // "wall_time": seconds as a number, or a duration such as "90s", "45m", "2h", "1h30m", "1d".
 double parse_duration(const Json& value, const std::string& path) {
   if (value.is_number()) {
@@ -95,7 +85,7 @@ double parse_duration(const Json& value, const std::string& path) {
 Budget parse_budget(const Json& body) {
   ObjectReader reader(body, "budget");
   Budget budget;
-  if (reader.has("trials")) budget.trials = bounded_int(reader, "trials", 1, 10'000'000, {});
+  if (reader.has("trials")) budget.trials = reader.int_in("trials", 1, 10'000'000, {});
   if (const Json* wall = reader.find("wall_time")) {
     budget.wall_seconds = parse_duration(*wall, reader.path_of("wall_time"));
   }
@@ -106,8 +96,8 @@ Budget parse_budget(const Json& body) {
 TpeOptions parse_tpe(const Json& body) {
   ObjectReader reader(body, "tpe");
   TpeOptions tpe;
-  tpe.startup_trials = bounded_int(reader, "startup_trials", 0, 1'000'000, tpe.startup_trials);
-  tpe.candidates = bounded_int(reader, "candidates", 1, 100'000, tpe.candidates);
+  tpe.startup_trials = reader.int_in("startup_trials", 0, 1'000'000, tpe.startup_trials);
+  tpe.candidates = reader.int_in("candidates", 1, 100'000, tpe.candidates);
   tpe.gamma = reader.number("gamma", tpe.gamma);
   if (!(tpe.gamma > 0 && tpe.gamma < 1)) {
     throw InputError(fmt::format("tpe.gamma: must be in (0, 1), got {}", tpe.gamma));
@@ -131,12 +121,12 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
     rule.rule = StoppingRule::kNone;
   } else if (type == "median") {
     rule.rule = StoppingRule::kMedian;
-    rule.min_epochs = bounded_int(reader, "min_epochs", 1, epochs, rule.min_epochs);
-    rule.startup_trials = bounded_int(reader, "startup_trials", 0, 1'000'000, rule.startup_trials);
+    rule.min_epochs = reader.int_in("min_epochs", 1, epochs, rule.min_epochs);
+    rule.startup_trials = reader.int_in("startup_trials", 0, 1'000'000, rule.startup_trials);
   } else if (type == "asha" || type == "hyperband") {
     rule.rule = type == "asha" ? StoppingRule::kAsha : StoppingRule::kHyperband;
-    rule.min_epochs = bounded_int(reader, "min_epochs", 1, 100000, rule.min_epochs);
-    rule.eta = bounded_int(reader, "eta", 2, 100, rule.eta);
+    rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
+    rule.eta = reader.int_in("eta", 2, 100, rule.eta);
     if (rule.min_epochs >= epochs) {
       throw InputError(fmt::format(
           "early_stopping.min_epochs: the first rung ({}) must come before the last epoch ({}), "
@@ -207,7 +197,7 @@ SweepSpec parse_spec(const Json& document) {
     if (top.has("data")) throw InputError("data: a benchmark sweep trains on no data; remove it");
   }
   spec.objective = parse_objective(vocabulary, top.required("metric"), "metric");
-  spec.epochs = bounded_int(top, "epochs", 1, 100000, 5);
+  spec.epochs = top.int_in("epochs", 1, 100000, 5);
   const int64_t seed = top.integer("seed", 0);
   if (seed < 0) throw InputError(fmt::format("seed: must be >= 0, got {}", seed));
   spec.seed = static_cast<uint64_t>(seed);
@@ -227,7 +217,7 @@ SweepSpec parse_spec(const Json& document) {
   if (const Json* data = top.find("data")) spec.data = DataConfig::from_spec(*data, "data");
   if (const Json* resources = top.find("resources")) {
     ObjectReader reader(*resources, "resources");
-    spec.threads_per_worker = bounded_int(reader, "threads_per_worker", 0, 4096, 0);
+    spec.threads_per_worker = reader.int_in("threads_per_worker", 0, 4096, 0);
     reader.reject_unknown_keys();
   }
 
