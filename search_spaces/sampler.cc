@@ -30,8 +30,7 @@ Json GridSampler::config() const {
   return config;
 }
 
-bool GridSampler::advance() {
-  const Json current = config();
+bool GridSampler::advance(const Json& current) {
   for (size_t i = parameters_.size(); i-- > 0;) {
     if (!current.contains(parameters_[i].name)) continue;
     if (digits_[i] + 1 < parameters_[i].values.size()) {
@@ -46,7 +45,7 @@ bool GridSampler::advance() {
 std::optional<Json> GridSampler::ask() {
   if (exhausted_) return std::nullopt;
   Json out = config();
-  exhausted_ = !advance();
+  exhausted_ = !advance(out);
   return out;
 }
 
@@ -71,9 +70,7 @@ RandomSampler::RandomSampler(const std::vector<Parameter>& parameters, uint64_t 
     : parameters_(parameters), rng_(mix_seed(seed, 0x5A3B1E)) {}
 
 std::optional<Json> RandomSampler::ask() {
-  std::vector<double> u(parameters_.size());
-  for (auto& x : u) x = uniform01(rng_);  // one draw per parameter, active or not: stable streams
-  return config_from_unit(parameters_, u);
+  return random_config(parameters_, rng_);
 }
 
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {

@@ -34,7 +34,8 @@ class GridSampler final : public Sampler {
 
  private:
   Json config() const;
-  bool advance();
+  // Steps the odometer past `current` (the config of the present digits); false at the end.
+  bool advance(const Json& current);
 
   std::vector<Parameter> parameters_;
   std::vector<size_t> digits_;

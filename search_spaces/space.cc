@@ -51,4 +51,10 @@ Json config_from_unit(const std::vector<Parameter>& parameters, const std::vecto
   return config;
 }
 
+Json random_config(const std::vector<Parameter>& parameters, Rng& rng) {
+  std::vector<double> u(parameters.size());
+  for (auto& x : u) x = uniform01(rng);
+  return config_from_unit(parameters, u);
+}
+
 }  // namespace fersweep::search

@@ -3,6 +3,8 @@
 // one place where a distribution turns a point of [0, 1) into a value.
 #include <vector>
 
+#include "common/random.h"
+
 #include "search_spaces/spec.h"
 
 namespace fersweep::search {
@@ -17,5 +19,9 @@ Json value_at(const Parameter& parameter, double u);
 
 // A config from one coordinate per parameter; inactive parameters are left out.
 Json config_from_unit(const std::vector<Parameter>& parameters, const std::vector<double>& u);
+
+// An independent random config: one uniform draw per parameter, active or not, so the stream
+// position of every later draw does not depend on which conditions held.
+Json random_config(const std::vector<Parameter>& parameters, Rng& rng);
 
 }  // namespace fersweep::search
