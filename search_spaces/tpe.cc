@@ -93,6 +93,24 @@ std::vector<double> recency_weights(size_t n) {
   return w;
 }
 
+void normalise(std::vector<double>& weights) {
+  double total = 0;
+  for (double w : weights) total += w;
+  for (double& w : weights) w /= total;
+}
+
+// An index drawn with the given probabilities (which sum to 1).
+size_t draw_index(Rng& rng, const std::vector<double>& probabilities) {
+  const double u = uniform01(rng);
+  double cumulative = 0;
+  size_t i = 0;
+  for (; i + 1 < probabilities.size(); ++i) {
+    cumulative += probabilities[i];
+    if (u < cumulative) break;
+  }
+  return i;
+}
+
 // A Parzen mixture over some parameters: one component per observation plus a prior component
 // (uniform over the space), each a product of truncated normals / categorical distributions.
 class ParzenEstimator {
@@ -103,11 +121,9 @@ class ParzenEstimator {
       : parameters_(parameters) {
     const size_t n = points.size();
     const size_t kernels = n + 1;
-    std::vector<double> weights = recency_weights(n);
-    weights.push_back(options.prior_weight);
-    double total = 0;
-    for (double w : weights) total += w;
-    for (double w : weights) log_weights_.push_back(std::log(w / total));
+    weights_ = recency_weights(n);
+    weights_.push_back(options.prior_weight);
+    normalise(weights_);
 
     for (size_t d = 0; d < parameters.size(); ++d) {
       const Parameter& p = *parameters[d];
@@ -119,9 +135,7 @@ class ParzenEstimator {
           auto& row = dim.probabilities[k];
           std::fill(row.begin(), row.end(), options.prior_weight / static_cast<double>(kernels));
           if (k < n) row[static_cast<size_t>(points[k][d])] += 1;
-          double sum = 0;
-          for (double v : row) sum += v;
-          for (double& v : row) v /= sum;
+          normalise(row);
         }
       } else {
         dim.space = numeric_space(p);
@@ -142,8 +156,9 @@ class ParzenEstimator {
   }
 
   double log_pdf(const std::vector<double>& x) const {
-    std::vector<double> terms(log_weights_);
+    std::vector<double> terms(weights_.size());
     for (size_t k = 0; k < terms.size(); ++k) {
+      terms[k] = std::log(weights_[k]);
       for (size_t d = 0; d < dimensions_.size(); ++d) terms[k] += log_component(d, k, x[d]);
     }
     return log_sum_exp(terms);
@@ -151,24 +166,12 @@ class ParzenEstimator {
 
   std::vector<double> sample(Rng& rng) const {
     // Pick one component for all parameters, then draw each coordinate from it.
-    double u = uniform01(rng), cumulative = 0;
-    size_t k = 0;
-    for (; k + 1 < log_weights_.size(); ++k) {
-      cumulative += std::exp(log_weights_[k]);
-      if (u < cumulative) break;
-    }
+    const size_t k = draw_index(rng, weights_);
     std::vector<double> x(dimensions_.size());
     for (size_t d = 0; d < dimensions_.size(); ++d) {
       const Dimension& dim = dimensions_[d];
       if (!dim.probabilities.empty()) {
-        const auto& row = dim.probabilities[k];
-        double v = uniform01(rng), c = 0;
-        size_t choice = 0;
-        for (; choice + 1 < row.size(); ++choice) {
-          c += row[choice];
-          if (v < c) break;
-        }
-        x[d] = static_cast<double>(choice);
+        x[d] = static_cast<double>(draw_index(rng, dim.probabilities[k]));
       } else {
         // Rejection keeps the draw exactly truncated-normal; mu lies inside and sigma is at most
         // the range, so at least a third of the draws land inside.
@@ -243,7 +246,7 @@ class ParzenEstimator {
 
   std::vector<const Parameter*> parameters_;
   std::vector<Dimension> dimensions_;
-  std::vector<double> log_weights_;
+  std::vector<double> weights_;  // per component, the prior last; they sum to 1
 };
 
 // The coordinates of `parameters` in each observation that has all of them.
@@ -278,9 +281,7 @@ std::optional<Json> TpeSampler::ask() {
   const auto informative =
       std::count_if(told_.begin(), told_.end(), [](const Observation& o) { return o.group < 2; });
   if (informative < options_.startup_trials) {
-    std::vector<double> u(parameters_.size());
-    for (auto& x : u) x = uniform01(rng_);
-    config = config_from_unit(parameters_, u);
+    config = random_config(parameters_, rng_);
   } else {
     std::vector<Observation> all(told_);
     if (options_.constant_liar) all.insert(all.end(), pending_.begin(), pending_.end());
