@@ -60,34 +60,64 @@ struct ParameterRule {
   std::function<void(TrialConfig&, const Json&)> apply;
 };
 
+std::string architecture_problem(const Json& v) {
+  const auto& names = architecture_names();
+  if (v.is_string() && std::find(names.begin(), names.end(), v.get<std::string>()) != names.end()) {
+    return "";
+  }
+  return fmt::format("unknown architecture {} (choose from {})", v.dump(), fmt::join(names, ", "));
+}
+
 const std::vector<ParameterRule>& rules() {
+  using C = TrialConfig;
   static const std::vector<ParameterRule> table = {
-      {"arch", [](const Json& v) { return choice_problem(v, {"vgg_custom"}); },
-       [](TrialConfig& c, const Json& v) { c.arch = v.get<std::string>(); }},
+      {"arch", architecture_problem, [](C& c, const Json& v) { c.arch = v.get<std::string>(); }},
+      {"stem", [](const Json& v) { return choice_problem(v, {"imagenet", "small"}); },
+       [](C& c, const Json& v) { c.stem = v.get<std::string>(); }},
       {"filters", [](const Json& v) { return positive_int_list_problem(v, false); },
-       [](TrialConfig& c, const Json& v) { c.filters = v.get<std::vector<int>>(); }},
+       [](C& c, const Json& v) { c.filters = v.get<std::vector<int>>(); }},
       {"convs_per_block", [](const Json& v) { return int_range_problem(v, 1, 8); },
-       [](TrialConfig& c, const Json& v) { c.convs_per_block = v.get<int>(); }},
-      {"batch_norm", bool_problem,
-       [](TrialConfig& c, const Json& v) { c.batch_norm = v.get<bool>(); }},
+       [](C& c, const Json& v) { c.convs_per_block = v.get<int>(); }},
+      {"batch_norm", bool_problem, [](C& c, const Json& v) { c.batch_norm = v.get<bool>(); }},
       {"dense", [](const Json& v) { return positive_int_list_problem(v, true); },
-       [](TrialConfig& c, const Json& v) { c.dense = v.get<std::vector<int>>(); }},
+       [](C& c, const Json& v) { c.dense = v.get<std::vector<int>>(); }},
+      {"dense_batch_norm", bool_problem,
+       [](C& c, const Json& v) { c.dense_batch_norm = v.get<bool>(); }},
       {"dropout", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
-       [](TrialConfig& c, const Json& v) { c.dropout = v.get<double>(); }},
+       [](C& c, const Json& v) { c.dropout = v.get<double>(); }},
+      {"width_multiplier", [](const Json& v) { return number_range_problem(v, 0.1, 4.0, false); },
+       [](C& c, const Json& v) { c.width_multiplier = v.get<double>(); }},
+      {"stochastic_depth", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
+       [](C& c, const Json& v) { c.stochastic_depth = v.get<double>(); }},
       {"batch_size", [](const Json& v) { return int_range_problem(v, 1, 1 << 16); },
-       [](TrialConfig& c, const Json& v) { c.batch_size = v.get<int>(); }},
+       [](C& c, const Json& v) { c.batch_size = v.get<int>(); }},
       {"lr", [](const Json& v) { return number_range_problem(v, 1e-12, 10.0, false); },
-       [](TrialConfig& c, const Json& v) { c.lr = v.get<double>(); }},
-      {"optimizer",
-       [](const Json& v) {
-         return choice_problem(v, {"adam", "adamw", "sgd"});
-       },
-       [](TrialConfig& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
+       [](C& c, const Json& v) { c.lr = v.get<double>(); }},
+      {"optimizer", [](const Json& v) { return choice_problem(v, {"adam", "adamw", "sgd"}); },
+       [](C& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
       {"momentum", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
-       [](TrialConfig& c, const Json& v) { c.momentum = v.get<double>(); }},
+       [](C& c, const Json& v) { c.momentum = v.get<double>(); }},
+      {"nesterov", bool_problem, [](C& c, const Json& v) { c.nesterov = v.get<bool>(); }},
       {"weight_decay", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
-       [](TrialConfig& c, const Json& v) { c.weight_decay = v.get<double>(); }},
-      {"augment", bool_problem, [](TrialConfig& c, const Json& v) { c.augment = v.get<bool>(); }},
+       [](C& c, const Json& v) { c.weight_decay = v.get<double>(); }},
+      {"label_smoothing", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
+       [](C& c, const Json& v) { c.label_smoothing = v.get<double>(); }},
+      {"grad_clip", [](const Json& v) { return number_range_problem(v, 0.0, 1e6, false); },
+       [](C& c, const Json& v) { c.grad_clip = v.get<double>(); }},
+      {"schedule",
+       [](const Json& v) { return choice_problem(v, {"constant", "step", "cosine", "plateau"}); },
+       [](C& c, const Json& v) { c.schedule = v.get<std::string>(); }},
+      {"warmup_epochs", [](const Json& v) { return int_range_problem(v, 0, 10000); },
+       [](C& c, const Json& v) { c.warmup_epochs = v.get<int>(); }},
+      {"step_size", [](const Json& v) { return int_range_problem(v, 1, 10000); },
+       [](C& c, const Json& v) { c.step_size = v.get<int>(); }},
+      {"lr_decay", [](const Json& v) { return number_range_problem(v, 1e-6, 1.0, false); },
+       [](C& c, const Json& v) { c.lr_decay = v.get<double>(); }},
+      {"plateau_patience", [](const Json& v) { return int_range_problem(v, 0, 10000); },
+       [](C& c, const Json& v) { c.plateau_patience = v.get<int>(); }},
+      {"min_lr", [](const Json& v) { return number_range_problem(v, 0.0, 10.0, false); },
+       [](C& c, const Json& v) { c.min_lr = v.get<double>(); }},
+      {"augment", bool_problem, [](C& c, const Json& v) { c.augment = v.get<bool>(); }},
   };
   return table;
 }
@@ -100,6 +130,13 @@ const ParameterRule* find_rule(const std::string& name) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& architecture_names() {
+  static const std::vector<std::string> names = {"vgg_custom", "vgg16",        "resnet18",
+                                                 "resnet34",   "resnet50",     "mobilenet_v2",
+                                                 "efficientnet_b0"};
+  return names;
+}
 
 const std::vector<std::string>& TrialConfig::parameter_names() {
   static const std::vector<std::string> names = [] {
@@ -211,7 +248,9 @@ void from_json(const Json& in, DataConfig& d) {
 void to_json(Json& out, const TrialAssignment& a) {
   out = {{"trial_id", a.trial_id}, {"number", a.number},      {"params", a.params},
          {"epochs", a.epochs},     {"seed", a.seed},          {"data", a.data},
-         {"threads", a.threads},   {"benchmark", a.benchmark}};
+         {"threads", a.threads},   {"benchmark", a.benchmark}, {"memory_gb", a.memory_gb},
+         {"checkpoint_dir", a.checkpoint_dir}, {"objective_metric", a.objective_metric},
+         {"maximize", a.maximize}};
 }
 
 void from_json(const Json& in, TrialAssignment& a) {
@@ -223,6 +262,10 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("data").get_to(a.data);
   in.at("threads").get_to(a.threads);
   a.benchmark = in.value("benchmark", Json());
+  in.at("memory_gb").get_to(a.memory_gb);
+  in.at("checkpoint_dir").get_to(a.checkpoint_dir);
+  in.at("objective_metric").get_to(a.objective_metric);
+  in.at("maximize").get_to(a.maximize);
 }
 
 void to_json(Json& out, const EpochMetrics& e) {
@@ -248,7 +291,8 @@ void to_json(Json& out, const TrialResult& r) {
          {"final_metrics", r.final_metrics},
          {"wall_seconds", r.wall_seconds},
          {"images_per_second", r.images_per_second},
-         {"param_count", r.param_count}};
+         {"param_count", r.param_count},
+         {"checkpoint", r.checkpoint}};
 }
 
 void from_json(const Json& in, TrialResult& r) {
@@ -263,6 +307,7 @@ void from_json(const Json& in, TrialResult& r) {
   in.at("wall_seconds").get_to(r.wall_seconds);
   in.at("images_per_second").get_to(r.images_per_second);
   in.at("param_count").get_to(r.param_count);
+  in.at("checkpoint").get_to(r.checkpoint);
 }
 
 }  // namespace fersweep

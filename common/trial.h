@@ -17,17 +17,32 @@ namespace fersweep {
 // Hyperparameters of one trial, with defaults for anything the spec leaves out. The names of the
 // fields are the parameter names a sweep spec may use.
 struct TrialConfig {
-  std::string arch = "vgg_custom";
-  std::vector<int> filters = {32, 64, 128, 256};  // conv channels per block; one max-pool each
-  int convs_per_block = 2;
-  bool batch_norm = true;
-  std::vector<int> dense = {256};  // hidden fully connected widths before the classifier
-  double dropout = 0.5;
+  // Network (see docs/MODELS.md)
+  std::string arch = "vgg_custom";  // one of architecture_names()
+  std::string stem = "imagenet";    // imagenet (the reference layout) | small (keeps 48 px)
+  std::vector<int> filters = {32, 64, 128, 256};  // vgg_custom: channels per block, one max-pool each
+  int convs_per_block = 2;                        // vgg_custom
+  bool batch_norm = true;                         // vgg_custom: after every convolution
+  std::vector<int> dense = {256};  // vgg_custom: hidden dense widths before the classifier
+  bool dense_batch_norm = false;   // vgg_custom: after every hidden dense layer
+  std::optional<double> dropout;   // classifier dropout; unset: the architecture's reference value
+  double width_multiplier = 1.0;   // mobilenet_v2
+  double stochastic_depth = 0.2;   // efficientnet_b0: drop rate reached by the last block
+  // Training
   int batch_size = 64;
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam | adamw | sgd
   double momentum = 0.9;           // sgd only
+  bool nesterov = false;           // sgd only
   double weight_decay = 0.0;
+  double label_smoothing = 0.0;
+  double grad_clip = 0.0;          // max global L2 norm of the gradients; 0: no clipping
+  std::string schedule = "constant";  // constant | step | cosine | plateau
+  int warmup_epochs = 0;              // linear warm-up from lr / steps, per step
+  int step_size = 10;                 // step: epochs between decays
+  double lr_decay = 0.1;              // step and plateau: factor per decay
+  int plateau_patience = 2;           // plateau: epochs without a better val_loss before a decay
+  double min_lr = 0.0;                // cosine: final rate; plateau: floor
   bool augment = true;  // random horizontal flip and +-2 px shift of training images
 
   // Unknown names or bad values throw InputError("parameters.<name>: ...").
@@ -36,6 +51,9 @@ struct TrialConfig {
   static std::string parameter_problem(const std::string& name, const nlohmann::json& value);
   static const std::vector<std::string>& parameter_names();
 };
+
+// Every network architecture a trial may name, in the order `fersweep models` lists them.
+const std::vector<std::string>& architecture_names();
 
 // Where a trial's images come from. Only the embedded synthetic generator for now.
 struct DataConfig {
@@ -57,6 +75,11 @@ struct TrialAssignment {
   uint64_t seed = 0;
   DataConfig data;
   int threads = 0;  // intra-op threads; 0 = leave as the process set it
+  double memory_gb = 0;  // the worker's memory budget (spec resources.memory_gb); 0: its own
+  // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
+  std::string checkpoint_dir;
+  std::string objective_metric = "val_accuracy";  // what "best" means for the checkpoint
+  bool maximize = true;
   // Null: train the network with LibTorch. Otherwise the spec's "benchmark" object: evaluate that
   // known function instead of training (see benchmarks/functions.h).
   nlohmann::json benchmark;
@@ -89,6 +112,7 @@ struct TrialResult {
   double wall_seconds = 0;
   double images_per_second = 0;  // training images processed per second of training
   int64_t param_count = 0;
+  std::string checkpoint;  // path of the best model's .json description; empty when none kept
 };
 
 enum class Decision { kContinue, kStop };

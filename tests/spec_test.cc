@@ -167,7 +167,7 @@ const InvalidCase kInvalidCases[] = {
     {"bad_filters", R"({"parameters": {"filters": {"values": [[32, -1]]}}})",
      "parameters.filters.values[0]: every entry must be an integer"},
     {"unknown_arch", R"({"parameters": {"arch": {"value": "alexnet"}}})",
-     "parameters.arch.value: unknown value \"alexnet\""},
+     "parameters.arch.value: unknown architecture \"alexnet\""},
     {"int_uniform_float_bound",
      R"({"parameters": {"batch_size": {"values": null, "distribution": "int_uniform", "min": 8.5, "max": 64}}})",
      "parameters.batch_size.min: expected an integer"},

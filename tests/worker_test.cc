@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+
+#include "common/error.h"
+#include "worker/schedule.h"
 
 namespace fersweep::worker {
 namespace {
@@ -115,6 +119,118 @@ TEST(TorchRunner, UnbuildableConfigFailsTheTrialNotTheWorker) {
             std::string::npos)
       << r.result.error;
   EXPECT_TRUE(r.epochs.empty());
+}
+
+TEST(TorchRunner, RefusesATrialThatDoesNotFitTheMemoryBudgetBeforeTraining) {
+  TrialAssignment a = tiny_assignment();
+  a.params["batch_size"] = 512;
+  a.memory_gb = 0.01;  // 10 MiB: the weights fit, 512 images of activations do not
+  const Recorded r = train(a);
+  ASSERT_EQ(r.result.status, TrialStatus::kFailed);
+  EXPECT_TRUE(r.epochs.empty());
+  EXPECT_NE(r.result.error.find("resources.memory_gb allows 0.01 GiB"), std::string::npos)
+      << r.result.error;
+  EXPECT_NE(r.result.error.find("lower batch_size to"), std::string::npos) << r.result.error;
+
+  a.memory_gb = 0.0005;  // not even the data
+  const Recorded none = train(a);
+  EXPECT_NE(none.result.error.find("even batch_size 1 does not fit"), std::string::npos)
+      << none.result.error;
+
+  a.memory_gb = 8;
+  a.epochs = 1;
+  EXPECT_EQ(train(a).result.status, TrialStatus::kFinished);
+}
+
+// Every architecture of the zoo trains through the same runner (small stems, one short epoch).
+TEST(TorchRunner, EveryArchitectureTrainsAnEpoch) {
+  for (const std::string& arch : architecture_names()) {
+    TrialAssignment a = tiny_assignment();
+    a.epochs = 1;
+    a.data.train_size = 64;
+    a.data.val_size = 21;
+    a.data.image_size = 32;
+    a.params = {{"arch", arch}, {"stem", "small"}, {"batch_size", 32}, {"lr", 1e-3}};
+    if (arch == "vgg_custom") a.params["filters"] = {8, 16};
+    const Recorded r = train(a);
+    EXPECT_EQ(r.result.status, TrialStatus::kFinished) << arch << ": " << r.result.error;
+    EXPECT_EQ(r.epochs.size(), 1u) << arch;
+    EXPECT_GT(r.result.param_count, 0) << arch;
+  }
+}
+
+TEST(TorchRunner, TrainingOptionsAreApplied) {
+  TrialAssignment a = tiny_assignment();
+  a.epochs = 2;
+  a.params.update({{"optimizer", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}, {"nesterov", true},
+                   {"schedule", "cosine"}, {"warmup_epochs", 1}, {"label_smoothing", 0.1},
+                   {"grad_clip", 1.0}});
+  const Recorded smoothed = train(a);
+  ASSERT_EQ(smoothed.result.status, TrialStatus::kFinished) << smoothed.result.error;
+  a.params["label_smoothing"] = 0.0;
+  const Recorded plain = train(a);
+  EXPECT_NE(smoothed.epochs.front().values.at("train_loss"),
+            plain.epochs.front().values.at("train_loss"));
+
+  a.params["nesterov"] = true;
+  a.params["momentum"] = 0.0;
+  const Recorded bad = train(a);
+  EXPECT_EQ(bad.result.status, TrialStatus::kFailed);
+  EXPECT_NE(bad.result.error.find("parameters.nesterov"), std::string::npos) << bad.result.error;
+}
+
+TEST(LrSchedule, StepDecaysEveryStepSizeEpochs) {
+  TrialConfig c;
+  c.lr = 0.1;
+  c.schedule = "step";
+  c.step_size = 2;
+  c.lr_decay = 0.5;
+  const LrSchedule s(c, 6, 10);
+  EXPECT_DOUBLE_EQ(s.at(1, 0), 0.1);
+  EXPECT_DOUBLE_EQ(s.at(2, 9), 0.1);
+  EXPECT_DOUBLE_EQ(s.at(3, 0), 0.05);
+  EXPECT_DOUBLE_EQ(s.at(6, 5), 0.025);
+}
+
+TEST(LrSchedule, CosineWarmsUpLinearlyThenAnnealsToMinLr) {
+  TrialConfig c;
+  c.lr = 0.2;
+  c.min_lr = 0.02;
+  c.schedule = "cosine";
+  c.warmup_epochs = 1;
+  const LrSchedule s(c, 5, 4);  // 4 warm-up steps of 20
+  EXPECT_DOUBLE_EQ(s.at(1, 0), 0.2 / 4);
+  EXPECT_DOUBLE_EQ(s.at(1, 3), 0.2);
+  EXPECT_DOUBLE_EQ(s.at(2, 0), 0.2);  // start of the cosine
+  EXPECT_NEAR(s.at(3, 0), 0.02 + 0.09 * (1 + std::cos(M_PI * 4 / 16)), 1e-15);
+  EXPECT_NEAR(s.at(5, 3), 0.02 + 0.09 * (1 + std::cos(M_PI * 15 / 16)), 1e-15);
+  EXPECT_GT(s.at(5, 3), 0.02);
+
+  c.min_lr = 0.3;
+  EXPECT_THROW(LrSchedule(c, 5, 4), InputError);
+}
+
+TEST(LrSchedule, PlateauDecaysAfterPatienceEpochsWithoutImprovement) {
+  TrialConfig c;
+  c.lr = 1.0;
+  c.schedule = "plateau";
+  c.plateau_patience = 1;
+  c.lr_decay = 0.1;
+  c.min_lr = 0.005;
+  LrSchedule s(c, 10, 1);
+  s.end_epoch(1.0);  // best
+  s.end_epoch(0.99995);  // within the 1e-4 relative threshold: not an improvement (1 bad)
+  EXPECT_DOUBLE_EQ(s.at(3, 0), 1.0);
+  s.end_epoch(1.2);  // 2 bad > patience 1: decay
+  EXPECT_DOUBLE_EQ(s.at(4, 0), 0.1);
+  s.end_epoch(0.5);  // improvement resets
+  s.end_epoch(0.6);
+  EXPECT_DOUBLE_EQ(s.at(6, 0), 0.1);
+  s.end_epoch(0.6);
+  EXPECT_DOUBLE_EQ(s.at(7, 0), 0.01);
+  s.end_epoch(0.7);
+  s.end_epoch(0.7);
+  EXPECT_DOUBLE_EQ(s.at(9, 0), 0.005);  // floored at min_lr
 }
 
 }  // namespace

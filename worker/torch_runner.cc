@@ -7,10 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "common/random.h"
 #include "data/synthetic_faces.h"
+#include "models/model.h"
+#include "models/profile.h"
 #include "worker/batches.h"
-#include "worker/vgg.h"
+#include "worker/checkpoint.h"
+#include "worker/schedule.h"
 
 namespace fersweep::worker {
 namespace {
@@ -21,25 +25,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-VggOptions vgg_options(const TrialConfig& c, int num_classes, int image_size) {
-  if (c.arch != "vgg_custom") throw std::invalid_argument("arch: unsupported " + c.arch);
-  VggOptions o;
-  o.num_classes = num_classes;
-  o.image_size = image_size;
-  o.filters = c.filters;
-  o.convs_per_block = c.convs_per_block;
-  o.batch_norm = c.batch_norm;
-  o.dense = c.dense;
-  o.dropout = c.dropout;
-  return o;
-}
-
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrialConfig& c,
                                                         std::vector<torch::Tensor> parameters) {
   namespace optim = torch::optim;
+  if (c.nesterov && (c.optimizer != "sgd" || c.momentum <= 0)) {
+    throw InputError("parameters.nesterov: needs optimizer \"sgd\" with momentum > 0");
+  }
   if (c.optimizer == "sgd") {
-    return std::make_unique<optim::SGD>(
-        parameters, optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
+    return std::make_unique<optim::SGD>(parameters, optim::SGDOptions(c.lr)
+                                                        .momentum(c.momentum)
+                                                        .nesterov(c.nesterov)
+                                                        .weight_decay(c.weight_decay));
   }
   if (c.optimizer == "adamw") {
     return std::make_unique<optim::AdamW>(parameters,
@@ -57,9 +53,9 @@ struct Evaluation {
   ConfusionMatrix confusion;
 };
 
-Evaluation evaluate(VggCustom& model, const TensorDataset& data, int num_classes) {
+Evaluation evaluate(models::ClassifierImpl& model, const TensorDataset& data, int num_classes) {
   torch::NoGradGuard no_grad;
-  model->eval();
+  model.eval();
   Evaluation result{0.0, ConfusionMatrix(num_classes)};
   constexpr int64_t kBatch = 256;
   double loss_sum = 0;
@@ -67,7 +63,7 @@ Evaluation evaluate(VggCustom& model, const TensorDataset& data, int num_classes
     const int64_t count = std::min(kBatch, data.size() - start);
     const torch::Tensor x = normalise(data.images.narrow(0, start, count));
     const torch::Tensor y = data.labels.narrow(0, start, count);
-    const torch::Tensor logits = model->forward(x);
+    const torch::Tensor logits = model.forward(x);
     loss_sum +=
         torch::nn::functional::cross_entropy(
             logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
@@ -84,8 +80,65 @@ Evaluation evaluate(VggCustom& model, const TensorDataset& data, int num_classes
   return result;
 }
 
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// The seed report's models died of out-of-memory mid-training; here a trial that cannot fit is
+// refused before its first step, saying what to shrink.
+void check_memory(const models::ModelOptions& options, const TrialConfig& config,
+                  double data_bytes, double budget_gb) {
+  if (budget_gb <= 0) return;
+  const models::ModelCost cost = models::measure_cost(options);
+  const int slots = models::optimizer_slots(config.optimizer, config.momentum);
+  const double budget = budget_gb * kGiB - data_bytes;
+  const double needed = cost.training_bytes(config.batch_size, slots);
+  if (needed <= budget) return;
+  const int largest = cost.largest_batch(budget, slots);
+  const std::string advice =
+      largest > 0 ? fmt::format("lower batch_size to {} or less, or shrink the model", largest)
+                  : std::string("even batch_size 1 does not fit: shrink the model (arch, filters, "
+                                "dense, width_multiplier) or the image size");
+  throw std::runtime_error(fmt::format(
+      "memory: {} at batch_size {} needs {:.2f} GiB ({:.0f} MiB weights, gradients and optimizer "
+      "state, {:.2f} MiB per image, {:.0f} MiB data) but resources.memory_gb allows {:.2f} GiB; "
+      "{}",
+      options.arch, config.batch_size, (needed + data_bytes) / kGiB,
+      cost.training_bytes(0, slots) / (1024 * 1024), cost.bytes_per_image / (1024 * 1024),
+      data_bytes / (1024 * 1024), budget_gb, advice));
+}
+
+// Keeps the trial's best epoch by the sweep's objective.
+class BestModelKeeper {
+ public:
+  BestModelKeeper(const TrialAssignment& a, const models::ModelOptions& options,
+                  const std::vector<std::string>& class_names)
+      : assignment_(a) {
+    description_ = {{"trial_id", a.trial_id},   {"params", a.params},
+                    {"model", to_json(options)}, {"class_names", class_names},
+                    {"data", a.data},            {"metric", a.objective_metric},
+                    {"maximize", a.maximize}};
+  }
+  void observe(const EpochMetrics& epoch, const models::Classifier& model) {
+    if (assignment_.checkpoint_dir.empty()) return;
+    const std::optional<double> value = epoch.value(assignment_.objective_metric);
+    if (!value || !std::isfinite(*value)) return;
+    if (best_ && (assignment_.maximize ? *value <= *best_ : *value >= *best_)) return;
+    best_ = value;
+    description_["epoch"] = epoch.epoch;
+    description_["value"] = *value;
+    path_ = save_checkpoint(assignment_.checkpoint_dir, assignment_.trial_id, model, description_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  const TrialAssignment& assignment_;
+  nlohmann::json description_;
+  std::optional<double> best_;
+  std::string path_;
+};
+
 class TorchRunner final : public TrialRunner {
  public:
+  explicit TorchRunner(double default_memory_gb) : default_memory_gb_(default_memory_gb) {}
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override;
 
  private:
@@ -93,6 +146,7 @@ class TorchRunner final : public TrialRunner {
 
   // CUDA when this LibTorch build and the machine have it (not Debian's CPU-only build).
   const torch::Device device_ = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  const double default_memory_gb_;
 
   nlohmann::json cached_config_;
   TensorDataset train_, val_;
@@ -119,16 +173,28 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   const TrialConfig config = TrialConfig::from_params(assignment.params);
   load_data(assignment.data);
   const int num_classes = static_cast<int>(train_.class_names.size());
+  const models::ModelOptions options =
+      models::model_options(config, num_classes, assignment.data.image_size);
+  const double data_bytes =
+      static_cast<double>(train_.images.nbytes() + train_.labels.nbytes() + val_.images.nbytes() +
+                          val_.labels.nbytes());
+  check_memory(options, config, data_bytes,
+               assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_);
 
   torch::manual_seed(assignment.seed);
   Rng rng(mix_seed(assignment.seed, 0xDA7A));
-  VggCustom model(vgg_options(config, num_classes, assignment.data.image_size));
+  const models::Classifier model = models::make_model(options);
   model->to(device_);
   auto optimizer = make_optimizer(config, model->parameters());
+  const int64_t steps_per_epoch = (train_.size() + config.batch_size - 1) / config.batch_size;
+  LrSchedule schedule(config, assignment.epochs, steps_per_epoch);
+  const auto loss_options =
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+  BestModelKeeper keeper(assignment, options, train_.class_names);
 
   TrialResult result;
   result.trial_id = assignment.trial_id;
-  result.param_count = count_trainable_parameters(*model);
+  result.param_count = models::trainable_parameters(*model);
   result.class_names = train_.class_names;
   double train_seconds = 0;
   int64_t images_trained = 0;
@@ -142,16 +208,19 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     const torch::Tensor order = permutation(train_.size(), rng).to(device_);
     double loss_sum = 0;
     int64_t correct = 0;
-    for (int64_t start = 0; start < train_.size(); start += config.batch_size) {
+    for (int64_t step = 0; step < steps_per_epoch; ++step) {
+      const int64_t start = step * config.batch_size;
       const int64_t count = std::min<int64_t>(config.batch_size, train_.size() - start);
       const torch::Tensor index = order.narrow(0, start, count);
       torch::Tensor x = normalise(train_.images.index_select(0, index));
       if (config.augment) x = augment(x, rng, 2);
       const torch::Tensor y = train_.labels.index_select(0, index);
+      for (auto& group : optimizer->param_groups()) group.options().set_lr(schedule.at(epoch, step));
       optimizer->zero_grad();
       const torch::Tensor logits = model->forward(x);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
       loss.backward();
+      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip);
       optimizer->step();
       const double batch_loss = loss.item<double>();
       if (!std::isfinite(batch_loss)) {
@@ -163,7 +232,8 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     train_seconds += seconds_since(epoch_start);
     images_trained += train_.size();
 
-    last = evaluate(model, val_, num_classes);
+    last = evaluate(*model, val_, num_classes);
+    schedule.end_epoch(last.loss);
     report = classification_report(last.confusion, val_.class_names);
     const auto images = static_cast<double>(train_.size());
     epoch_metrics = EpochMetrics{assignment.trial_id,
@@ -175,6 +245,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
                                   {"val_accuracy", report.accuracy},
                                   {"val_macro_f1", report.macro_avg.f1}}};
     result.epochs_completed = epoch;
+    keeper.observe(epoch_metrics, model);
     if (on_epoch(epoch_metrics) == Decision::kStop) {
       result.status = TrialStatus::kPruned;
       break;
@@ -187,13 +258,14 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   result.wall_seconds = seconds_since(trial_start);
   result.images_per_second =
       train_seconds > 0 ? static_cast<double>(images_trained) / train_seconds : 0.0;
+  result.checkpoint = keeper.path();
   return result;
 }
 
 }  // namespace
 
-std::unique_ptr<TrialRunner> make_torch_runner() {
-  return std::make_unique<TorchRunner>();
+std::unique_ptr<TrialRunner> make_torch_runner(double default_memory_gb) {
+  return std::make_unique<TorchRunner>(default_memory_gb);
 }
 
 void set_intra_op_threads(int threads) {
@@ -205,8 +277,8 @@ int intra_op_threads() {
 }
 
 int64_t parameter_count(const TrialConfig& config, int num_classes, int image_size) {
-  VggCustom model(vgg_options(config, num_classes, image_size));
-  return count_trainable_parameters(*model);
+  return models::trainable_parameters(
+      *models::make_model(models::model_options(config, num_classes, image_size)));
 }
 
 }  // namespace fersweep::worker

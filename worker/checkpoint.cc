@@ -1,0 +1,112 @@
+#include "worker/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace fersweep::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+void rename_into_place(const fs::path& from, const fs::path& to) {
+  std::error_code error;
+  fs::rename(from, to, error);
+  if (error) {
+    throw std::runtime_error(
+        fmt::format("checkpoint: cannot rename {} to {}: {}", from.string(), to.string(),
+                    error.message()));
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const models::ModelOptions& o) {
+  nlohmann::json out = {{"arch", o.arch},
+                        {"in_channels", o.in_channels},
+                        {"num_classes", o.num_classes},
+                        {"image_size", o.image_size},
+                        {"stem", models::to_string(o.stem)},
+                        {"filters", o.filters},
+                        {"convs_per_block", o.convs_per_block},
+                        {"batch_norm", o.batch_norm},
+                        {"dense", o.dense},
+                        {"dense_batch_norm", o.dense_batch_norm},
+                        {"width_multiplier", o.width_multiplier},
+                        {"stochastic_depth", o.stochastic_depth}};
+  out["dropout"] = o.dropout ? nlohmann::json(*o.dropout) : nlohmann::json();
+  return out;
+}
+
+models::ModelOptions model_options_from_json(const nlohmann::json& in) {
+  models::ModelOptions o;
+  in.at("arch").get_to(o.arch);
+  in.at("in_channels").get_to(o.in_channels);
+  in.at("num_classes").get_to(o.num_classes);
+  in.at("image_size").get_to(o.image_size);
+  o.stem = models::stem_from_string(in.at("stem").get<std::string>());
+  in.at("filters").get_to(o.filters);
+  in.at("convs_per_block").get_to(o.convs_per_block);
+  in.at("batch_norm").get_to(o.batch_norm);
+  in.at("dense").get_to(o.dense);
+  in.at("dense_batch_norm").get_to(o.dense_batch_norm);
+  in.at("width_multiplier").get_to(o.width_multiplier);
+  in.at("stochastic_depth").get_to(o.stochastic_depth);
+  if (!in.at("dropout").is_null()) o.dropout = in.at("dropout").get<double>();
+  return o;
+}
+
+std::string save_checkpoint(const std::string& dir, int64_t trial_id,
+                            const models::Classifier& model, const nlohmann::json& description) {
+  const fs::path base = fs::path(dir) / fmt::format("trial_{:06d}", trial_id);
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    throw std::runtime_error(
+        fmt::format("checkpoint: cannot create directory {}: {}", dir, error.message()));
+  }
+  const fs::path weights = base.string() + ".pt", json = base.string() + ".json";
+  const fs::path weights_tmp = weights.string() + ".tmp", json_tmp = json.string() + ".tmp";
+  torch::save(std::static_pointer_cast<torch::nn::Module>(model), weights_tmp.string());
+  nlohmann::json full = description;
+  full["weights"] = weights.filename().string();
+  {
+    std::ofstream out(json_tmp);
+    out << full.dump(2) << '\n';
+    if (!out) throw std::runtime_error("checkpoint: cannot write " + json_tmp.string());
+  }
+  rename_into_place(weights_tmp, weights);
+  rename_into_place(json_tmp, json);
+  return json.string();
+}
+
+LoadedCheckpoint load_checkpoint(const std::string& json_path) {
+  std::ifstream in(json_path);
+  if (!in) throw InputError(json_path + ": cannot open checkpoint description");
+  LoadedCheckpoint loaded;
+  try {
+    loaded.description = nlohmann::json::parse(in);
+    loaded.options = model_options_from_json(loaded.description.at("model"));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: not a fersweep checkpoint description ({})", json_path,
+                                 e.what()));
+  }
+  const fs::path weights =
+      fs::path(json_path).parent_path() / loaded.description.value("weights", std::string());
+  loaded.model = models::make_model(loaded.options);
+  try {
+    auto module = std::static_pointer_cast<torch::nn::Module>(loaded.model);
+    torch::load(module, weights.string());
+  } catch (const c10::Error& e) {
+    throw InputError(fmt::format("{}: cannot load the weights: {}", weights.string(),
+                                 e.what_without_backtrace()));
+  }
+  loaded.model->eval();
+  return loaded;
+}
+
+}  // namespace fersweep::worker

@@ -1,0 +1,78 @@
+#include "worker/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace fersweep::worker {
+
+LrSchedule::LrSchedule(const TrialConfig& c, int epochs, int64_t steps_per_epoch)
+    : lr_(c.lr),
+      min_lr_(c.min_lr),
+      decay_(c.lr_decay),
+      step_size_(c.step_size),
+      patience_(c.plateau_patience),
+      epochs_(epochs),
+      steps_per_epoch_(std::max<int64_t>(1, steps_per_epoch)),
+      warmup_steps_(static_cast<int64_t>(c.warmup_epochs) * steps_per_epoch_),
+      plateau_lr_(c.lr) {
+  if (c.schedule == "constant") {
+    kind_ = Kind::kConstant;
+  } else if (c.schedule == "step") {
+    kind_ = Kind::kStep;
+  } else if (c.schedule == "cosine") {
+    kind_ = Kind::kCosine;
+  } else if (c.schedule == "plateau") {
+    kind_ = Kind::kPlateau;
+  } else {
+    throw InputError("parameters.schedule: unknown \"" + c.schedule + "\"");
+  }
+  if ((kind_ == Kind::kCosine || kind_ == Kind::kPlateau) && c.min_lr >= c.lr) {
+    throw InputError(fmt::format("parameters.min_lr: {} must be below lr {}", c.min_lr, c.lr));
+  }
+}
+
+double LrSchedule::at(int epoch, int64_t step) const {
+  const int64_t global = static_cast<int64_t>(epoch - 1) * steps_per_epoch_ + step;
+  double rate = lr_;
+  switch (kind_) {
+    case Kind::kConstant:
+      break;
+    case Kind::kStep:
+      rate = lr_ * std::pow(decay_, (epoch - 1) / step_size_);
+      break;
+    case Kind::kCosine: {
+      const int64_t total = static_cast<int64_t>(epochs_) * steps_per_epoch_;
+      const double span = static_cast<double>(std::max<int64_t>(1, total - warmup_steps_));
+      const double progress = std::clamp((global - warmup_steps_) / span, 0.0, 1.0);
+      rate = min_lr_ + 0.5 * (lr_ - min_lr_) * (1 + std::cos(std::numbers::pi * progress));
+      break;
+    }
+    case Kind::kPlateau:
+      rate = plateau_lr_;
+      break;
+  }
+  if (global < warmup_steps_) {
+    rate *= static_cast<double>(global + 1) / static_cast<double>(warmup_steps_);
+  }
+  return rate;
+}
+
+void LrSchedule::end_epoch(double val_loss) {
+  if (kind_ != Kind::kPlateau) return;
+  if (val_loss < best_loss_ * (1 - 1e-4)) {
+    best_loss_ = val_loss;
+    bad_epochs_ = 0;
+    return;
+  }
+  if (++bad_epochs_ > patience_) {
+    plateau_lr_ = std::max(plateau_lr_ * decay_, min_lr_);
+    bad_epochs_ = 0;
+  }
+}
+
+}  // namespace fersweep::worker
