@@ -19,6 +19,7 @@ commands:
   run SPEC --db DB       run the sweep described by the JSON spec file SPEC, storing everything
                          in the SQLite database DB; launch with `mpirun -n N` for N-1 workers
   results --db DB ...    rank trials, show one trial (see `fersweep results --help`)
+  models                 parameters, FLOPs, memory and step time of every architecture
 
 options:
   -h, --help             this help; `fersweep <command> --help` for a command's
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     }
     if (command == "run") return cli::run_command(argc, argv, rest);
     if (command == "results") return cli::results_command(rest);
+    if (command == "models") return cli::models_command(rest);
     throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
   } catch (const InputError& e) {
     fmt::print(stderr, "fersweep: {}\n", e.what());

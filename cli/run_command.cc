@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -31,6 +34,9 @@ options:
   --db DB          the SQLite results database (required)
   --threads N      LibTorch intra-op threads per training rank (default: the spec's
                    resources.threads_per_worker, else cores per node / training ranks per node)
+  --checkpoints D  keep each trial's best model (by the sweep's metric) in directory D as
+                   trial_<id>.pt + trial_<id>.json; `none` keeps nothing (default: beside the
+                   database, in DB's name with .db replaced by _checkpoints)
   --top K          leaderboard rows printed at the end (default 5)
   --quiet          print only the leaderboard
   -h, --help       this help
@@ -42,18 +48,37 @@ namespace {
 // runner is made on first use, so a benchmark sweep never loads training data.
 class TrialRunnerForAssignment final : public TrialRunner {
  public:
+  explicit TrialRunnerForAssignment(double default_memory_gb)
+      : default_memory_gb_(default_memory_gb) {}
+
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
     if (!assignment.benchmark.is_null()) {
       if (!benchmark_) benchmark_ = benchmarks::make_benchmark_runner();
       return benchmark_->run(assignment, on_epoch);
     }
-    if (!torch_) torch_ = worker::make_torch_runner();
+    if (!torch_) torch_ = worker::make_torch_runner(default_memory_gb_);
     return torch_->run(assignment, on_epoch);
   }
 
  private:
+  double default_memory_gb_;
   std::unique_ptr<TrialRunner> torch_, benchmark_;
 };
+
+// This rank's share of the node's memory: what a trial may use unless the spec says otherwise.
+double memory_share_gb(int training_ranks_on_node) {
+  const double bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                       static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  return bytes / std::max(1, training_ranks_on_node) / (1024.0 * 1024.0 * 1024.0);
+}
+
+std::string checkpoint_dir(const Args& args, const std::string& db_path) {
+  const std::string chosen = args.option("checkpoints").value_or("");
+  if (chosen == "none") return "";
+  if (!chosen.empty()) return chosen;
+  std::filesystem::path db(db_path);
+  return (db.parent_path() / (db.stem().string() + "_checkpoints")).string();
+}
 
 int hardware_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
@@ -73,7 +98,7 @@ void print_leaderboard(const std::string& db_path, int64_t sweep_id, int top) {
 
 // Sets `workers_released` once no worker is waiting for this rank any more.
 int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads,
-                     bool& workers_released) {
+                     double memory_gb, bool& workers_released) {
   const bool quiet = args.flag("quiet");
   const int top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
   const std::string db_path = args.required_option("db");
@@ -81,6 +106,7 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   if (auto threads = args.int_option("threads", 1, 4096)) {
     spec.threads_per_worker = static_cast<int>(*threads);
   }
+  spec.checkpoint_dir = checkpoint_dir(args, db_path);
   results::Store store(db_path);  // after the spec: a bad spec never touches the database
   coordinator::SweepDriver driver(spec, store, quiet ? nullptr : stdout);
   const int workers = world.size() > 1 ? world.size() - 1 : 1;
@@ -101,7 +127,7 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   }
   if (world.size() == 1) {
     worker::set_intra_op_threads(threads);
-    TrialRunnerForAssignment runner;
+    TrialRunnerForAssignment runner(memory_gb);
     coordinator::run_in_process(driver, runner);
   } else {
     coordinator::coordinate(world, driver);
@@ -125,8 +151,10 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
   bool workers_released = world.size() == 1;
   try {
     // Collective: every rank must get here before ranks go separate ways.
-    const int auto_threads = std::max(1, hardware_threads() / mpi::training_ranks_on_node(world));
-    const Args args(raw, {"quiet"}, {"db", "threads", "top"}, "fersweep run");
+    const int local_training_ranks = mpi::training_ranks_on_node(world);
+    const int auto_threads = std::max(1, hardware_threads() / local_training_ranks);
+    const double memory_gb = memory_share_gb(local_training_ranks);
+    const Args args(raw, {"quiet"}, {"db", "threads", "top", "checkpoints"}, "fersweep run");
     args.expect_positionals(1, 1, "SPEC");
     args.required_option("db");
     if (auto threads = args.int_option("threads", 1, 4096)) {
@@ -135,12 +163,13 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
       worker::set_intra_op_threads(auto_threads);
     }
     if (rank != 0) {
-      TrialRunnerForAssignment runner;
+      TrialRunnerForAssignment runner(memory_gb);
       serve_trials(world, runner);
       return 0;
     }
     try {
-      return coordinate_sweep(world, args, worker::intra_op_threads(), workers_released);
+      return coordinate_sweep(world, args, worker::intra_op_threads(), memory_gb,
+                              workers_released);
     } catch (const InputError&) {
       // Bad spec or database, found before any work was handed out: let the workers go.
       if (!workers_released) coordinator::release_workers(world);

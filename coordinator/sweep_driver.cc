@@ -39,6 +39,10 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   assignment.seed = mix_seed(spec_.seed, static_cast<uint64_t>(assignment.number));
   assignment.data = spec_.data;
   assignment.threads = spec_.threads_per_worker;
+  assignment.memory_gb = spec_.memory_gb;
+  assignment.checkpoint_dir = spec_.checkpoint_dir;
+  assignment.objective_metric = spec_.objective.metric;
+  assignment.maximize = spec_.objective.maximize;
   assignment.benchmark = spec_.benchmark;
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);

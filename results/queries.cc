@@ -55,7 +55,7 @@ std::vector<TrialSummary> Reader::load_trials(
                         "SELECT t.id, t.sweep_id, t.number, t.params_json, t.status, "
                         "coalesce(t.error, ''), t.objective, t.worker_rank, t.epochs_completed, "
                         "coalesce(t.wall_seconds, 0), coalesce(t.images_per_second, 0), "
-                        "coalesce(t.param_count, 0) FROM trials t " +
+                        "coalesce(t.param_count, 0), coalesce(t.checkpoint, '') FROM trials t " +
                             where_and_order);
   bind(select);
   std::vector<TrialSummary> out;
@@ -73,6 +73,7 @@ std::vector<TrialSummary> Reader::load_trials(
     t.wall_seconds = select.real(9);
     t.images_per_second = select.real(10);
     t.param_count = select.integer(11);
+    t.checkpoint = select.text(12);
     out.push_back(std::move(t));
   }
   sql::Statement metrics(db_, "SELECT name, value FROM trial_metrics WHERE trial_id = ?");

@@ -37,6 +37,7 @@ struct TrialSummary {
   int epochs_completed = 0;
   double wall_seconds = 0, images_per_second = 0;
   int64_t param_count = 0;
+  std::string checkpoint;                 // the best model's .json; empty when none was kept
   std::map<std::string, double> metrics;  // final metrics
 };
 

@@ -39,6 +39,7 @@ CREATE TABLE trials (
   images_per_second REAL,
   param_count INTEGER,
   error TEXT,
+  checkpoint TEXT,
   UNIQUE (sweep_id, number)
 );
 CREATE INDEX trials_by_sweep ON trials (sweep_id, status);
@@ -142,11 +143,15 @@ sql::Database open_database(const std::string& path, bool read_only) {
           "place (so does the next `fersweep run` on it)",
           version, kSchemaVersion, path));
     }
-    // One transaction: a failed upgrade leaves the version-1 file exactly as it was.
+    // One transaction: a failed upgrade leaves the old file exactly as it was.
     sql::Transaction transaction(*db);
-    db->execute("ALTER TABLE epochs RENAME TO epochs_v1");
-    db->execute(kEpochTables);
-    db->execute(kMoveVersion1Epochs);
+    if (version == 1) {
+      db->execute("ALTER TABLE epochs RENAME TO epochs_v1");
+      db->execute(kEpochTables);
+      db->execute(kMoveVersion1Epochs);
+    }
+    // Version 3 records where each trial's best model was saved.
+    db->execute("ALTER TABLE trials ADD COLUMN checkpoint TEXT");
     db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }
@@ -237,7 +242,7 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
   sql::Statement update(db_,
                         "UPDATE trials SET status = ?, finished_at = ?, epochs_completed = ?, "
                         "objective = ?, wall_seconds = ?, images_per_second = ?, param_count = ?, "
-                        "error = ? WHERE id = ?");
+                        "error = ?, checkpoint = ? WHERE id = ?");
   update.bind(1, to_string(r.status))
       .bind(2, unix_seconds())
       .bind(3, r.epochs_completed)
@@ -250,7 +255,12 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
   } else {
     update.bind(8, r.error);
   }
-  update.bind(9, r.trial_id).run();
+  if (r.checkpoint.empty()) {
+    update.bind(9, std::nullopt);
+  } else {
+    update.bind(9, r.checkpoint);
+  }
+  update.bind(10, r.trial_id).run();
 
   sql::Statement metric(db_, "INSERT INTO trial_metrics (trial_id, name, value) VALUES (?, ?, ?)");
   for (const auto& [name, value] : r.final_metrics) {

@@ -25,7 +25,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not

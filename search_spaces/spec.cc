@@ -218,6 +218,11 @@ SweepSpec parse_spec(const Json& document) {
   if (const Json* resources = top.find("resources")) {
     ObjectReader reader(*resources, "resources");
     spec.threads_per_worker = reader.int_in("threads_per_worker", 0, 4096, 0);
+    spec.memory_gb = reader.number("memory_gb", 0.0);
+    if (spec.memory_gb < 0 || spec.memory_gb > 1e6) {
+      throw InputError(fmt::format("{}: must be in [0, 1000000] GiB, got {}",
+                                   reader.path_of("memory_gb"), spec.memory_gb));
+    }
     reader.reject_unknown_keys();
   }
 

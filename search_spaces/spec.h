@@ -80,6 +80,9 @@ struct SweepSpec {
   uint64_t seed = 0;
   DataConfig data;
   int threads_per_worker = 0;  // 0: cores per node / training ranks per node
+  double memory_gb = 0;        // per training rank; 0: node memory / training ranks per node
+  // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere).
+  std::string checkpoint_dir;
   TpeOptions tpe;
   EarlyStopping early_stopping;
   Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON

@@ -48,6 +48,7 @@ TrialResult finished_result(int64_t trial_id) {
   r.wall_seconds = 1.5;
   r.images_per_second = 320;
   r.param_count = 1234;
+  r.checkpoint = "/ckpt/trial_000001.json";
   return r;
 }
 
@@ -88,6 +89,7 @@ TEST_F(StoreTest, RoundTripsATrialWithEpochsMatrixAndReport) {
   EXPECT_EQ(d.trial.epochs_completed, 2);
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_EQ(d.trial.param_count, 1234);
+  EXPECT_EQ(d.trial.checkpoint, "/ckpt/trial_000001.json");
   EXPECT_DOUBLE_EQ(d.trial.metrics.at("val_loss"), 0.55);
   ASSERT_EQ(d.epochs.size(), 2u);
   EXPECT_DOUBLE_EQ(d.epochs[0].values.at("train_loss"), 1.2);
@@ -205,7 +207,7 @@ TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
     Reader reader(path_);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 2; `fersweep results "
+    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 3; `fersweep results "
                                          "--db " +
                                          path_ + " upgrade`"),
               std::string::npos)
@@ -234,6 +236,31 @@ TEST_F(StoreTest, UpgradesVersion1KeepingEveryEpochMetric) {
   const int64_t trial = store.add_trial(sweep, 0, nlohmann::json::object(), 1);
   store.record_epoch({trial, 1, 0.1, {{"value", 2.5}}});
   EXPECT_DOUBLE_EQ(Reader(path_).trial(trial).epochs[0].values.at("value"), 2.5);
+}
+
+// Version 2 had no checkpoint column; the upgrade adds it and keeps every trial.
+TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumn) {
+  int64_t trial_id = 0;
+  {
+    Store store(path_);
+    const int64_t sweep_id = store.create_sweep(sample_sweep());
+    trial_id = store.add_trial(sweep_id, 0, {{"lr", 0.01}}, 99);
+    store.start_trial(trial_id, 1);
+    TrialResult r = finished_result(trial_id);
+    r.checkpoint.clear();
+    store.finish_trial(r, 0.7);
+  }
+  {
+    sql::Database db(path_, false);
+    db.execute("ALTER TABLE trials DROP COLUMN checkpoint; PRAGMA user_version = 2");
+  }
+  { Store store(path_); }
+  const Reader reader(path_);
+  const TrialDetail d = reader.trial(trial_id);
+  EXPECT_EQ(d.trial.status, "finished");
+  EXPECT_EQ(d.trial.checkpoint, "");
+  EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
+  EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
 }
 
 TEST_F(StoreTest, RejectsAForeignSqliteDatabase) {
