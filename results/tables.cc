@@ -131,6 +131,7 @@ std::string trial_text(const TrialDetail& d) {
   out += fmt::format("\n  {} epochs, {:.1f} s, {:.0f} images/s, {} parameters\n",
                      t.epochs_completed, t.wall_seconds, t.images_per_second, t.param_count);
   if (!t.error.empty()) out += "  error: " + t.error + "\n";
+  if (!t.checkpoint.empty()) out += "  best model: " + t.checkpoint + "\n";
   out += "\nparameters\n";
   for (const auto& [name, value] : t.params.items()) {
     out += fmt::format("  {:<16} {}\n", name, format_value(value));
@@ -194,6 +195,7 @@ nlohmann::json trial_json(const TrialDetail& d) {
           {"wall_seconds", t.wall_seconds},
           {"images_per_second", t.images_per_second},
           {"param_count", t.param_count},
+          {"checkpoint", t.checkpoint},
           {"epochs", epochs},
           {"class_names", d.class_names},
           {"confusion_matrix", matrix},

@@ -42,7 +42,7 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   doc["seed"] = 11;
   doc["name"] = "x";
   doc["data"] = {{"train_size", 100}, {"val_size", 20}, {"image_size", 32}, {"seed", 5}};
-  doc["resources"] = {{"threads_per_worker", 2}};
+  doc["resources"] = {{"threads_per_worker", 2}, {"memory_gb", 3.5}};
   const SweepSpec spec = parse_spec(doc);
   EXPECT_EQ(spec.epochs, 3);
   EXPECT_EQ(spec.seed, 11u);
@@ -52,6 +52,7 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   EXPECT_EQ(spec.data.image_size, 32);
   EXPECT_EQ(spec.data.seed, 5u);
   EXPECT_EQ(spec.threads_per_worker, 2);
+  EXPECT_DOUBLE_EQ(spec.memory_gb, 3.5);
   ASSERT_EQ(spec.parameters.size(), 3u);
   EXPECT_EQ(spec.parameters[0].name, "arch");  // sorted by name
   EXPECT_EQ(spec.parameters[1].distribution, Distribution::kValues);
@@ -182,6 +183,13 @@ const InvalidCase kInvalidCases[] = {
     {"data_unknown_key", R"({"data": {"path": "/x"}})", "data.path: unknown field"},
     {"resources_negative", R"({"resources": {"threads_per_worker": -2}})",
      "resources.threads_per_worker: must be in"},
+    {"memory_negative", R"({"resources": {"memory_gb": -1}})",
+     "resources.memory_gb: must be in [0, 1000000] GiB, got -1"},
+    {"memory_text", R"({"resources": {"memory_gb": "8G"}})", "resources.memory_gb: expected a number"},
+    {"unknown_stem", R"({"parameters": {"stem": {"value": "tiny"}}})",
+     "parameters.stem.value: unknown value \"tiny\""},
+    {"schedule_typo", R"({"parameters": {"schedule": {"values": ["cosine", "cosnie"]}}})",
+     "parameters.schedule.values[1]: unknown value \"cosnie\""},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, InvalidSpec, testing::ValuesIn(kInvalidCases),

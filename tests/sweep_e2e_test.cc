@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "results/queries.h"
@@ -118,6 +120,10 @@ TEST_F(SweepE2E, ThreeRanksFinishTheFourTrialSweep) {
     EXPECT_EQ(std::accumulate(d.confusion.begin(), d.confusion.end(), int64_t{0}), kValSize);
     ASSERT_EQ(d.per_class.size(), 7u);
     EXPECT_EQ(d.per_class[1].name, "Disgust");
+    // The best model is kept beside the database by default.
+    EXPECT_EQ(t.checkpoint, path(fmt::format("mpi_checkpoints/trial_{:06d}.json", t.id)));
+    EXPECT_TRUE(fs::exists(t.checkpoint)) << t.checkpoint;
+    EXPECT_TRUE(fs::exists(path(fmt::format("mpi_checkpoints/trial_{:06d}.pt", t.id))));
   }
   EXPECT_EQ(configs.size(), 4u);  // every grid point exactly once
   EXPECT_NE(mpi_run_->output.find("best: trial"), std::string::npos) << mpi_run_->output;
@@ -200,7 +206,8 @@ TEST_F(SweepE2E, CorruptDatabaseIsRefusedWithExitTwo) {
 }
 
 TEST_F(SweepE2E, HelpWorksForEveryCommand) {
-  for (const std::string args : {"--help", "run --help", "results --help", "results rank --help"}) {
+  for (const std::string args :
+       {"--help", "run --help", "results --help", "results rank --help", "models --help"}) {
     const Outcome out = run(kBin + " " + args);
     EXPECT_EQ(out.exit_code, 0) << args;
     EXPECT_NE(out.output.find("usage: "), std::string::npos) << args;
@@ -244,6 +251,21 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
   EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
 }
 
+TEST_F(SweepE2E, ModelsReportsEveryArchitectureAsJson) {
+  const Outcome out = run(kBin + " models --stem imagenet --batch 0 --classes 6 --json");
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const Json rows = Json::parse(out.output);
+  ASSERT_EQ(rows.size(), 7u);
+  std::map<std::string, int64_t> parameters;
+  for (const auto& row : rows) {
+    parameters[row["arch"]] = row["parameters"];
+    EXPECT_GT(row["forward_flops"].get<double>(), 0) << row;
+    EXPECT_GT(row["training_bytes_per_image"].get<double>(), 0) << row;
+  }
+  EXPECT_EQ(parameters.at("resnet18"), 11'173'318);
+  EXPECT_EQ(parameters.at("efficientnet_b0"), 4'014'658);
+}
+
 TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
   const std::string missing_db = path("never.db");
   const std::pair<std::string, std::string> cases[] = {
@@ -259,6 +281,11 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"results rank", "--db is required"},
       {"results --db " + missing_db + " plot", "unknown subcommand \"plot\""},
       {"results --db " + missing_db + " upgrade", missing_db + ": no such database"},
+      {"models --arch alexnet", "--arch: unknown architecture \"alexnet\""},
+      {"models --params '{\"filters\": [0]}'", "parameters.filters: every entry must be"},
+      {"models --params '{\"arch\": \"vgg_custom\", \"filters\": [8, 8, 8, 8, 8, 8]}'",
+       "vgg_custom: filters: 6 pooling blocks shrink a 48 px image below 1 px"},
+      {"models --stem tiny", "--stem: unknown \"tiny\""},
   };
   for (const auto& [args, fragment] : cases) {
     const Outcome out = run(kBin + " " + args);
