@@ -68,7 +68,8 @@ std::vector<TrialConfig> configs_to_report(const Args& args) {
   }
   const std::string stem = args.option("stem").value_or("both");
   if (stem != "imagenet" && stem != "small" && stem != "both") {
-    throw InputError(fmt::format("--stem: unknown \"{}\" (choose from imagenet, small, both)", stem));
+    throw InputError(
+        fmt::format("--stem: unknown \"{}\" (choose from imagenet, small, both)", stem));
   }
   std::vector<TrialConfig> configs;
   for (const auto& arch : archs) {
@@ -101,9 +102,10 @@ int models_command(const std::vector<std::string>& raw) {
     std::fputs(kModelsHelp, stdout);
     return 0;
   }
-  const Args args(raw, {"json"},
-                  {"arch", "stem", "params", "classes", "image-size", "batch", "repeats", "threads"},
-                  "fersweep models");
+  const Args args(
+      raw, {"json"},
+      {"arch", "stem", "params", "classes", "image-size", "batch", "repeats", "threads"},
+      "fersweep models");
   args.expect_positionals(0, 0, "");
   const int classes = static_cast<int>(args.int_option("classes", 2, 100000).value_or(7));
   const int image_size = static_cast<int>(args.int_option("image-size", 16, 1024).value_or(48));
@@ -112,7 +114,8 @@ int models_command(const std::vector<std::string>& raw) {
   if (auto threads = args.int_option("threads", 1, 4096)) {
     worker::set_intra_op_threads(static_cast<int>(*threads));
   } else {
-    worker::set_intra_op_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    worker::set_intra_op_threads(
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   }
   std::vector<TrialConfig> configs = configs_to_report(args);
   const bool json = args.flag("json");

@@ -67,8 +67,8 @@ class TrialRunnerForAssignment final : public TrialRunner {
 
 // This rank's share of the node's memory: what a trial may use unless the spec says otherwise.
 double memory_share_gb(int training_ranks_on_node) {
-  const double bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
-                       static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  const double bytes =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   return bytes / std::max(1, training_ranks_on_node) / (1024.0 * 1024.0 * 1024.0);
 }
 
@@ -97,8 +97,8 @@ void print_leaderboard(const std::string& db_path, int64_t sweep_id, int top) {
 }
 
 // Sets `workers_released` once no worker is waiting for this rank any more.
-int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads,
-                     double memory_gb, bool& workers_released) {
+int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads, double memory_gb,
+                     bool& workers_released) {
   const bool quiet = args.flag("quiet");
   const int top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
   const std::string db_path = args.required_option("db");
@@ -168,8 +168,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
       return 0;
     }
     try {
-      return coordinate_sweep(world, args, worker::intra_op_threads(), memory_gb,
-                              workers_released);
+      return coordinate_sweep(world, args, worker::intra_op_threads(), memory_gb, workers_released);
     } catch (const InputError&) {
       // Bad spec or database, found before any work was handed out: let the workers go.
       if (!workers_released) coordinator::release_workers(world);

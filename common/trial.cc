@@ -72,7 +72,10 @@ const std::vector<ParameterRule>& rules() {
   using C = TrialConfig;
   static const std::vector<ParameterRule> table = {
       {"arch", architecture_problem, [](C& c, const Json& v) { c.arch = v.get<std::string>(); }},
-      {"stem", [](const Json& v) { return choice_problem(v, {"imagenet", "small"}); },
+      {"stem",
+       [](const Json& v) {
+         return choice_problem(v, {"imagenet", "small"});
+       },
        [](C& c, const Json& v) { c.stem = v.get<std::string>(); }},
       {"filters", [](const Json& v) { return positive_int_list_problem(v, false); },
        [](C& c, const Json& v) { c.filters = v.get<std::vector<int>>(); }},
@@ -93,7 +96,10 @@ const std::vector<ParameterRule>& rules() {
        [](C& c, const Json& v) { c.batch_size = v.get<int>(); }},
       {"lr", [](const Json& v) { return number_range_problem(v, 1e-12, 10.0, false); },
        [](C& c, const Json& v) { c.lr = v.get<double>(); }},
-      {"optimizer", [](const Json& v) { return choice_problem(v, {"adam", "adamw", "sgd"}); },
+      {"optimizer",
+       [](const Json& v) {
+         return choice_problem(v, {"adam", "adamw", "sgd"});
+       },
        [](C& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
       {"momentum", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
        [](C& c, const Json& v) { c.momentum = v.get<double>(); }},
@@ -105,7 +111,9 @@ const std::vector<ParameterRule>& rules() {
       {"grad_clip", [](const Json& v) { return number_range_problem(v, 0.0, 1e6, false); },
        [](C& c, const Json& v) { c.grad_clip = v.get<double>(); }},
       {"schedule",
-       [](const Json& v) { return choice_problem(v, {"constant", "step", "cosine", "plateau"}); },
+       [](const Json& v) {
+         return choice_problem(v, {"constant", "step", "cosine", "plateau"});
+       },
        [](C& c, const Json& v) { c.schedule = v.get<std::string>(); }},
       {"warmup_epochs", [](const Json& v) { return int_range_problem(v, 0, 10000); },
        [](C& c, const Json& v) { c.warmup_epochs = v.get<int>(); }},
@@ -132,9 +140,8 @@ const ParameterRule* find_rule(const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& architecture_names() {
-  static const std::vector<std::string> names = {"vgg_custom", "vgg16",        "resnet18",
-                                                 "resnet34",   "resnet50",     "mobilenet_v2",
-                                                 "efficientnet_b0"};
+  static const std::vector<std::string> names = {
+      "vgg_custom", "vgg16", "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_b0"};
   return names;
 }
 
@@ -246,10 +253,17 @@ void from_json(const Json& in, DataConfig& d) {
 }
 
 void to_json(Json& out, const TrialAssignment& a) {
-  out = {{"trial_id", a.trial_id}, {"number", a.number},      {"params", a.params},
-         {"epochs", a.epochs},     {"seed", a.seed},          {"data", a.data},
-         {"threads", a.threads},   {"benchmark", a.benchmark}, {"memory_gb", a.memory_gb},
-         {"checkpoint_dir", a.checkpoint_dir}, {"objective_metric", a.objective_metric},
+  out = {{"trial_id", a.trial_id},
+         {"number", a.number},
+         {"params", a.params},
+         {"epochs", a.epochs},
+         {"seed", a.seed},
+         {"data", a.data},
+         {"threads", a.threads},
+         {"benchmark", a.benchmark},
+         {"memory_gb", a.memory_gb},
+         {"checkpoint_dir", a.checkpoint_dir},
+         {"objective_metric", a.objective_metric},
          {"maximize", a.maximize}};
 }
 

@@ -20,14 +20,15 @@ struct TrialConfig {
   // Network (see docs/MODELS.md)
   std::string arch = "vgg_custom";  // one of architecture_names()
   std::string stem = "imagenet";    // imagenet (the reference layout) | small (keeps 48 px)
-  std::vector<int> filters = {32, 64, 128, 256};  // vgg_custom: channels per block, one max-pool each
-  int convs_per_block = 2;                        // vgg_custom
-  bool batch_norm = true;                         // vgg_custom: after every convolution
-  std::vector<int> dense = {256};  // vgg_custom: hidden dense widths before the classifier
-  bool dense_batch_norm = false;   // vgg_custom: after every hidden dense layer
-  std::optional<double> dropout;   // classifier dropout; unset: the architecture's reference value
-  double width_multiplier = 1.0;   // mobilenet_v2
-  double stochastic_depth = 0.2;   // efficientnet_b0: drop rate reached by the last block
+  std::vector<int> filters = {32, 64, 128,
+                              256};  // vgg_custom: channels per block, one max-pool each
+  int convs_per_block = 2;           // vgg_custom
+  bool batch_norm = true;            // vgg_custom: after every convolution
+  std::vector<int> dense = {256};    // vgg_custom: hidden dense widths before the classifier
+  bool dense_batch_norm = false;     // vgg_custom: after every hidden dense layer
+  std::optional<double> dropout;  // classifier dropout; unset: the architecture's reference value
+  double width_multiplier = 1.0;  // mobilenet_v2
+  double stochastic_depth = 0.2;  // efficientnet_b0: drop rate reached by the last block
   // Training
   int batch_size = 64;
   double lr = 1e-3;
@@ -36,14 +37,14 @@ struct TrialConfig {
   bool nesterov = false;           // sgd only
   double weight_decay = 0.0;
   double label_smoothing = 0.0;
-  double grad_clip = 0.0;          // max global L2 norm of the gradients; 0: no clipping
+  double grad_clip = 0.0;             // max global L2 norm of the gradients; 0: no clipping
   std::string schedule = "constant";  // constant | step | cosine | plateau
   int warmup_epochs = 0;              // linear warm-up from lr / steps, per step
   int step_size = 10;                 // step: epochs between decays
   double lr_decay = 0.1;              // step and plateau: factor per decay
   int plateau_patience = 2;           // plateau: epochs without a better val_loss before a decay
   double min_lr = 0.0;                // cosine: final rate; plateau: floor
-  bool augment = true;  // random horizontal flip and +-2 px shift of training images
+  bool augment = true;                // random horizontal flip and +-2 px shift of training images
 
   // Unknown names or bad values throw InputError("parameters.<name>: ...").
   static TrialConfig from_params(const nlohmann::json& params);
@@ -74,7 +75,7 @@ struct TrialAssignment {
   int epochs = 1;
   uint64_t seed = 0;
   DataConfig data;
-  int threads = 0;  // intra-op threads; 0 = leave as the process set it
+  int threads = 0;       // intra-op threads; 0 = leave as the process set it
   double memory_gb = 0;  // the worker's memory budget (spec resources.memory_gb); 0: its own
   // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
   std::string checkpoint_dir;

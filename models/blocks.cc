@@ -8,13 +8,12 @@ namespace nn = torch::nn;
 
 SequentialBlock conv_norm_act(int in, int out, int kernel, int stride, int groups,
                               Activation activation, double bn_eps) {
-  SequentialBlock block(
-      nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
-                     .stride(stride)
-                     .padding((kernel - 1) / 2)
-                     .groups(groups)
-                     .bias(false)),
-      nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(bn_eps)));
+  SequentialBlock block(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
+                                       .stride(stride)
+                                       .padding((kernel - 1) / 2)
+                                       .groups(groups)
+                                       .bias(false)),
+                        nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(bn_eps)));
   switch (activation) {
     case Activation::kNone:
       break;

@@ -19,7 +19,7 @@ TORCH_MODULE(SequentialBlock);
 // Conv (no bias) -> BatchNorm -> activation, padding (kernel - 1) / 2: torchvision's
 // Conv2dNormActivation.
 SequentialBlock conv_norm_act(int in, int out, int kernel, int stride, int groups,
-                                    Activation activation, double bn_eps = 1e-5);
+                              Activation activation, double bn_eps = 1e-5);
 
 // torchvision's _make_divisible: round channels to a multiple of `divisor`, never below 90 % of v.
 int make_divisible(double v, int divisor = 8);

@@ -33,7 +33,8 @@ class MBConvImpl : public nn::Module {
     const int expanded = make_divisible(in * static_cast<double>(expand_ratio));
     SequentialBlock block;
     if (expanded != in) block->push_back(conv_norm_act(in, expanded, 1, 1, 1, Activation::kSiLU));
-    block->push_back(conv_norm_act(expanded, expanded, kernel, stride, expanded, Activation::kSiLU));
+    block->push_back(
+        conv_norm_act(expanded, expanded, kernel, stride, expanded, Activation::kSiLU));
     // torchvision squeezes relative to the block's input width, not the expanded one.
     block->push_back(SqueezeExcitation(expanded, std::max(1, in / 4)));
     block->push_back(conv_norm_act(expanded, out, 1, 1, 1, Activation::kNone));
@@ -55,8 +56,8 @@ TORCH_MODULE(MBConv);
 struct Stage {
   int expand_ratio, kernel, stride, in, out, layers;
 };
-constexpr Stage kStages[] = {{1, 3, 1, 32, 16, 1},   {6, 3, 2, 16, 24, 2},  {6, 5, 2, 24, 40, 2},
-                             {6, 3, 2, 40, 80, 3},   {6, 5, 1, 80, 112, 3}, {6, 5, 2, 112, 192, 4},
+constexpr Stage kStages[] = {{1, 3, 1, 32, 16, 1},  {6, 3, 2, 16, 24, 2},  {6, 5, 2, 24, 40, 2},
+                             {6, 3, 2, 40, 80, 3},  {6, 5, 1, 80, 112, 3}, {6, 5, 2, 112, 192, 4},
                              {6, 3, 1, 192, 320, 1}};
 
 }  // namespace
@@ -76,8 +77,8 @@ EfficientNetImpl::EfficientNetImpl(double stochastic_depth_rate, Stem stem, int 
     SequentialBlock stage;
     for (int i = 0; i < s.layers; ++i, ++block_index) {
       const double drop = stochastic_depth_rate * block_index / total_blocks;
-      stage->push_back(
-          MBConv(i == 0 ? s.in : s.out, s.out, s.kernel, i == 0 ? s.stride : 1, s.expand_ratio, drop));
+      stage->push_back(MBConv(i == 0 ? s.in : s.out, s.out, s.kernel, i == 0 ? s.stride : 1,
+                              s.expand_ratio, drop));
     }
     features->push_back(stage);
   }

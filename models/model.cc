@@ -19,8 +19,7 @@ std::string to_string(Stem stem) {
   return stem == Stem::kImageNet ? "imagenet" : "small";
 }
 
-ModelOptions model_options(const TrialConfig& c, int num_classes, int image_size,
-                           int in_channels) {
+ModelOptions model_options(const TrialConfig& c, int num_classes, int image_size, int in_channels) {
   ModelOptions o;
   o.arch = c.arch;
   o.in_channels = in_channels;

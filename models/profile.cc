@@ -142,10 +142,10 @@ double flops_per_image(ClassifierImpl& model, const ModelOptions& o) {
   const torch::Tensor image = torch::zeros({1, o.in_channels, o.image_size, o.image_size});
   t_multiply_accumulates = 0;
   t_open_counted = 0;
-  const auto handle = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(&on_operator_start, &on_operator_end)
-          .needsInputs(true)
-          .needsOutputs(true));
+  const auto handle =
+      at::addThreadLocalCallback(at::RecordFunctionCallback(&on_operator_start, &on_operator_end)
+                                     .needsInputs(true)
+                                     .needsOutputs(true));
   model.forward(image);
   at::removeCallback(handle);
   return 2.0 * t_multiply_accumulates;

@@ -103,8 +103,9 @@ ResNetImpl::ResNetImpl(const ResNetLayout& layout, Stem stem, int in_channels, i
   nn::Sequential* stages[] = {&layer1_, &layer2_, &layer3_, &layer4_};
   for (int i = 0; i < 4; ++i) {
     const int stride = i == 0 ? 1 : 2;
-    *stages[i] = layout.bottleneck ? make_stage<Bottleneck>(in, planes[i], layout.blocks[i], stride)
-                                   : make_stage<BasicBlock>(in, planes[i], layout.blocks[i], stride);
+    *stages[i] = layout.bottleneck
+                     ? make_stage<Bottleneck>(in, planes[i], layout.blocks[i], stride)
+                     : make_stage<BasicBlock>(in, planes[i], layout.blocks[i], stride);
     register_module("layer" + std::to_string(i + 1), *stages[i]);
   }
   if (dropout > 0) dropout_ = register_module("dropout", nn::Dropout(dropout));

@@ -8,7 +8,7 @@
 namespace fersweep::models {
 
 struct ResNetLayout {
-  bool bottleneck = false;            // resnet50 and up: 1x1-3x3-1x1 blocks, expansion 4
+  bool bottleneck = false;  // resnet50 and up: 1x1-3x3-1x1 blocks, expansion 4
   std::array<int, 4> blocks{2, 2, 2, 2};
 };
 

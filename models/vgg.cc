@@ -43,8 +43,8 @@ VggImpl::VggImpl(const VggLayout& layout, int in_channels, int num_classes, int 
   for (size_t block = 0; block < layout.filters.size(); ++block) {
     const int width = layout.filters[block];
     for (int i = 0; i < layout.convs[block]; ++i) {
-      features->push_back(nn::Conv2d(
-          nn::Conv2dOptions(channels, width, 3).padding(1).bias(!layout.batch_norm)));
+      features->push_back(
+          nn::Conv2d(nn::Conv2dOptions(channels, width, 3).padding(1).bias(!layout.batch_norm)));
       if (layout.batch_norm) features->push_back(nn::BatchNorm2d(width));
       features->push_back(nn::ReLU(nn::ReLUOptions(true)));
       channels = width;

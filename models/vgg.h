@@ -10,13 +10,13 @@
 namespace fersweep::models {
 
 struct VggLayout {
-  std::vector<int> filters;          // channels of each block
-  std::vector<int> convs;            // convolutions in each block
-  bool batch_norm = true;            // after every convolution
-  std::vector<int> dense;            // hidden widths before the classifier
-  bool dense_batch_norm = false;     // after every hidden dense layer (Keras-style heads)
-  double dropout = 0.5;              // after every hidden dense layer
-  int pooled_size = 0;               // 0: flatten the feature map as is; else adaptive-pool to it
+  std::vector<int> filters;           // channels of each block
+  std::vector<int> convs;             // convolutions in each block
+  bool batch_norm = true;             // after every convolution
+  std::vector<int> dense;             // hidden widths before the classifier
+  bool dense_batch_norm = false;      // after every hidden dense layer (Keras-style heads)
+  double dropout = 0.5;               // after every hidden dense layer
+  int pooled_size = 0;                // 0: flatten the feature map as is; else adaptive-pool to it
   bool reference_linear_init = true;  // torchvision's N(0, 0.01) for linear layers
 };
 

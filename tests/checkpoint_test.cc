@@ -44,8 +44,11 @@ TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
   a.checkpoint_dir = dir.string();
   a.objective_metric = "val_accuracy";
   a.maximize = true;
-  a.params = {{"filters", {8, 16, 32}}, {"convs_per_block", 1}, {"dense", {32}},
-              {"batch_size", 32},       {"lr", 0.003}};
+  a.params = {{"filters", {8, 16, 32}},
+              {"convs_per_block", 1},
+              {"dense", {32}},
+              {"batch_size", 32},
+              {"lr", 0.003}};
   std::vector<EpochMetrics> epochs;
   auto runner = make_torch_runner();
   const TrialResult result = run_trial(*runner, a, [&](const EpochMetrics& e) {
@@ -61,7 +64,8 @@ TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
   int best_epoch = 0;
   double best = -1;
   for (const auto& e : epochs) {
-    if (e.values.at("val_accuracy") > best) best = e.values.at("val_accuracy"), best_epoch = e.epoch;
+    if (e.values.at("val_accuracy") > best)
+      best = e.values.at("val_accuracy"), best_epoch = e.epoch;
   }
   const LoadedCheckpoint loaded = load_checkpoint(result.checkpoint);
   EXPECT_EQ(loaded.description.at("epoch").get<int>(), best_epoch);

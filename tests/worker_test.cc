@@ -162,8 +162,13 @@ TEST(TorchRunner, EveryArchitectureTrainsAnEpoch) {
 TEST(TorchRunner, TrainingOptionsAreApplied) {
   TrialAssignment a = tiny_assignment();
   a.epochs = 2;
-  a.params.update({{"optimizer", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}, {"nesterov", true},
-                   {"schedule", "cosine"}, {"warmup_epochs", 1}, {"label_smoothing", 0.1},
+  a.params.update({{"optimizer", "sgd"},
+                   {"lr", 0.05},
+                   {"momentum", 0.9},
+                   {"nesterov", true},
+                   {"schedule", "cosine"},
+                   {"warmup_epochs", 1},
+                   {"label_smoothing", 0.1},
                    {"grad_clip", 1.0}});
   const Recorded smoothed = train(a);
   ASSERT_EQ(smoothed.result.status, TrialStatus::kFinished) << smoothed.result.error;
@@ -218,7 +223,7 @@ TEST(LrSchedule, PlateauDecaysAfterPatienceEpochsWithoutImprovement) {
   c.lr_decay = 0.1;
   c.min_lr = 0.005;
   LrSchedule s(c, 10, 1);
-  s.end_epoch(1.0);  // best
+  s.end_epoch(1.0);      // best
   s.end_epoch(0.99995);  // within the 1e-4 relative threshold: not an improvement (1 bad)
   EXPECT_DOUBLE_EQ(s.at(3, 0), 1.0);
   s.end_epoch(1.2);  // 2 bad > patience 1: decay

@@ -17,9 +17,8 @@ void rename_into_place(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::rename(from, to, error);
   if (error) {
-    throw std::runtime_error(
-        fmt::format("checkpoint: cannot rename {} to {}: {}", from.string(), to.string(),
-                    error.message()));
+    throw std::runtime_error(fmt::format("checkpoint: cannot rename {} to {}: {}", from.string(),
+                                         to.string(), error.message()));
   }
 }
 
@@ -92,8 +91,8 @@ LoadedCheckpoint load_checkpoint(const std::string& json_path) {
     loaded.description = nlohmann::json::parse(in);
     loaded.options = model_options_from_json(loaded.description.at("model"));
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("{}: not a fersweep checkpoint description ({})", json_path,
-                                 e.what()));
+    throw InputError(
+        fmt::format("{}: not a fersweep checkpoint description ({})", json_path, e.what()));
   }
   const fs::path weights =
       fs::path(json_path).parent_path() / loaded.description.value("weights", std::string());

@@ -84,8 +84,8 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 // The seed report's models died of out-of-memory mid-training; here a trial that cannot fit is
 // refused before its first step, saying what to shrink.
-void check_memory(const models::ModelOptions& options, const TrialConfig& config,
-                  double data_bytes, double budget_gb) {
+void check_memory(const models::ModelOptions& options, const TrialConfig& config, double data_bytes,
+                  double budget_gb) {
   if (budget_gb <= 0) return;
   const models::ModelCost cost = models::measure_cost(options);
   const int slots = models::optimizer_slots(config.optimizer, config.momentum);
@@ -95,8 +95,9 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
   const int largest = cost.largest_batch(budget, slots);
   const std::string advice =
       largest > 0 ? fmt::format("lower batch_size to {} or less, or shrink the model", largest)
-                  : std::string("even batch_size 1 does not fit: shrink the model (arch, filters, "
-                                "dense, width_multiplier) or the image size");
+                  : std::string(
+                        "even batch_size 1 does not fit: shrink the model (arch, filters, "
+                        "dense, width_multiplier) or the image size");
   throw std::runtime_error(fmt::format(
       "memory: {} at batch_size {} needs {:.2f} GiB ({:.0f} MiB weights, gradients and optimizer "
       "state, {:.2f} MiB per image, {:.0f} MiB data) but resources.memory_gb allows {:.2f} GiB; "
@@ -112,10 +113,10 @@ class BestModelKeeper {
   BestModelKeeper(const TrialAssignment& a, const models::ModelOptions& options,
                   const std::vector<std::string>& class_names)
       : assignment_(a) {
-    description_ = {{"trial_id", a.trial_id},   {"params", a.params},
-                    {"model", to_json(options)}, {"class_names", class_names},
-                    {"data", a.data},            {"metric", a.objective_metric},
-                    {"maximize", a.maximize}};
+    description_ = {
+        {"trial_id", a.trial_id},     {"params", a.params}, {"model", to_json(options)},
+        {"class_names", class_names}, {"data", a.data},     {"metric", a.objective_metric},
+        {"maximize", a.maximize}};
   }
   void observe(const EpochMetrics& epoch, const models::Classifier& model) {
     if (assignment_.checkpoint_dir.empty()) return;
@@ -175,9 +176,8 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   const int num_classes = static_cast<int>(train_.class_names.size());
   const models::ModelOptions options =
       models::model_options(config, num_classes, assignment.data.image_size);
-  const double data_bytes =
-      static_cast<double>(train_.images.nbytes() + train_.labels.nbytes() + val_.images.nbytes() +
-                          val_.labels.nbytes());
+  const double data_bytes = static_cast<double>(train_.images.nbytes() + train_.labels.nbytes() +
+                                                val_.images.nbytes() + val_.labels.nbytes());
   check_memory(options, config, data_bytes,
                assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_);
 
@@ -215,12 +215,14 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
       torch::Tensor x = normalise(train_.images.index_select(0, index));
       if (config.augment) x = augment(x, rng, 2);
       const torch::Tensor y = train_.labels.index_select(0, index);
-      for (auto& group : optimizer->param_groups()) group.options().set_lr(schedule.at(epoch, step));
+      for (auto& group : optimizer->param_groups())
+        group.options().set_lr(schedule.at(epoch, step));
       optimizer->zero_grad();
       const torch::Tensor logits = model->forward(x);
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
       loss.backward();
-      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip);
+      if (config.grad_clip > 0)
+        torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip);
       optimizer->step();
       const double batch_loss = loss.item<double>();
       if (!std::isfinite(batch_loss)) {
