@@ -75,8 +75,9 @@ double memory_share_gb(int training_ranks_on_node) {
 std::string checkpoint_dir(const Args& args, const std::string& db_path) {
   const std::string chosen = args.option("checkpoints").value_or("");
   if (chosen == "none") return "";
-  if (!chosen.empty()) return chosen;
-  std::filesystem::path db(db_path);
+  // Absolute, because the path is stored with each trial and read from wherever the user is.
+  if (!chosen.empty()) return std::filesystem::absolute(chosen).string();
+  const std::filesystem::path db = std::filesystem::absolute(db_path);
   return (db.parent_path() / (db.stem().string() + "_checkpoints")).string();
 }
 
