@@ -161,8 +161,10 @@ TEST_F(SweepE2E, SingleProcessRunsInProcessAndRepeatsExactly) {
   Json spec = tiny_spec();
   spec["budget"] = {{"trials", 2}};
   const std::string file = write_spec("two.json", spec);
-  const Outcome first = run(kBin + " run " + file + " --db " + path("a.db") + " --quiet");
-  const Outcome second = run(kBin + " run " + file + " --db " + path("b.db") + " --quiet");
+  const Outcome first =
+      run(kBin + " run " + file + " --db " + path("a.db") + " --quiet --checkpoints none");
+  const Outcome second = run(kBin + " run " + file + " --db " + path("b.db") + " --quiet " +
+                             "--checkpoints " + path("kept"));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   ASSERT_EQ(second.exit_code, 0) << second.output;
   const results::Reader a(path("a.db")), b(path("b.db"));
@@ -175,7 +177,10 @@ TEST_F(SweepE2E, SingleProcessRunsInProcessAndRepeatsExactly) {
     EXPECT_EQ(ta[i].params, tb[i].params);
     EXPECT_EQ(ta[i].metrics, tb[i].metrics);  // same spec and seed: same metrics on CPU
     EXPECT_EQ(a.trial(ta[i].id).confusion, b.trial(tb[i].id).confusion);
+    EXPECT_EQ(ta[i].checkpoint, "");
+    EXPECT_EQ(tb[i].checkpoint, path(fmt::format("kept/trial_{:06d}.json", tb[i].id)));
   }
+  EXPECT_FALSE(fs::exists(path("a_checkpoints")));
 }
 
 TEST_F(SweepE2E, BadSpecUnderMpiexecExitsTwoAndLeavesTheDatabaseUntouched) {
