@@ -18,6 +18,7 @@ struct ImageSet {
   std::vector<uint8_t> pixels;
   std::vector<int> labels;
   std::vector<std::string> class_names;
+  std::vector<int> people;  // the person in each image, where known (synthetic faces)
 
   size_t size() const { return labels.size(); }
   size_t pixels_per_image() const { return static_cast<size_t>(image_size) * image_size; }

@@ -22,6 +22,8 @@ struct Expression {
   double wrinkle = 0;    // nose-bridge wrinkles (disgust, some anger)
 };
 
+constexpr int kDisgust = 1;
+
 // Prototypes in FER2013 label order: Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral.
 constexpr std::array<Expression, 7> kPrototypes = {{
     {-0.6, 1.0, 0.70, -0.30, 0.05, 0.24, 0.0, 0.35},
@@ -161,21 +163,32 @@ double shade(double u, double v, double background, const Identity& id, const Ex
 }  // namespace
 
 ImageSet generate_synthetic_faces(const SyntheticOptions& options) {
-  if (options.count < 0 || options.image_size < 8 || options.identities < 1) {
+  const bool given = !options.labels.empty();
+  const int count = given ? static_cast<int>(options.labels.size()) : options.count;
+  if (count < 0 || options.image_size < 8 || options.identities < 1 ||
+      (given && options.people.size() != options.labels.size()) || options.disgust_keep <= 0 ||
+      options.disgust_keep > 1) {
     throw std::invalid_argument("generate_synthetic_faces: bad options");
   }
   ImageSet set;
   set.image_size = options.image_size;
   set.class_names = fer2013_class_names();
-  set.labels.resize(options.count);
-  set.pixels.resize(static_cast<size_t>(options.count) * set.pixels_per_image());
+  set.labels.resize(count);
+  set.people.resize(count);
+  set.pixels.resize(static_cast<size_t>(count) * set.pixels_per_image());
 
   const int n = options.image_size;
+  const bool wide = options.framing == Framing::kWide;
   const uint64_t split_seed = mix_seed(options.seed, 1000 + options.split);
-  for (int i = 0; i < options.count; ++i) {
+  for (int i = 0; i < count; ++i) {
     Rng rng(mix_seed(split_seed, static_cast<uint64_t>(i)));
-    const int label = static_cast<int>(uniform_index(rng, 7));
-    const uint64_t person = uniform_index(rng, static_cast<uint64_t>(options.identities));
+    int label = given ? options.labels[i] : static_cast<int>(uniform_index(rng, 7));
+    while (!given && label == kDisgust && options.disgust_keep < 1 &&
+           uniform01(rng) >= options.disgust_keep) {
+      label = static_cast<int>(uniform_index(rng, 7));
+    }
+    const uint64_t person = given ? static_cast<uint64_t>(options.people[i])
+                                  : uniform_index(rng, static_cast<uint64_t>(options.identities));
     const Identity id = make_identity(mix_seed(options.seed, 1u << 20 | person));
     const Expression expression = make_expression(label, id, rng);
     const int lip_side = uniform01(rng) < 0.5 ? -1 : 1;
@@ -187,16 +200,24 @@ ImageSet generate_synthetic_faces(const SyntheticOptions& options) {
     const double light_strength = uniform(rng, 0, 30);
     const double noise = uniform(rng, 2, 9);
 
-    const double scale = 0.42 * n * pose.scale;  // face coordinate unit in pixels
+    // Face coordinate unit in pixels: the wide framing shows the face at 40 % of the size.
+    const double scale = (wide ? 0.17 : 0.42) * n * pose.scale;
     const double pixel = 1.0 / scale;
     const double cos_a = std::cos(pose.angle), sin_a = std::sin(pose.angle);
-    const double cx = 0.5 * n + pose.shift_x, cy = 0.52 * n + pose.shift_y;
+    const double cx = 0.5 * n + pose.shift_x, cy = (wide ? 0.4 : 0.52) * n + pose.shift_y;
+    const double torso = std::clamp(background + (background > 128 ? -70.0 : 70.0), 0.0, 255.0);
     uint8_t* out = set.pixels.data() + static_cast<size_t>(i) * set.pixels_per_image();
     for (int y = 0; y < n; ++y) {
       for (int x = 0; x < n; ++x) {
         const double px = (x + 0.5 - cx) / scale, py = (y + 0.5 - cy) / scale;
         const double u = cos_a * px + sin_a * py, v = -sin_a * px + cos_a * py;
-        double value = shade(u, v, background, id, expression, lip_side, pixel);
+        double behind = background;
+        if (wide) {
+          // Shoulders under the head and a striped wall behind, as in a studio portrait.
+          const bool shoulders = py > 1.1 && std::abs(px) < 1.0 + 0.9 * (py - 1.1);
+          behind = shoulders ? torso : background + 18 * std::sin(0.35 * x + 0.1 * y);
+        }
+        double value = shade(u, v, behind, id, expression, lip_side, pixel);
         const double light = light_strength * (std::cos(light_angle) * (x / double(n) - 0.5) +
                                                std::sin(light_angle) * (y / double(n) - 0.5));
         value = (value - 128) * contrast + 128 + brightness + light + normal(rng, 0, noise);
@@ -204,6 +225,7 @@ ImageSet generate_synthetic_faces(const SyntheticOptions& options) {
       }
     }
     set.labels[i] = label;
+    set.people[i] = static_cast<int>(person);
   }
   return set;
 }

@@ -11,12 +11,21 @@
 
 namespace fersweep::data {
 
+// kClose fills the frame with the face, as FER2013 does; kWide shows a smaller face with
+// shoulders and a textured background, as JAFFE's 256x256 photographs do.
+enum class Framing { kClose, kWide };
+
 struct SyntheticOptions {
   int count = 0;
   int image_size = 48;
   uint64_t seed = 1;
   uint64_t split = 0;  // independent streams: 0 train, 1 validation, 2 test
   int identities = 200;
+  Framing framing = Framing::kClose;
+  // Share of Disgust draws kept (the rest are drawn again), for FER2013's rare disgust (~1.5 %).
+  double disgust_keep = 1.0;
+  // When not empty: each image's label and person, given rather than drawn (count ignored).
+  std::vector<int> labels, people;
 };
 
 ImageSet generate_synthetic_faces(const SyntheticOptions& options);

@@ -1,0 +1,46 @@
+#pragma once
+// Loaders for the on-disk formats of the real data sets. Each reads one source into grayscale
+// images of one size with canonical emotion labels (data/emotions.h). Bad input (a missing path,
+// a ragged CSV row, an unknown label, an undecodable image) throws InputError naming the file and
+// line, unless the source says skip_bad: then the item is skipped and counted.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fersweep::data {
+
+struct SourceSpec {
+  std::string name;    // as the spec names it, e.g. "fer"
+  std::string format;  // fer2013 | ckplus | jaffe | folders
+  std::string path;    // fer2013: the CSV file; others: the root directory
+  bool skip_bad = false;
+  int peak_frames = 3;              // ckplus: labelled frames taken from each sequence's end
+  bool first_frame_neutral = true;  // ckplus: each sequence's first frame as Neutral
+};
+
+// Where an image belongs when the source says so: FER2013's Usage column, or a folders source's
+// train/val/test directories.
+enum class SplitHint : int8_t { kNone = -1, kTrain = 0, kValidation = 1, kTest = 2 };
+
+struct SourceImages {
+  int image_size = 0;
+  std::vector<uint8_t> pixels;        // image i starts at i * image_size^2
+  std::vector<int> emotions;          // canonical labels
+  std::vector<std::string> subjects;  // person ids where the format has them (CK+, JAFFE)
+  std::vector<SplitHint> hints;
+  int skipped_bad = 0;                // with skip_bad
+  int excluded = 0;                   // images of classes outside the vocabulary (CK+ contempt)
+  std::vector<std::string> problems;  // the first reasons for skipping
+
+  size_t size() const { return emotions.size(); }
+  const uint8_t* image(size_t i) const {
+    return pixels.data() + i * static_cast<size_t>(image_size) * image_size;
+  }
+};
+
+// Images are centre-cropped to a square and resized (area interpolation) to image_size.
+SourceImages load_source(const SourceSpec& source, int image_size);
+
+const std::vector<std::string>& source_formats();
+
+}  // namespace fersweep::data
