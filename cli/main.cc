@@ -20,6 +20,7 @@ commands:
                          in the SQLite database DB; launch with `mpirun -n N` for N-1 workers
   results --db DB ...    rank trials, show one trial (see `fersweep results --help`)
   models                 parameters, FLOPs, memory and step time of every architecture
+  data synth|inspect     write synthetic faces in a real format; count what a spec loads
 
 options:
   -h, --help             this help; `fersweep <command> --help` for a command's
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cli::run_command(argc, argv, rest);
     if (command == "results") return cli::results_command(rest);
     if (command == "models") return cli::models_command(rest);
+    if (command == "data") return cli::data_command(rest);
     throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
   } catch (const InputError& e) {
     fmt::print(stderr, "fersweep: {}\n", e.what());

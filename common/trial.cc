@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -68,9 +69,26 @@ std::string architecture_problem(const Json& v) {
   return fmt::format("unknown architecture {} (choose from {})", v.dump(), fmt::join(names, ", "));
 }
 
+std::string source_list_problem(const Json& v) {
+  if (!v.is_array() || v.empty()) return "expected a non-empty list of source names";
+  std::set<std::string> seen;
+  for (const auto& e : v) {
+    if (!e.is_string()) return "every entry must be a source name, got " + e.dump();
+    if (!seen.insert(e.get<std::string>()).second) return "source " + e.dump() + " listed twice";
+  }
+  return "";
+}
+
 const std::vector<ParameterRule>& rules() {
   using C = TrialConfig;
   static const std::vector<ParameterRule> table = {
+      {"sources", source_list_problem,
+       [](C& c, const Json& v) { c.sources = v.get<std::vector<std::string>>(); }},
+      {"grouping",
+       [](const Json& v) {
+         return v.is_string() ? "" : "expected a grouping name, got " + json_type_name(v);
+       },
+       [](C& c, const Json& v) { c.grouping = v.get<std::string>(); }},
       {"arch", architecture_problem, [](C& c, const Json& v) { c.arch = v.get<std::string>(); }},
       {"stem",
        [](const Json& v) {
@@ -174,22 +192,6 @@ TrialConfig TrialConfig::from_params(const Json& params) {
   return config;
 }
 
-DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
-  ObjectReader reader(object, path);
-  DataConfig data;
-  data.source = reader.string("source", data.source);
-  if (data.source != "synthetic") {
-    throw InputError(fmt::format("{}: unknown data source \"{}\" (available: synthetic)",
-                                 reader.path_of("source"), data.source));
-  }
-  data.train_size = reader.int_in("train_size", 1, 10'000'000, data.train_size);
-  data.val_size = reader.int_in("val_size", 1, 10'000'000, data.val_size);
-  data.image_size = reader.int_in("image_size", 16, 512, data.image_size);
-  data.seed = static_cast<uint64_t>(reader.integer("seed", static_cast<int64_t>(data.seed)));
-  reader.reject_unknown_keys();
-  return data;
-}
-
 std::string to_string(TrialStatus status) {
   switch (status) {
     case TrialStatus::kFinished:
@@ -234,22 +236,6 @@ std::optional<double> EpochMetrics::value(const std::string& name) const {
   auto it = values.find(name);
   if (it == values.end()) return std::nullopt;
   return it->second;
-}
-
-void to_json(Json& out, const DataConfig& d) {
-  out = {{"source", d.source},
-         {"train_size", d.train_size},
-         {"val_size", d.val_size},
-         {"image_size", d.image_size},
-         {"seed", d.seed}};
-}
-
-void from_json(const Json& in, DataConfig& d) {
-  in.at("source").get_to(d.source);
-  in.at("train_size").get_to(d.train_size);
-  in.at("val_size").get_to(d.val_size);
-  in.at("image_size").get_to(d.image_size);
-  in.at("seed").get_to(d.seed);
 }
 
 void to_json(Json& out, const TrialAssignment& a) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/data_config.h"
 #include "common/metrics.h"
 
 namespace fersweep {
@@ -17,6 +18,9 @@ namespace fersweep {
 // Hyperparameters of one trial, with defaults for anything the spec leaves out. The names of the
 // fields are the parameter names a sweep spec may use.
 struct TrialConfig {
+  // Data (see docs/DATA.md): which of the spec's data.sources (empty: all) and which grouping
+  std::vector<std::string> sources;
+  std::string grouping = "fer7";
   // Network (see docs/MODELS.md)
   std::string arch = "vgg_custom";  // one of architecture_names()
   std::string stem = "imagenet";    // imagenet (the reference layout) | small (keeps 48 px)
@@ -55,18 +59,6 @@ struct TrialConfig {
 
 // Every network architecture a trial may name, in the order `fersweep models` lists them.
 const std::vector<std::string>& architecture_names();
-
-// Where a trial's images come from. Only the embedded synthetic generator for now.
-struct DataConfig {
-  std::string source = "synthetic";
-  int train_size = 2400;
-  int val_size = 600;
-  int image_size = 48;
-  uint64_t seed = 1;
-
-  // Reads the spec's "data" object strictly; errors name `path`.
-  static DataConfig from_spec(const nlohmann::json& object, const std::string& path);
-};
 
 struct TrialAssignment {
   int64_t trial_id = 0;
@@ -134,8 +126,6 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
 // Names of the metrics the LibTorch trainer records per epoch, usable as a sweep objective.
 const std::vector<std::string>& epoch_metric_names();
 
-void to_json(nlohmann::json& out, const DataConfig& data);
-void from_json(const nlohmann::json& in, DataConfig& data);
 void to_json(nlohmann::json& out, const TrialAssignment& assignment);
 void from_json(const nlohmann::json& in, TrialAssignment& assignment);
 void to_json(nlohmann::json& out, const EpochMetrics& epoch);

@@ -302,11 +302,6 @@ SourceImages load_folders(const SourceSpec& spec, int image_size) {
 
 }  // namespace
 
-const std::vector<std::string>& source_formats() {
-  static const std::vector<std::string> formats = {"fer2013", "ckplus", "jaffe", "folders"};
-  return formats;
-}
-
 SourceImages load_source(const SourceSpec& spec, int image_size) {
   if (!fs::exists(spec.path)) throw InputError(spec.path + ": no such file or directory");
   SourceImages images;

@@ -7,16 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace fersweep::data {
+#include "common/data_config.h"
 
-struct SourceSpec {
-  std::string name;    // as the spec names it, e.g. "fer"
-  std::string format;  // fer2013 | ckplus | jaffe | folders
-  std::string path;    // fer2013: the CSV file; others: the root directory
-  bool skip_bad = false;
-  int peak_frames = 3;              // ckplus: labelled frames taken from each sequence's end
-  bool first_frame_neutral = true;  // ckplus: each sequence's first frame as Neutral
-};
+namespace fersweep::data {
 
 // Where an image belongs when the source says so: FER2013's Usage column, or a folders source's
 // train/val/test directories.
@@ -40,7 +33,5 @@ struct SourceImages {
 
 // Images are centre-cropped to a square and resized (area interpolation) to image_size.
 SourceImages load_source(const SourceSpec& source, int image_size);
-
-const std::vector<std::string>& source_formats();
 
 }  // namespace fersweep::data

@@ -10,6 +10,7 @@
 #include "benchmarks/functions.h"
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "data/emotions.h"
 #include "search_spaces/parameters.h"
 
 namespace fersweep::search {
@@ -151,6 +152,36 @@ Method parse_method(const std::string& method) {
       "method: unknown search method \"{}\" (choose from grid, random, sobol, tpe)", method));
 }
 
+// `sources` and `grouping` values must name what the spec's data section defines.
+std::function<std::string(const std::string&, const Json&)> with_data_checks(
+    std::function<std::string(const std::string&, const Json&)> problem, const DataConfig& data) {
+  return [problem = std::move(problem), data](const std::string& name, const Json& value) {
+    if (std::string p = problem(name, value); !p.empty()) return p;
+    if (name == "sources") {
+      if (data.synthetic()) return std::string("needs named files in data.sources");
+      for (const auto& source : value) {
+        if (!data.sources.contains(source.get<std::string>())) {
+          std::vector<std::string> known;
+          for (const auto& [n, s] : data.sources) known.push_back(n);
+          return fmt::format("unknown source {} (data.sources has {})", source.dump(),
+                             fmt::join(known, ", "));
+        }
+      }
+    }
+    if (name == "grouping") {
+      const std::string g = value.get<std::string>();
+      const auto& builtin = builtin_grouping_names();
+      if (std::find(builtin.begin(), builtin.end(), g) == builtin.end() &&
+          !data.groupings.contains(g)) {
+        std::vector<std::string> known = builtin;
+        for (const auto& [n, c] : data.groupings) known.push_back(n);
+        return fmt::format("unknown grouping \"{}\" (known: {})", g, fmt::join(known, ", "));
+      }
+    }
+    return std::string();
+  };
+}
+
 }  // namespace
 
 std::string to_string(Method method) {
@@ -215,6 +246,11 @@ SweepSpec parse_spec(const Json& document) {
     spec.early_stopping = parse_early_stopping(*rule, spec.epochs);
   }
   if (const Json* data = top.find("data")) spec.data = DataConfig::from_spec(*data, "data");
+  for (const auto& [name, classes] : spec.data.groupings) {
+    data::parse_grouping(name, classes, "data.groupings." + name);
+  }
+  if (spec.benchmark.is_null())
+    vocabulary.problem = with_data_checks(vocabulary.problem, spec.data);
   if (const Json* resources = top.find("resources")) {
     ObjectReader reader(*resources, "resources");
     spec.threads_per_worker = reader.int_in("threads_per_worker", 0, 4096, 0);

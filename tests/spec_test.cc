@@ -145,7 +145,7 @@ const InvalidCase kInvalidCases[] = {
     {"budget_unknown", R"({"budget": {"hours": 2}})", "budget.hours: unknown field"},
     {"missing_parameters", R"({"parameters": null})", "parameters: required field is missing"},
     {"unknown_parameter", R"({"parameters": {"colour": {"value": 1}}})",
-     "parameters.colour: unknown parameter (known: arch,"},
+     "parameters.colour: unknown parameter (known: sources, grouping, arch,"},
     {"min_above_max", R"({"parameters": {"lr": {"min": 0.1, "max": 0.01}}})",
      "parameters.lr: min (0.1) must be less than max (0.01)"},
     {"log_uniform_zero", R"({"parameters": {"lr": {"min": 0}}})",
@@ -183,6 +183,38 @@ const InvalidCase kInvalidCases[] = {
     {"data_unknown_key", R"({"data": {"path": "/x"}})", "data.path: unknown field"},
     {"resources_negative", R"({"resources": {"threads_per_worker": -2}})",
      "resources.threads_per_worker: must be in"},
+    {"sources_without_files", R"({"parameters": {"sources": {"value": ["fer"]}}})",
+     "parameters.sources.value: needs named files in data.sources"},
+    {"unknown_source",
+     R"({"data": {"sources": {"fer": {"format": "fer2013", "path": "x.csv"}}},
+         "parameters": {"sources": {"values": [["fer"], ["ck"]]}}})",
+     "parameters.sources.values[1]: unknown source \"ck\" (data.sources has fer)"},
+    {"source_twice",
+     R"({"data": {"sources": {"fer": {"format": "fer2013", "path": "x.csv"}}},
+         "parameters": {"sources": {"value": ["fer", "fer"]}}})",
+     "parameters.sources.value: source \"fer\" listed twice"},
+    {"unknown_grouping", R"({"parameters": {"grouping": {"value": "valence"}}})",
+     "parameters.grouping.value: unknown grouping \"valence\" (known: fer7, merge_anger_disgust"},
+    {"source_format", R"({"data": {"sources": {"x": {"format": "csv", "path": "a"}}}})",
+     "data.sources.x.format: unknown format \"csv\""},
+    {"source_no_path", R"({"data": {"sources": {"x": {"format": "jaffe"}}}})", "data.sources.x.path"},
+    {"source_unknown_key",
+     R"({"data": {"sources": {"x": {"format": "jaffe", "path": "j", "peak_frames": 2}}}})",
+     "data.sources.x.peak_frames: unknown field"},
+    {"grouping_emotion", R"({"data": {"groupings": {"v": {"a": ["happy"], "b": ["joy"]}}}})",
+     "data.groupings.v.b: unknown emotion \"joy\""},
+    {"grouping_builtin_name", R"({"data": {"groupings": {"fer7": {"a": ["happy"], "b": ["sad"]}}}})",
+     "data.groupings.fer7: \"fer7\" is a built-in grouping"},
+    {"split_unknown",
+     R"({"data": {"split": "random", "sources": {"x": {"format": "jaffe", "path": "j"}}}})",
+     "data.split: unknown split \"random\""},
+    {"sizes_with_sources",
+     R"({"data": {"train_size": 100, "sources": {"x": {"format": "jaffe", "path": "j"}}}})",
+     "data.train_size: only for synthetic data"},
+    {"fractions",
+     R"({"data": {"val_fraction": 0.6, "test_fraction": 0.5,
+                  "sources": {"x": {"format": "jaffe", "path": "j"}}}})",
+     "data: val_fraction > 0, test_fraction >= 0 and their sum < 1"},
     {"memory_negative", R"({"resources": {"memory_gb": -1}})",
      "resources.memory_gb: must be in [0, 1000000] GiB, got -1"},
     {"memory_text", R"({"resources": {"memory_gb": "8G"}})",
@@ -289,6 +321,7 @@ TEST(SpecSchema, AgreesWithTheParser) {
     if (std::string(section) == "tpe") doc["method"] = "tpe";
     Json body = Json::object();
     for (const auto& [key, field] : properties.at(section).at("properties").items()) {
+      if (key == "sources") continue;  // no default: its own case below
       body[key] = field.contains("default") ? field.at("default") : field.at("enum").at(0);
     }
     doc[section] = body;
@@ -306,6 +339,23 @@ TEST(SpecSchema, AgreesWithTheParser) {
     doc["parameters"] = Json::object();
     EXPECT_NO_THROW(parse_spec(doc)) << function;
   }
+  // A source of every format, with every documented field at its default.
+  const Json& source_fields =
+      properties.at("data").at("properties").at("sources").at("additionalProperties");
+  Json sources = Json::object();
+  for (const auto& format : source_fields.at("properties").at("format").at("enum")) {
+    Json source = {{"format", format}, {"path", "somewhere"}};
+    for (const auto& [key, field] : source_fields.at("properties").items()) {
+      const bool ckplus_only = field.value("description", "") == "ckplus only";
+      if (field.contains("default") && (!ckplus_only || format == "ckplus")) {
+        source[key] = field.at("default");
+      }
+    }
+    sources[format.get<std::string>()] = source;
+  }
+  Json with_sources = base_spec();
+  with_sources["data"] = {{"sources", sources}};
+  EXPECT_NO_THROW(parse_spec(with_sources)) << sources.dump();
   std::vector<std::string> distributions;
   for (const auto& alternative : schema.at("$defs").at("parameter").at("oneOf")) {
     const Json& d = alternative.at("properties");

@@ -256,6 +256,53 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
   EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
 }
 
+// Files in two real formats, written by the synthetic generator, swept over source subsets and
+// class groupings under mpiexec: every trial reports in its grouping's classes.
+TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
+  const Outcome fer = run(kBin + " data synth --format fer2013 --count 500 --seed 3 --out " +
+                          path("files/fer.csv"));
+  ASSERT_EQ(fer.exit_code, 0) << fer.output;
+  const Outcome jaffe = run(kBin + " data synth --format jaffe --count 140 --image-size 96 --out " +
+                            path("files/jaffe"));
+  ASSERT_EQ(jaffe.exit_code, 0) << jaffe.output;
+  Json spec = tiny_spec();
+  spec["data"] = {{"image_size", 24},
+                  {"seed", 4},
+                  {"sources",
+                   {{"fer", {{"format", "fer2013"}, {"path", path("files/fer.csv")}}},
+                    {"jaffe", {{"format", "jaffe"}, {"path", path("files/jaffe")}}}}}};
+  spec["epochs"] = 1;
+  spec["parameters"]["lr"] = {{"value", 0.003}};
+  spec["parameters"]["batch_size"] = {{"value", 32}};
+  spec["parameters"]["sources"] = {{"values", {{"fer"}, {"fer", "jaffe"}}}};
+  spec["parameters"]["grouping"] = {{"values", {"fer7", "merge_anger_disgust"}}};
+  const std::string db = path("files.db");
+  const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("files.json", spec) +
+                          " --db " + db + " --checkpoints none");
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const results::Reader reader(db);
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 4u);
+  std::map<size_t, int> sizes;  // validation images per source subset
+  for (const auto& t : trials) {
+    ASSERT_EQ(t.status, "finished") << t.error;
+    const results::TrialDetail d = reader.trial(t.id);
+    const bool merged = t.params["grouping"] == "merge_anger_disgust";
+    ASSERT_EQ(d.class_names.size(), merged ? 6u : 7u);
+    EXPECT_EQ(d.class_names[0], merged ? "Angry+Disgust" : "Angry");
+    const int64_t val = std::accumulate(d.confusion.begin(), d.confusion.end(), int64_t{0});
+    EXPECT_EQ(d.per_class.size(), d.class_names.size());
+    sizes[t.params["sources"].size()] = static_cast<int>(val);
+  }
+  // 15 % of each class goes to validation: adding JAFFE's 140 adds about 21 images.
+  EXPECT_GT(sizes.at(2), sizes.at(1) + 15);
+  const Outcome inspect = run(kBin + " data inspect " + path("files.json") + " --json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  const Json counts = Json::parse(inspect.output);
+  EXPECT_EQ(counts["sources"]["fer"]["images"], 500);
+  EXPECT_EQ(counts["sources"]["jaffe"]["images"], 140);
+}
+
 TEST_F(SweepE2E, ModelsReportsEveryArchitectureAsJson) {
   const Outcome out = run(kBin + " models --stem imagenet --batch 0 --classes 6 --json");
   ASSERT_EQ(out.exit_code, 0) << out.output;
@@ -291,6 +338,10 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"models --params '{\"arch\": \"vgg_custom\", \"filters\": [8, 8, 8, 8, 8, 8]}'",
        "vgg_custom: filters: 6 pooling blocks shrink a 48 px image below 1 px"},
       {"models --stem tiny", "--stem: unknown \"tiny\""},
+      {"data synth --format affectnet --out " + path("x"), "--format: unknown \"affectnet\""},
+      {"data inspect --format jaffe --path " + missing_db, missing_db + ": no such"},
+      {"data synth --format jaffe --out " + path("y") + " --disgust-keep 2",
+       "--disgust-keep: expected a number in (0, 1]"},
   };
   for (const auto& [args, fragment] : cases) {
     const Outcome out = run(kBin + " " + args);

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/random.h"
+#include "data/dataset.h"
 #include "data/synthetic_faces.h"
 #include "models/model.h"
 #include "models/profile.h"
@@ -143,28 +144,57 @@ class TorchRunner final : public TrialRunner {
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override;
 
  private:
-  void load_data(const DataConfig& config);
+  void load_data(const DataConfig& config, const TrialConfig& trial);
 
   // CUDA when this LibTorch build and the machine have it (not Debian's CPU-only build).
   const torch::Device device_ = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
   const double default_memory_gb_;
 
   nlohmann::json cached_config_;
+  std::map<std::string, data::SourceImages> sources_;
   TensorDataset train_, val_;
 };
 
-void TorchRunner::load_data(const DataConfig& config) {
-  const nlohmann::json key = config;
+void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
+  nlohmann::json key = config;
+  if (!config.synthetic()) key["chosen"] = {trial.sources, trial.grouping};
   if (key == cached_config_) return;
-  data::SyntheticOptions options;
-  options.image_size = config.image_size;
-  options.seed = config.seed;
-  options.count = config.train_size;
-  options.split = 0;
-  train_ = to_tensors(data::generate_synthetic_faces(options), device_);
-  options.count = config.val_size;
-  options.split = 1;
-  val_ = to_tensors(data::generate_synthetic_faces(options), device_);
+  if (config.synthetic()) {
+    data::SyntheticOptions options;
+    options.image_size = config.image_size;
+    options.seed = config.seed;
+    options.count = config.train_size;
+    options.split = 0;
+    train_ = to_tensors(data::generate_synthetic_faces(options), device_);
+    options.count = config.val_size;
+    options.split = 1;
+    val_ = to_tensors(data::generate_synthetic_faces(options), device_);
+  } else {
+    // Decoded sources stay in memory, so a sweep over groupings and subsets decodes each once.
+    std::vector<std::pair<std::string, const data::SourceImages*>> chosen;
+    for (const auto& [name, spec] : config.sources) {
+      if (!trial.sources.empty() &&
+          std::find(trial.sources.begin(), trial.sources.end(), name) == trial.sources.end()) {
+        continue;
+      }
+      const std::string cache_key =
+          fmt::format("{}@{}", nlohmann::json(spec).dump(), config.image_size);
+      auto it = sources_.find(cache_key);
+      if (it == sources_.end()) {
+        it = sources_.emplace(cache_key, data::load_source(spec, config.image_size)).first;
+      }
+      chosen.emplace_back(name, &it->second);
+    }
+    const data::Splits splits =
+        data::make_splits(chosen, data::resolve_grouping(config, trial.grouping), config);
+    if (splits.train.size() == 0 || splits.val.size() == 0) {
+      throw InputError(
+          "data: the chosen sources and grouping leave no training or validation "
+          "images");
+    }
+    train_ = to_tensors(splits.train, device_);
+    val_ = to_tensors(splits.val, device_);
+  }
   cached_config_ = key;
 }
 
@@ -172,7 +202,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   const auto trial_start = Clock::now();
   if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
   const TrialConfig config = TrialConfig::from_params(assignment.params);
-  load_data(assignment.data);
+  load_data(assignment.data, config);
   const int num_classes = static_cast<int>(train_.class_names.size());
   const models::ModelOptions options =
       models::model_options(config, num_classes, assignment.data.image_size);
