@@ -62,9 +62,9 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
   data.test_fraction = reader.number("test_fraction", data.test_fraction);
   if (data.val_fraction <= 0 || data.test_fraction < 0 ||
       data.val_fraction + data.test_fraction >= 1) {
-    throw InputError(fmt::format(
-        "{}: val_fraction > 0, test_fraction >= 0 and their sum < 1, got {} and {}", path,
-        data.val_fraction, data.test_fraction));
+    throw InputError(
+        fmt::format("{}: val_fraction > 0, test_fraction >= 0 and their sum < 1, got {} and {}",
+                    path, data.val_fraction, data.test_fraction));
   }
   if (const Json* sources = reader.find("sources")) {
     if (!sources->is_object() || sources->empty()) {
@@ -76,17 +76,19 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
     data.source = "files";
     for (const char* synthetic_only : {"source", "train_size", "val_size"}) {
       if (reader.has(synthetic_only)) {
-        throw InputError(fmt::format("{}: only for synthetic data; with sources, the files and "
-                                     "the split decide the sizes",
-                                     reader.path_of(synthetic_only)));
+        throw InputError(
+            fmt::format("{}: only for synthetic data; with sources, the files and "
+                        "the split decide the sizes",
+                        reader.path_of(synthetic_only)));
       }
     }
   } else {
     data.source = reader.string("source", data.source);
     if (data.source != "synthetic") {
-      throw InputError(fmt::format("{}: unknown data source \"{}\" (\"synthetic\", or name "
-                                   "files in \"sources\")",
-                                   reader.path_of("source"), data.source));
+      throw InputError(
+          fmt::format("{}: unknown data source \"{}\" (\"synthetic\", or name "
+                      "files in \"sources\")",
+                      reader.path_of("source"), data.source));
     }
     data.train_size = reader.int_in("train_size", 1, 10'000'000, data.train_size);
     data.val_size = reader.int_in("val_size", 1, 10'000'000, data.val_size);

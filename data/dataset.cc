@@ -13,6 +13,13 @@ namespace {
 enum Part { kTrainPart, kValPart, kTestPart };
 const char* const kPartNames[] = {"train", "val", "test"};
 
+// FNV-1a: a portable hash of the source's name, so its split never depends on the platform.
+uint64_t name_hash(const std::string& name) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 void append(ImageSet& set, const uint8_t* image, size_t pixels, int label) {
   set.pixels.insert(set.pixels.end(), image, image + pixels);
   set.labels.push_back(label);
@@ -43,15 +50,17 @@ Splits make_splits(const std::vector<std::pair<std::string, const SourceImages*>
   }
   ImageSet* parts[] = {&out.train, &out.val, &out.test};
   const size_t pixels = static_cast<size_t>(config.image_size) * config.image_size;
-  Rng rng(mix_seed(config.seed, 0x5B117));
   for (const auto& [name, images] : sources) {
     if (images->image_size != config.image_size) {
       throw std::invalid_argument("make_splits: source " + name + " has another image size");
     }
-    // Per class, the images without a usable hint, to be split stratified.
-    std::vector<std::vector<size_t>> unhinted(grouping.class_names.size());
+    // Per canonical emotion (not per grouped class), the images without a usable hint: which
+    // split an image lands in then depends on its source and emotion only, never on the grouping
+    // or on the other sources chosen, so trials of one sweep are compared on the same images.
+    std::vector<std::vector<size_t>> unhinted(kEmotionCount);
     for (size_t i = 0; i < images->size(); ++i) {
-      const int label = grouping.class_of[images->emotions[i]];
+      const int emotion = images->emotions[i];
+      const int label = grouping.class_of[emotion];
       if (label < 0) continue;
       const SplitHint hint = images->hints[i];
       if (config.split == "given" && hint != SplitHint::kNone) {
@@ -59,19 +68,21 @@ Splits make_splits(const std::vector<std::pair<std::string, const SourceImages*>
         append(*parts[part], images->image(i), pixels, label);
         ++out.counts[name][kPartNames[part]][grouping.class_names[label]];
       } else {
-        unhinted[label].push_back(i);
+        unhinted[emotion].push_back(i);
       }
     }
-    for (size_t label = 0; label < unhinted.size(); ++label) {
-      std::vector<size_t>& order = unhinted[label];
+    for (int emotion = 0; emotion < kEmotionCount; ++emotion) {
+      std::vector<size_t>& order = unhinted[emotion];
+      Rng rng(mix_seed(mix_seed(config.seed, name_hash(name)), static_cast<uint64_t>(emotion)));
       for (size_t i = order.size(); i > 1; --i)
         std::swap(order[i - 1], order[uniform_index(rng, i)]);
       const auto n = static_cast<double>(order.size());
       const size_t val = static_cast<size_t>(std::lround(n * config.val_fraction));
       const size_t test = static_cast<size_t>(std::lround(n * config.test_fraction));
+      const int label = grouping.class_of[emotion];
       for (size_t k = 0; k < order.size(); ++k) {
         const int part = k < val ? kValPart : k < val + test ? kTestPart : kTrainPart;
-        append(*parts[part], images->image(order[k]), pixels, static_cast<int>(label));
+        append(*parts[part], images->image(order[k]), pixels, label);
         ++out.counts[name][kPartNames[part]][grouping.class_names[label]];
       }
     }

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/error.h"
+#include "data/dataset.h"
 #include "data/emotions.h"
 #include "data/sources.h"
 #include "data/synthetic_formats.h"
@@ -29,6 +31,14 @@ class DataSources : public testing::Test {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   fs::path dir_;
 };
+
+SyntheticOptions faces(int count, int image_size, uint64_t seed) {
+  SyntheticOptions o;
+  o.count = count;
+  o.image_size = image_size;
+  o.seed = seed;
+  return o;
+}
 
 // One string per image: label, split hint and pixels, so that sets compare regardless of order.
 std::vector<std::string> fingerprints(const SourceImages& s) {
@@ -58,7 +68,7 @@ SplitHint hint_of(size_t i) {
 TEST_F(DataSources, Fer2013RoundTripsExactlyWithUsageAsSplit) {
   const auto report = write_synthetic({"fer2013", path("fer.csv"), 300, 3});
   const SourceImages loaded = load_source({"fer", "fer2013", path("fer.csv")}, 48);
-  SyntheticOptions o{300, 48, 3};
+  SyntheticOptions o = faces(300, 48, 3);
   o.disgust_keep = 0.1;
   const ImageSet expected = generate_synthetic_faces(o);
   ASSERT_EQ(loaded.size(), 300u);
@@ -87,7 +97,7 @@ TEST_F(DataSources, Fer2013AcceptsCrlfAndResizes) {
 TEST_F(DataSources, FoldersRoundTripExactlyWithTheirSplits) {
   write_synthetic({"folders", path("faces"), 90, 5});
   const SourceImages loaded = load_source({"f", "folders", path("faces")}, 48);
-  const ImageSet expected = generate_synthetic_faces({90, 48, 5});
+  const ImageSet expected = generate_synthetic_faces(faces(90, 48, 5));
   std::vector<SplitHint> hints;
   for (size_t i = 0; i < 90; ++i) hints.push_back(hint_of(i));
   EXPECT_EQ(fingerprints(loaded), fingerprints(expected, hints));
@@ -99,7 +109,7 @@ TEST_F(DataSources, JaffeRoundTripsExactlyWithSubjects) {
   write_synthetic(o);
   EXPECT_TRUE(fs::exists(path("jaffe")));
   const SourceImages loaded = load_source({"j", "jaffe", path("jaffe")}, 64);
-  SyntheticOptions s{40, 64, 6};
+  SyntheticOptions s = faces(40, 64, 6);
   s.identities = 10;
   s.framing = Framing::kWide;
   const ImageSet expected = generate_synthetic_faces(s);
@@ -117,7 +127,7 @@ TEST_F(DataSources, CkPlusTakesPeakFramesAndFirstNeutralAndExcludesContempt) {
   EXPECT_EQ(loaded.size(), 9u * 3 + 10);
   EXPECT_EQ(std::count(loaded.emotions.begin(), loaded.emotions.end(), kNeutral), 10);
   // Frames are wider than high; the centre square is exactly the generated face.
-  SyntheticOptions s{0, 48, 7};
+  SyntheticOptions s = faces(0, 48, 7);
   for (int q = 0; q < 10; ++q) {
     const int emotion = q % 7 == 6 ? kHappy : q % 7;
     s.labels.insert(s.labels.end(), {kNeutral, emotion, emotion, emotion});
@@ -290,6 +300,70 @@ TEST_F(DataSources, SkipBadSkipsAndCountsInsteadOfFailing) {
   EXPECT_NE(s.problems[0].find("fer.csv:3: emotion must be"), std::string::npos) << s.problems[0];
   EXPECT_NE(s.problems[1].find("fer.csv:4: expected 2304 pixel values, got 3"), std::string::npos);
   EXPECT_EQ(s.emotions, (std::vector<int>{3, 5}));
+}
+
+// A source of `n` 4x4 images whose pixels encode their index, emotions cycling 0..6.
+SourceImages numbered_source(int n, uint8_t tag) {
+  SourceImages s;
+  s.image_size = 4;
+  for (int i = 0; i < n; ++i) {
+    for (int p = 0; p < 16; ++p) s.pixels.push_back(p == 0 ? tag : static_cast<uint8_t>(i % 256));
+    s.emotions.push_back(i % kEmotionCount);
+    s.subjects.emplace_back();
+    s.hints.push_back(i % 5 == 0 ? SplitHint::kTest : SplitHint::kTrain);
+  }
+  return s;
+}
+
+std::set<std::string> images_of(const ImageSet& set) {
+  std::set<std::string> out;
+  for (size_t i = 0; i < set.size(); ++i) {
+    out.insert(std::string(reinterpret_cast<const char*>(set.image(i)), set.pixels_per_image()));
+  }
+  return out;
+}
+
+TEST(Splits, StratifiedPerClassAndStableAcrossGroupingsAndSources) {
+  const SourceImages fer = numbered_source(700, 1), ck = numbered_source(140, 2);
+  DataConfig config;
+  config.image_size = 4;
+  config.seed = 9;
+  const Grouping fer7 = resolve_grouping(config, "fer7");
+  const Grouping merged = resolve_grouping(config, "merge_anger_disgust");
+  const Splits a = make_splits({{"fer", &fer}}, fer7, config);
+  EXPECT_EQ(a.train.size() + a.val.size() + a.test.size(), 700u);
+  for (const auto& cls : fer7.class_names) {  // 100 per class: 15 / 15 / 70
+    EXPECT_EQ(a.counts.at("fer").at("val").at(cls), 15) << cls;
+    EXPECT_EQ(a.counts.at("fer").at("test").at(cls), 15) << cls;
+    EXPECT_EQ(a.counts.at("fer").at("train").at(cls), 70) << cls;
+  }
+  EXPECT_EQ(a.val.class_names, fer7.class_names);
+  // The same FER images are validation images whatever the grouping and the other sources.
+  const Splits b = make_splits({{"fer", &fer}}, merged, config);
+  const Splits c = make_splits({{"ck", &ck}, {"fer", &fer}}, fer7, config);
+  EXPECT_EQ(images_of(a.val), images_of(b.val));
+  std::set<std::string> fer_in_c;
+  for (const auto& image : images_of(c.val)) {
+    if (image[0] == 1) fer_in_c.insert(image);
+  }
+  EXPECT_EQ(images_of(a.val), fer_in_c);
+  EXPECT_EQ(b.val.class_names.front(), "Angry+Disgust");
+  EXPECT_EQ(b.counts.at("fer").at("val").at("Angry+Disgust"), 30);
+  // Another seed, another split.
+  config.seed = 10;
+  EXPECT_NE(images_of(make_splits({{"fer", &fer}}, fer7, config).val), images_of(a.val));
+}
+
+TEST(Splits, GivenKeepsTheSourcesOwnSplitAndDropsUngroupedClasses) {
+  const SourceImages fer = numbered_source(70, 1);
+  DataConfig config;
+  config.image_size = 4;
+  config.split = "given";
+  const Splits s = make_splits({{"fer", &fer}}, resolve_grouping(config, "no_disgust"), config);
+  EXPECT_EQ(s.test.size(), 12u);   // every fifth image, less the two Disgust ones (15 and 50)
+  EXPECT_EQ(s.train.size(), 48u);  // the rest, less the eight other Disgust images
+  EXPECT_EQ(s.val.size(), 0u);
+  EXPECT_THROW(resolve_grouping(config, "valence"), InputError);
 }
 
 TEST(Groupings, BuiltinsAndUserGroupingsMapEveryEmotion) {
