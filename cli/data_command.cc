@@ -31,6 +31,7 @@ inspect  loads the sources and prints images per source, split and class, plus w
   SPEC               a sweep spec: its data section (sources, groupings, split)
   --format, --path   or one source directly
   --grouping G       class grouping (default fer7)
+  --crop C           none (the centre square) or face (around the detected face)
   --json             JSON instead of tables
 
 options:
@@ -95,7 +96,8 @@ int inspect(const Args& args) {
   loaded.reserve(config.sources.size());
   std::vector<std::pair<std::string, const data::SourceImages*>> chosen;
   for (const auto& [name, source] : config.sources) {
-    loaded.push_back(data::load_source(source, config.image_size));
+    loaded.push_back(data::load_source(
+        source, config.image_size, data::crop_from_string(args.option("crop").value_or("none"))));
     chosen.emplace_back(name, &loaded.back());
   }
   const data::Splits splits = data::make_splits(chosen, grouping, config);
@@ -106,6 +108,7 @@ int inspect(const Args& args) {
       out["sources"][chosen[i].first] = {{"images", loaded[i].size()},
                                          {"skipped_bad", loaded[i].skipped_bad},
                                          {"excluded", loaded[i].excluded},
+                                         {"no_face", loaded[i].no_face},
                                          {"problems", loaded[i].problems}};
     }
     fmt::print("{}\n", out.dump(2));
@@ -115,9 +118,11 @@ int inspect(const Args& args) {
              config.image_size, config.split);
   for (size_t i = 0; i < chosen.size(); ++i) {
     const auto& [name, images] = chosen[i];
-    fmt::print("\nsource {} ({}): {} images loaded, {} skipped as bad, {} excluded\n", name,
-               config.sources.at(name).format, images->size(), images->skipped_bad,
-               images->excluded);
+    fmt::print(
+        "\nsource {} ({}): {} images loaded, {} skipped as bad, {} excluded, {} without a "
+        "detected face\n",
+        name, config.sources.at(name).format, images->size(), images->skipped_bad, images->excluded,
+        images->no_face);
     for (const auto& problem : images->problems) fmt::print("  skipped: {}\n", problem);
     fmt::print("  {:<16}{:>8}{:>8}{:>8}\n", "class", "train", "val", "test");
     const auto& counts =
@@ -150,7 +155,8 @@ int data_command(const std::vector<std::string>& raw) {
                       "fersweep data synth"));
   }
   if (sub == "inspect") {
-    return inspect(Args(rest, {"json"}, {"format", "path", "grouping"}, "fersweep data inspect"));
+    return inspect(
+        Args(rest, {"json"}, {"format", "path", "grouping", "crop"}, "fersweep data inspect"));
   }
   throw InputError(fmt::format("data: unknown subcommand \"{}\" (synth, inspect)", sub));
 }

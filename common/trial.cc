@@ -89,6 +89,11 @@ const std::vector<ParameterRule>& rules() {
          return v.is_string() ? "" : "expected a grouping name, got " + json_type_name(v);
        },
        [](C& c, const Json& v) { c.grouping = v.get<std::string>(); }},
+      {"crop",
+       [](const Json& v) {
+         return choice_problem(v, {"none", "face"});
+       },
+       [](C& c, const Json& v) { c.crop = v.get<std::string>(); }},
       {"arch", architecture_problem, [](C& c, const Json& v) { c.arch = v.get<std::string>(); }},
       {"stem",
        [](const Json& v) {

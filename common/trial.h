@@ -21,6 +21,7 @@ struct TrialConfig {
   // Data (see docs/DATA.md): which of the spec's data.sources (empty: all) and which grouping
   std::vector<std::string> sources;
   std::string grouping = "fer7";
+  std::string crop = "none";  // none | face: crop every image to the detected face first
   // Network (see docs/MODELS.md)
   std::string arch = "vgg_custom";  // one of architecture_names()
   std::string stem = "imagenet";    // imagenet (the reference layout) | small (keeps 48 px)

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
 
 #include "common/error.h"
 #include "data/emotions.h"
@@ -47,9 +49,47 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, bool directories) {
 }
 
 // Collects images; a bad item either throws (naming where) or is skipped and counted.
+// The Haar cascade of Debian's opencv-data, loaded once per thread (CascadeClassifier is not
+// safe to share between threads).
+cv::CascadeClassifier& face_detector() {
+  thread_local cv::CascadeClassifier detector;
+  if (detector.empty()) {
+    const char* env = std::getenv("FERSWEEP_HAAR_CASCADE");
+    const std::string file =
+        env ? env : std::string(FERSWEEP_HAAR_DIR) + "/haarcascade_frontalface_default.xml";
+    if (!fs::exists(file) || !detector.load(file)) {
+      throw InputError(file +
+                       ": crop \"face\" needs OpenCV's frontal-face Haar cascade (Debian "
+                       "package opencv-data, or set FERSWEEP_HAAR_CASCADE)");
+    }
+  }
+  return detector;
+}
+
+// The square to keep: around the largest detected face, else the centre square.
+cv::Rect square_of(const cv::Mat& gray, Crop crop, bool& found) {
+  const int side = std::min(gray.rows, gray.cols);
+  cv::Rect square((gray.cols - side) / 2, (gray.rows - side) / 2, side, side);
+  found = false;
+  if (crop != Crop::kFace) return square;
+  std::vector<cv::Rect> faces;
+  face_detector().detectMultiScale(gray, faces, 1.1, 3, 0, cv::Size(side / 8, side / 8));
+  if (faces.empty()) return square;
+  const cv::Rect face = *std::max_element(faces.begin(), faces.end(),
+                                          [](auto& a, auto& b) { return a.area() < b.area(); });
+  const int wide =
+      std::min(side, static_cast<int>(std::lround(1.25 * std::max(face.width, face.height))));
+  const int x = std::clamp(face.x + face.width / 2 - wide / 2, 0, gray.cols - wide);
+  const int y = std::clamp(face.y + face.height / 2 - wide / 2, 0, gray.rows - wide);
+  found = true;
+  return {x, y, wide, wide};
+}
+
 class Collector {
  public:
-  Collector(const SourceSpec& spec, int image_size) : spec_(spec) { out_.image_size = image_size; }
+  Collector(const SourceSpec& spec, int image_size, Crop crop) : spec_(spec), crop_(crop) {
+    out_.image_size = image_size;
+  }
 
   void fail(const std::string& where, const std::string& why) {
     const std::string message = fmt::format("{}: {}", where, why);
@@ -59,9 +99,11 @@ class Collector {
   }
 
   void add(const cv::Mat& gray, int emotion, const std::string& subject, SplitHint hint) {
-    const int side = std::min(gray.rows, gray.cols);
-    const cv::Mat square =
-        gray(cv::Rect((gray.cols - side) / 2, (gray.rows - side) / 2, side, side));
+    bool found = false;
+    const cv::Rect box = square_of(gray, crop_, found);
+    if (crop_ == Crop::kFace && !found) ++out_.no_face;
+    const cv::Mat square = gray(box);
+    const int side = box.width;
     cv::Mat sized;
     const int n = out_.image_size;
     if (side == n) {
@@ -94,6 +136,7 @@ class Collector {
 
  private:
   const SourceSpec& spec_;
+  Crop crop_;
   SourceImages out_;
 };
 
@@ -116,10 +159,10 @@ std::vector<std::string> split(const std::string& line, char separator) {
 }
 
 // Kaggle's fer2013.csv: header emotion,pixels[,Usage]; 48x48 = 2,304 space-separated values.
-SourceImages load_fer2013(const SourceSpec& spec, int image_size) {
+SourceImages load_fer2013(const SourceSpec& spec, int image_size, Crop crop) {
   std::ifstream in(spec.path, std::ios::binary);
   if (!in) throw InputError(spec.path + ": cannot open the FER2013 CSV file");
-  Collector images(spec, image_size);
+  Collector images(spec, image_size, crop);
   std::string line;
   if (!std::getline(in, line)) throw InputError(spec.path + ":1: empty file, expected a header");
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -190,14 +233,14 @@ SourceImages load_fer2013(const SourceSpec& spec, int image_size) {
 
 // CK+: cohn-kanade-images/Sxxx/nnn/*.png frames, Emotion/Sxxx/nnn/*_emotion.txt labels
 // (codes 0 neutral, 1 anger, 2 contempt, 3 disgust, 4 fear, 5 happy, 6 sadness, 7 surprise).
-SourceImages load_ckplus(const SourceSpec& spec, int image_size) {
+SourceImages load_ckplus(const SourceSpec& spec, int image_size, Crop crop) {
   const fs::path root(spec.path), frames_root = root / "cohn-kanade-images",
                                   labels_root = root / "Emotion";
   for (const fs::path& dir : {frames_root, labels_root}) {
     if (!fs::is_directory(dir)) throw InputError(dir.string() + ": no such directory (CK+ layout)");
   }
   static const int kCanonical[] = {kNeutral, kAngry, -1, kDisgust, kFear, kHappy, kSad, kSurprise};
-  Collector images(spec, image_size);
+  Collector images(spec, image_size, crop);
   for (const fs::path& subject : sorted_entries(labels_root, true)) {
     for (const fs::path& sequence : sorted_entries(subject, true)) {
       for (const fs::path& label_file : sorted_entries(sequence, false)) {
@@ -239,9 +282,9 @@ SourceImages load_ckplus(const SourceSpec& spec, int image_size) {
 }
 
 // JAFFE: KA.AN1.39.tiff = subject KA, emotion AN (AN DI FE HA NE SA SU), pose 1, number 39.
-SourceImages load_jaffe(const SourceSpec& spec, int image_size) {
+SourceImages load_jaffe(const SourceSpec& spec, int image_size, Crop crop) {
   if (!fs::is_directory(spec.path)) throw InputError(spec.path + ": no such directory (JAFFE)");
-  Collector images(spec, image_size);
+  Collector images(spec, image_size, crop);
   for (const fs::path& file : sorted_entries(spec.path, false)) {
     if (!is_image_file(file)) continue;
     const std::vector<std::string> parts = split(file.filename().string(), '.');
@@ -259,7 +302,7 @@ SourceImages load_jaffe(const SourceSpec& spec, int image_size) {
 }
 
 // One folder per class (angry/, disgust/, ...), optionally under train/, val/ and test/.
-SourceImages load_folders(const SourceSpec& spec, int image_size) {
+SourceImages load_folders(const SourceSpec& spec, int image_size, Crop crop) {
   if (!fs::is_directory(spec.path)) throw InputError(spec.path + ": no such directory");
   static const std::map<std::string, SplitHint> splits = {{"train", SplitHint::kTrain},
                                                           {"training", SplitHint::kTrain},
@@ -272,7 +315,7 @@ SourceImages load_folders(const SourceSpec& spec, int image_size) {
     if (it != splits.end()) roots.emplace_back(dir, it->second);
   }
   if (roots.empty()) roots.emplace_back(spec.path, SplitHint::kNone);
-  Collector images(spec, image_size);
+  Collector images(spec, image_size, crop);
   for (const auto& [root, hint] : roots) {
     for (const fs::path& class_dir : sorted_entries(root, true)) {
       const std::string name = class_dir.filename().string();
@@ -302,17 +345,23 @@ SourceImages load_folders(const SourceSpec& spec, int image_size) {
 
 }  // namespace
 
-SourceImages load_source(const SourceSpec& spec, int image_size) {
+Crop crop_from_string(const std::string& text) {
+  if (text == "none") return Crop::kNone;
+  if (text == "face") return Crop::kFace;
+  throw InputError("crop: unknown \"" + text + "\" (none, face)");
+}
+
+SourceImages load_source(const SourceSpec& spec, int image_size, Crop crop) {
   if (!fs::exists(spec.path)) throw InputError(spec.path + ": no such file or directory");
   SourceImages images;
   if (spec.format == "fer2013") {
-    images = load_fer2013(spec, image_size);
+    images = load_fer2013(spec, image_size, crop);
   } else if (spec.format == "ckplus") {
-    images = load_ckplus(spec, image_size);
+    images = load_ckplus(spec, image_size, crop);
   } else if (spec.format == "jaffe") {
-    images = load_jaffe(spec, image_size);
+    images = load_jaffe(spec, image_size, crop);
   } else if (spec.format == "folders") {
-    images = load_folders(spec, image_size);
+    images = load_folders(spec, image_size, crop);
   } else {
     throw InputError(fmt::format("source \"{}\": unknown format \"{}\" (known: {})", spec.name,
                                  spec.format, fmt::join(source_formats(), ", ")));

@@ -21,8 +21,9 @@ struct SourceImages {
   std::vector<int> emotions;          // canonical labels
   std::vector<std::string> subjects;  // person ids where the format has them (CK+, JAFFE)
   std::vector<SplitHint> hints;
-  int skipped_bad = 0;                // with skip_bad
-  int excluded = 0;                   // images of classes outside the vocabulary (CK+ contempt)
+  int skipped_bad = 0;  // with skip_bad
+  int no_face = 0;      // crop kFace: images where no face was found (centre-cropped instead)
+  int excluded = 0;     // images of classes outside the vocabulary (CK+ contempt)
   std::vector<std::string> problems;  // the first reasons for skipping
 
   size_t size() const { return emotions.size(); }
@@ -31,7 +32,13 @@ struct SourceImages {
   }
 };
 
-// Images are centre-cropped to a square and resized (area interpolation) to image_size.
-SourceImages load_source(const SourceSpec& source, int image_size);
+// kNone: the image's centre square. kFace: a square around the largest face OpenCV's Haar cascade
+// finds (its box widened by a quarter, so that brows and chin stay in), so that sources framed
+// differently (JAFFE's wide portraits, FER2013's close crops) meet the network framed alike.
+enum class Crop { kNone, kFace };
+Crop crop_from_string(const std::string& text);
+
+// Images are cropped to a square and resized (area interpolation) to image_size.
+SourceImages load_source(const SourceSpec& source, int image_size, Crop crop = Crop::kNone);
 
 }  // namespace fersweep::data

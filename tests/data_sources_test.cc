@@ -153,6 +153,27 @@ TEST_F(DataSources, CkPlusTakesPeakFramesAndFirstNeutralAndExcludesContempt) {
   EXPECT_EQ(load_source(one_peak, 48).size(), 9u);
 }
 
+// JAFFE-like wide portraits: the face crop finds most faces and zooms in on them.
+TEST_F(DataSources, FaceCropFindsMostWideFramedFacesAndZoomsIn) {
+  write_synthetic({"jaffe", path("jaffe"), 30, 8});
+  const SourceSpec spec{"j", "jaffe", path("jaffe")};
+  const SourceImages centre = load_source(spec, 48, Crop::kNone);
+  const SourceImages face = load_source(spec, 48, Crop::kFace);
+  EXPECT_EQ(centre.no_face, 0);
+  EXPECT_LE(face.no_face, 9) << "Haar found too few synthetic faces";
+  ASSERT_EQ(face.size(), centre.size());
+  EXPECT_EQ(face.emotions, centre.emotions);
+  // Found faces fill the frame, so the cropped images are no copies of the centre squares, and a
+  // second load gives the same pixels.
+  size_t differing = 0;
+  for (size_t i = 0; i < face.size(); ++i) {
+    differing += !std::equal(face.image(i), face.image(i) + 48 * 48, centre.image(i));
+  }
+  EXPECT_EQ(differing, face.size() - face.no_face);
+  EXPECT_EQ(load_source(spec, 48, Crop::kFace).pixels, face.pixels);
+  EXPECT_THROW(crop_from_string("eyes"), InputError);
+}
+
 struct BadCase {
   std::string name;
   std::function<SourceSpec(const std::string& dir)> make;  // writes the bad input

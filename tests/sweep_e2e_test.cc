@@ -256,8 +256,8 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
   EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
 }
 
-// Files in two real formats, written by the synthetic generator, swept over source subsets and
-// class groupings under mpiexec: every trial reports in its grouping's classes.
+// Files in two real formats, written by the synthetic generator, swept over source subsets, class
+// groupings and face cropping under mpiexec: every trial reports in its grouping's classes.
 TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
   const Outcome fer = run(kBin + " data synth --format fer2013 --count 500 --seed 3 --out " +
                           path("files/fer.csv"));
@@ -276,14 +276,15 @@ TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
   spec["parameters"]["batch_size"] = {{"value", 32}};
   spec["parameters"]["sources"] = {{"values", {{"fer"}, {"fer", "jaffe"}}}};
   spec["parameters"]["grouping"] = {{"values", {"fer7", "merge_anger_disgust"}}};
+  spec["parameters"]["crop"] = {{"values", {"none", "face"}}};
   const std::string db = path("files.db");
   const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("files.json", spec) +
                           " --db " + db + " --checkpoints none");
   ASSERT_EQ(out.exit_code, 0) << out.output;
   const results::Reader reader(db);
   const auto trials = reader.trials(reader.sweep(std::nullopt).id);
-  ASSERT_EQ(trials.size(), 4u);
-  std::map<size_t, int> sizes;  // validation images per source subset
+  ASSERT_EQ(trials.size(), 8u);  // sources x grouping x crop
+  std::map<size_t, int> sizes;   // validation images per source subset
   for (const auto& t : trials) {
     ASSERT_EQ(t.status, "finished") << t.error;
     const results::TrialDetail d = reader.trial(t.id);

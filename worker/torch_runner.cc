@@ -157,7 +157,7 @@ class TorchRunner final : public TrialRunner {
 
 void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
   nlohmann::json key = config;
-  if (!config.synthetic()) key["chosen"] = {trial.sources, trial.grouping};
+  if (!config.synthetic()) key["chosen"] = {trial.sources, trial.grouping, trial.crop};
   if (key == cached_config_) return;
   if (config.synthetic()) {
     data::SyntheticOptions options;
@@ -181,7 +181,10 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
           fmt::format("{}@{}", nlohmann::json(spec).dump(), config.image_size);
       auto it = sources_.find(cache_key);
       if (it == sources_.end()) {
-        it = sources_.emplace(cache_key, data::load_source(spec, config.image_size)).first;
+        it = sources_
+                 .emplace(cache_key, data::load_source(spec, config.image_size,
+                                                       data::crop_from_string(trial.crop)))
+                 .first;
       }
       chosen.emplace_back(name, &it->second);
     }
