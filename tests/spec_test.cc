@@ -145,7 +145,7 @@ const InvalidCase kInvalidCases[] = {
     {"budget_unknown", R"({"budget": {"hours": 2}})", "budget.hours: unknown field"},
     {"missing_parameters", R"({"parameters": null})", "parameters: required field is missing"},
     {"unknown_parameter", R"({"parameters": {"colour": {"value": 1}}})",
-     "parameters.colour: unknown parameter (known: sources, grouping, arch,"},
+     "parameters.colour: unknown parameter (known: sources, grouping, crop, arch,"},
     {"min_above_max", R"({"parameters": {"lr": {"min": 0.1, "max": 0.01}}})",
      "parameters.lr: min (0.1) must be less than max (0.01)"},
     {"log_uniform_zero", R"({"parameters": {"lr": {"min": 0}}})",
