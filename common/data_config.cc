@@ -54,9 +54,10 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
   data.image_size = reader.int_in("image_size", 16, 512, data.image_size);
   data.seed = static_cast<uint64_t>(reader.integer("seed", static_cast<int64_t>(data.seed)));
   data.split = reader.string("split", data.split);
-  if (data.split != "stratified" && data.split != "given") {
-    throw InputError(fmt::format("{}: unknown split \"{}\" (choose from stratified, given)",
-                                 reader.path_of("split"), data.split));
+  if (data.split != "stratified" && data.split != "given" && data.split != "subject") {
+    throw InputError(
+        fmt::format("{}: unknown split \"{}\" (choose from stratified, given, subject)",
+                    reader.path_of("split"), data.split));
   }
   data.val_fraction = reader.number("val_fraction", data.val_fraction);
   data.test_fraction = reader.number("test_fraction", data.test_fraction);

@@ -29,7 +29,8 @@ struct DataConfig {
   uint64_t seed = 1;
   std::map<std::string, SourceSpec> sources;
   std::map<std::string, nlohmann::json> groupings;  // user groupings: class -> emotions
-  std::string split = "stratified";  // stratified | given (FER2013 Usage, folders' train/val/test)
+  // stratified | given (FER2013 Usage, folders' train/val/test) | subject (whole people held out)
+  std::string split = "stratified";
   double val_fraction = 0.15, test_fraction = 0.15;
 
   bool synthetic() const { return sources.empty(); }

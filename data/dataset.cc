@@ -20,6 +20,30 @@ uint64_t name_hash(const std::string& name) {
   return h;
 }
 
+// split "subject": whole people go to validation or test (val_fraction and test_fraction of the
+// source's subjects, shuffled from the seed), so no face is seen in training and judged later.
+std::map<std::string, int> parts_of_subjects(const SourceImages& images, const std::string& source,
+                                             const DataConfig& config) {
+  std::vector<std::string> subjects;
+  for (const auto& s : images.subjects) {
+    if (!s.empty()) subjects.push_back(s);
+  }
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  Rng rng(mix_seed(config.seed, name_hash(source) ^ 0x5B7EC7));
+  for (size_t i = subjects.size(); i > 1; --i) {
+    std::swap(subjects[i - 1], subjects[uniform_index(rng, i)]);
+  }
+  const auto n = static_cast<double>(subjects.size());
+  const auto val = static_cast<size_t>(std::lround(n * config.val_fraction));
+  const auto test = static_cast<size_t>(std::lround(n * config.test_fraction));
+  std::map<std::string, int> parts;
+  for (size_t k = 0; k < subjects.size(); ++k) {
+    parts[subjects[k]] = k < val ? kValPart : k < val + test ? kTestPart : kTrainPart;
+  }
+  return parts;
+}
+
 void append(ImageSet& set, const uint8_t* image, size_t pixels, int label) {
   set.pixels.insert(set.pixels.end(), image, image + pixels);
   set.labels.push_back(label);
@@ -58,12 +82,20 @@ Splits make_splits(const std::vector<std::pair<std::string, const SourceImages*>
     // split an image lands in then depends on its source and emotion only, never on the grouping
     // or on the other sources chosen, so trials of one sweep are compared on the same images.
     std::vector<std::vector<size_t>> unhinted(kEmotionCount);
+    const std::map<std::string, int> subject_parts = config.split == "subject"
+                                                         ? parts_of_subjects(*images, name, config)
+                                                         : std::map<std::string, int>();
     for (size_t i = 0; i < images->size(); ++i) {
       const int emotion = images->emotions[i];
       const int label = grouping.class_of[emotion];
       if (label < 0) continue;
       const SplitHint hint = images->hints[i];
-      if (config.split == "given" && hint != SplitHint::kNone) {
+      const auto subject = subject_parts.find(images->subjects[i]);
+      if (subject != subject_parts.end()) {
+        const int part = subject->second;
+        append(*parts[part], images->image(i), pixels, label);
+        ++out.counts[name][kPartNames[part]][grouping.class_names[label]];
+      } else if (config.split == "given" && hint != SplitHint::kNone) {
         const int part = static_cast<int>(hint);
         append(*parts[part], images->image(i), pixels, label);
         ++out.counts[name][kPartNames[part]][grouping.class_names[label]];

@@ -387,6 +387,28 @@ TEST(Splits, GivenKeepsTheSourcesOwnSplitAndDropsUngroupedClasses) {
   EXPECT_THROW(resolve_grouping(config, "valence"), InputError);
 }
 
+TEST(Splits, SubjectSplitHoldsOutWholePeople) {
+  SourceImages s = numbered_source(200, 1);
+  for (size_t i = 0; i < s.size(); ++i) s.subjects[i] = "S" + std::to_string(i % 20);
+  DataConfig config;
+  config.image_size = 4;
+  config.split = "subject";
+  const Splits splits = make_splits({{"ck", &s}}, resolve_grouping(config, "fer7"), config);
+  EXPECT_EQ(splits.val.size(), 30u);  // 3 of 20 people (15 %), 10 images each
+  EXPECT_EQ(splits.test.size(), 30u);
+  EXPECT_EQ(splits.train.size(), 140u);
+  // Image i shows person i % 20 and carries i % 256 in its pixels: no person is in two splits.
+  std::map<int, std::set<int>> parts_of_person;
+  const ImageSet* parts[] = {&splits.train, &splits.val, &splits.test};
+  for (int part = 0; part < 3; ++part) {
+    for (size_t k = 0; k < parts[part]->size(); ++k) {
+      parts_of_person[parts[part]->image(k)[1] % 20].insert(part);
+    }
+  }
+  ASSERT_EQ(parts_of_person.size(), 20u);
+  for (const auto& [person, in] : parts_of_person) EXPECT_EQ(in.size(), 1u) << person;
+}
+
 TEST(Groupings, BuiltinsAndUserGroupingsMapEveryEmotion) {
   const auto& builtins = builtin_groupings();
   ASSERT_EQ(builtins.size(), 3u);

@@ -293,6 +293,9 @@ TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
     EXPECT_EQ(d.class_names[0], merged ? "Angry+Disgust" : "Angry");
     const int64_t val = std::accumulate(d.confusion.begin(), d.confusion.end(), int64_t{0});
     EXPECT_EQ(d.per_class.size(), d.class_names.size());
+    // The held-out test split is scored once, at the end.
+    EXPECT_TRUE(t.metrics.contains("test_accuracy")) << t.metrics.size();
+    EXPECT_TRUE(t.metrics.contains("test_macro_f1"));
     sizes[t.params["sources"].size()] = static_cast<int>(val);
   }
   // 15 % of each class goes to validation: adding JAFFE's 140 adds about 21 images.

@@ -152,7 +152,7 @@ class TorchRunner final : public TrialRunner {
 
   nlohmann::json cached_config_;
   std::map<std::string, data::SourceImages> sources_;
-  TensorDataset train_, val_;
+  TensorDataset train_, val_, test_;  // test_ empty for synthetic data
 };
 
 void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
@@ -169,6 +169,7 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
     options.count = config.val_size;
     options.split = 1;
     val_ = to_tensors(data::generate_synthetic_faces(options), device_);
+    test_ = TensorDataset{};
   } else {
     // Decoded sources stay in memory, so a sweep over groupings and subsets decodes each once.
     std::vector<std::pair<std::string, const data::SourceImages*>> chosen;
@@ -197,6 +198,7 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
     }
     train_ = to_tensors(splits.train, device_);
     val_ = to_tensors(splits.val, device_);
+    test_ = to_tensors(splits.test, device_);
   }
   cached_config_ = key;
 }
@@ -287,6 +289,15 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     }
   }
 
+  // The held-out test split, once, with the final weights (pruned trials skip it).
+  if (test_.images.defined() && test_.size() > 0 && result.status == TrialStatus::kFinished) {
+    const Evaluation test = evaluate(*model, test_, num_classes);
+    const ClassificationReport test_report =
+        classification_report(test.confusion, test_.class_names);
+    epoch_metrics.values["test_loss"] = test.loss;
+    epoch_metrics.values["test_accuracy"] = test_report.accuracy;
+    epoch_metrics.values["test_macro_f1"] = test_report.macro_avg.f1;
+  }
   result.confusion = last.confusion.row_major();
   result.per_class = report.classes;
   result.final_metrics = epoch_metrics.values;
