@@ -149,6 +149,22 @@ const std::vector<ParameterRule>& rules() {
       {"min_lr", [](const Json& v) { return number_range_problem(v, 0.0, 10.0, false); },
        [](C& c, const Json& v) { c.min_lr = v.get<double>(); }},
       {"augment", bool_problem, [](C& c, const Json& v) { c.augment = v.get<bool>(); }},
+      {"flip", bool_problem, [](C& c, const Json& v) { c.flip = v.get<bool>(); }},
+      {"shift", [](const Json& v) { return int_range_problem(v, 0, 64); },
+       [](C& c, const Json& v) { c.shift = v.get<int>(); }},
+      {"rotation", [](const Json& v) { return number_range_problem(v, 0.0, 180.0, false); },
+       [](C& c, const Json& v) { c.rotation = v.get<double>(); }},
+      {"brightness", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
+       [](C& c, const Json& v) { c.brightness = v.get<double>(); }},
+      {"contrast", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
+       [](C& c, const Json& v) { c.contrast = v.get<double>(); }},
+      {"erasing", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
+       [](C& c, const Json& v) { c.erasing = v.get<double>(); }},
+      {"class_balance",
+       [](const Json& v) {
+         return choice_problem(v, {"none", "weighted_loss", "balanced_sampling"});
+       },
+       [](C& c, const Json& v) { c.class_balance = v.get<std::string>(); }},
   };
   return table;
 }

@@ -49,7 +49,16 @@ struct TrialConfig {
   double lr_decay = 0.1;              // step and plateau: factor per decay
   int plateau_patience = 2;           // plateau: epochs without a better val_loss before a decay
   double min_lr = 0.0;                // cosine: final rate; plateau: floor
-  bool augment = true;                // random horizontal flip and +-2 px shift of training images
+  // Augmentation of training images (docs/DATA.md#augmentation); `augment` false turns all off.
+  bool augment = true;
+  bool flip = true;       // horizontal, with probability 1/2
+  int shift = 2;          // pixels per axis, at most
+  double rotation = 0;    // degrees, at most
+  double brightness = 0;  // factor in [1 - b, 1 + b]
+  double contrast = 0;    // factor in [1 - c, 1 + c]
+  double erasing = 0;     // probability of erasing a random rectangle
+  // none | weighted_loss (inverse class frequency) | balanced_sampling (uniform class per draw)
+  std::string class_balance = "none";
 
   // Unknown names or bad values throw InputError("parameters.<name>: ...").
   static TrialConfig from_params(const nlohmann::json& params);

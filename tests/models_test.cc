@@ -115,6 +115,11 @@ struct ShapeCase {
   Stem stem;
 };
 
+// CTest lists parameterised tests by this, instead of gtest's byte dump of the struct.
+void PrintTo(const ShapeCase& c, std::ostream* out) {
+  *out << c.arch << "/" << to_string(c.stem);
+}
+
 class EveryArchitecture : public ::testing::TestWithParam<ShapeCase> {};
 
 TEST_P(EveryArchitecture, ReturnsOneLogitPerClassAtSeveralSizes) {

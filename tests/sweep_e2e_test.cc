@@ -262,15 +262,17 @@ TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
   const Outcome fer = run(kBin + " data synth --format fer2013 --count 500 --seed 3 --out " +
                           path("files/fer.csv"));
   ASSERT_EQ(fer.exit_code, 0) << fer.output;
+  std::ofstream(path("files/fer.csv"), std::ios::app) << "3,1 2 3,Training\n";  // 3 of 2,304 pixels
   const Outcome jaffe = run(kBin + " data synth --format jaffe --count 140 --image-size 96 --out " +
                             path("files/jaffe"));
   ASSERT_EQ(jaffe.exit_code, 0) << jaffe.output;
   Json spec = tiny_spec();
-  spec["data"] = {{"image_size", 24},
-                  {"seed", 4},
-                  {"sources",
-                   {{"fer", {{"format", "fer2013"}, {"path", path("files/fer.csv")}}},
-                    {"jaffe", {{"format", "jaffe"}, {"path", path("files/jaffe")}}}}}};
+  spec["data"] = {
+      {"image_size", 24},
+      {"seed", 4},
+      {"sources",
+       {{"fer", {{"format", "fer2013"}, {"path", path("files/fer.csv")}, {"skip_bad", true}}},
+        {"jaffe", {{"format", "jaffe"}, {"path", path("files/jaffe")}}}}}};
   spec["epochs"] = 1;
   spec["parameters"]["lr"] = {{"value", 0.003}};
   spec["parameters"]["batch_size"] = {{"value", 32}};
@@ -296,6 +298,7 @@ TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
     // The held-out test split is scored once, at the end.
     EXPECT_TRUE(t.metrics.contains("test_accuracy")) << t.metrics.size();
     EXPECT_TRUE(t.metrics.contains("test_macro_f1"));
+    EXPECT_EQ(t.metrics.at("data_skipped_bad"), 1.0);  // the short row, reported and stored
     sizes[t.params["sources"].size()] = static_cast<int>(val);
   }
   // 15 % of each class goes to validation: adding JAFFE's 140 adds about 21 images.

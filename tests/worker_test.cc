@@ -238,5 +238,32 @@ TEST(LrSchedule, PlateauDecaysAfterPatienceEpochsWithoutImprovement) {
   EXPECT_DOUBLE_EQ(s.at(9, 0), 0.005);  // floored at min_lr
 }
 
+TEST(TorchRunner, AugmentationAndClassBalanceOptionsChangeTrainingReproducibly) {
+  TrialAssignment a = tiny_assignment();
+  a.epochs = 1;
+  a.data.train_size = 256;
+  a.data.val_size = 70;
+  const double plain = train(a).epochs.front().values.at("train_loss");
+  const std::vector<nlohmann::json> options = {{{"rotation", 15}},
+                                               {{"brightness", 0.4}, {"contrast", 0.4}},
+                                               {{"erasing", 0.5}},
+                                               {{"flip", false}, {"shift", 0}},
+                                               {{"class_balance", "weighted_loss"}},
+                                               {{"class_balance", "balanced_sampling"}}};
+  for (const nlohmann::json& option : options) {
+    TrialAssignment changed = a;
+    changed.params.update(option);
+    const Recorded first = train(changed), second = train(changed);
+    ASSERT_EQ(first.result.status, TrialStatus::kFinished) << option << first.result.error;
+    const double loss = first.epochs.front().values.at("train_loss");
+    EXPECT_NE(loss, plain) << option;
+    EXPECT_EQ(loss, second.epochs.front().values.at("train_loss")) << option;
+  }
+  a.params["class_balance"] = "oversample";
+  const Recorded bad = train(a);
+  EXPECT_NE(bad.result.error.find("parameters.class_balance"), std::string::npos)
+      << bad.result.error;
+}
+
 }  // namespace
 }  // namespace fersweep::worker

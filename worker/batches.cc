@@ -1,6 +1,8 @@
 #include "worker/batches.h"
 
-#include <numeric>
+#include <span>
+
+#include "common/error.h"
 
 namespace fersweep::worker {
 
@@ -20,32 +22,76 @@ torch::Tensor normalise(const torch::Tensor& images) {
   return images.to(torch::kFloat32).sub_(127.5f).div_(64.0f);
 }
 
-torch::Tensor augment(const torch::Tensor& batch, Rng& rng, int max_shift) {
-  namespace F = torch::nn::functional;
-  const int64_t h = batch.size(2), w = batch.size(3);
-  const torch::Tensor padded =
-      max_shift > 0 ? F::pad(batch, F::PadFuncOptions({max_shift, max_shift, max_shift, max_shift})
-                                        .mode(torch::kReplicate))
-                    : batch;
-  torch::Tensor out = torch::empty_like(batch);
-  const uint64_t positions = 2 * static_cast<uint64_t>(max_shift) + 1;
-  for (int64_t i = 0; i < batch.size(0); ++i) {
-    const auto dx = static_cast<int64_t>(uniform_index(rng, positions));
-    const auto dy = static_cast<int64_t>(uniform_index(rng, positions));
-    torch::Tensor crop = padded[i].narrow(1, dy, h).narrow(2, dx, w);
-    if (rng() & 1) crop = crop.flip({2});
-    out[i].copy_(crop);
+BatchStream::BatchStream(const data::ImageSet& set, int64_t batch_size,
+                         data::Augmentation augmentation, data::Sampling sampling, uint64_t seed,
+                         torch::Device device, bool prefetch)
+    : set_(set),
+      batch_size_(batch_size),
+      augmentation_(augmentation),
+      sampling_(sampling),
+      device_(device),
+      prefetch_(prefetch),
+      rng_(seed) {
+  if (batch_size <= 0) throw std::invalid_argument("BatchStream: batch_size must be positive");
+}
+
+BatchStream::~BatchStream() {
+  // A trial that throws mid-epoch must not leave the helper writing into freed memory.
+  if (pending_.valid()) pending_.wait();
+}
+
+int64_t BatchStream::batches_per_epoch() const {
+  return (static_cast<int64_t>(set_.size()) + batch_size_ - 1) / batch_size_;
+}
+
+void BatchStream::start_epoch() {
+  if (pending_.valid()) pending_.get();  // the previous epoch was cut short
+  order_ = data::epoch_order(set_, sampling_, rng_);
+  next_batch_ = 0;
+  if (prefetch_ && batches_per_epoch() > 0) prefetch(0);
+}
+
+Batch BatchStream::next() {
+  if (next_batch_ >= batches_per_epoch()) {
+    throw std::logic_error("BatchStream::next: the epoch has no batches left");
   }
+  Batch batch = prefetch_ ? pending_.get() : assemble(next_batch_);
+  ++next_batch_;
+  if (prefetch_ && next_batch_ < batches_per_epoch()) prefetch(next_batch_);
+  if (device_.is_cpu()) return batch;
+  return {batch.images.to(device_, /*non_blocking=*/true),
+          batch.labels.to(device_, /*non_blocking=*/true)};
+}
+
+Batch BatchStream::allocate(int64_t batch) const {
+  const int64_t count =
+      std::min<int64_t>(batch_size_, static_cast<int64_t>(order_.size()) - batch * batch_size_);
+  const auto options = torch::TensorOptions().pinned_memory(device_.is_cuda());
+  return {
+      torch::empty({count, 1, set_.image_size, set_.image_size}, options.dtype(torch::kFloat32)),
+      torch::empty({count}, options.dtype(torch::kInt64))};
+}
+
+void BatchStream::fill(int64_t batch, Batch& out) {
+  const std::span<const int64_t> indices =
+      std::span<const int64_t>(order_).subspan(batch * batch_size_, out.labels.size(0));
+  data::assemble_batch(set_, indices, augmentation_, rng_, out.images.data_ptr<float>(),
+                       out.labels.data_ptr<int64_t>());
+}
+
+Batch BatchStream::assemble(int64_t batch) {
+  Batch out = allocate(batch);
+  fill(batch, out);
   return out;
 }
 
-torch::Tensor permutation(int64_t n, Rng& rng) {
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  for (int64_t i = n - 1; i > 0; --i) {
-    std::swap(order[i], order[uniform_index(rng, static_cast<uint64_t>(i) + 1)]);
-  }
-  return torch::tensor(order, torch::kInt64);
+// The buffers are allocated here, on the training thread, so that the allocator reuses the
+// memory the previous batches freed instead of faulting in fresh pages from a helper's arena.
+void BatchStream::prefetch(int64_t batch) {
+  pending_ = std::async(std::launch::async, [this, batch, out = allocate(batch)]() mutable {
+    fill(batch, out);
+    return std::move(out);
+  });
 }
 
 }  // namespace fersweep::worker

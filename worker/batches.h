@@ -1,11 +1,14 @@
 #pragma once
-// Image sets as resident uint8 tensors, and the per-batch work: gather, normalise, augment.
+// Image sets as tensors, and the stream of training batches: assembled (ordered, augmented,
+// normalised) on a helper thread one batch ahead of the training step.
 #include <torch/torch.h>
 
+#include <future>
 #include <string>
 #include <vector>
 
 #include "common/random.h"
+#include "data/batch_assembly.h"
 #include "data/image_set.h"
 
 namespace fersweep::worker {
@@ -14,20 +17,50 @@ struct TensorDataset {
   torch::Tensor images;  // uint8 [N, 1, H, W]
   torch::Tensor labels;  // int64 [N]
   std::vector<std::string> class_names;
-  int64_t size() const { return labels.size(0); }
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
 // Copies the set into tensors resident on `device`, kept as uint8 to save memory.
 TensorDataset to_tensors(const data::ImageSet& set, torch::Device device = torch::kCPU);
 
-// uint8 images -> float, scaled to roughly zero mean and unit variance.
+// uint8 images -> float, as data::normalise_pixel.
 torch::Tensor normalise(const torch::Tensor& images);
 
-// Per sample: horizontal flip with probability 1/2 and a shift of up to max_shift pixels in each
-// direction (edges replicated). Randomness comes from `rng`, so runs repeat exactly.
-torch::Tensor augment(const torch::Tensor& batch, Rng& rng, int max_shift);
+struct Batch {
+  torch::Tensor images;  // float [n, 1, H, W], normalised
+  torch::Tensor labels;  // int64 [n]
+};
 
-// A uniformly random permutation of [0, n) (Fisher-Yates on our portable RNG).
-torch::Tensor permutation(int64_t n, Rng& rng);
+// The training batches of successive epochs. The helper thread owns the random stream while it
+// assembles, and batches are drawn in order, so results do not depend on thread timing.
+class BatchStream {
+ public:
+  BatchStream(const data::ImageSet& set, int64_t batch_size, data::Augmentation augmentation,
+              data::Sampling sampling, uint64_t seed, torch::Device device, bool prefetch = true);
+  ~BatchStream();
+  BatchStream(const BatchStream&) = delete;
+  BatchStream& operator=(const BatchStream&) = delete;
+
+  int64_t batches_per_epoch() const;
+  void start_epoch();  // draws the epoch's order and starts assembling its first batch
+  Batch next();        // the epoch's next batch, on the device
+
+ private:
+  Batch allocate(int64_t batch) const;  // on the host, pinned when the device is a GPU
+  void fill(int64_t batch, Batch& out);
+  Batch assemble(int64_t batch);
+  void prefetch(int64_t batch);  // starts assembling on the helper thread
+
+  const data::ImageSet& set_;
+  const int64_t batch_size_;
+  const data::Augmentation augmentation_;
+  const data::Sampling sampling_;
+  const torch::Device device_;
+  const bool prefetch_;
+  Rng rng_;
+  std::vector<int64_t> order_;
+  int64_t next_batch_ = 0;
+  std::future<Batch> pending_;
+};
 
 }  // namespace fersweep::worker

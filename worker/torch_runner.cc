@@ -108,6 +108,16 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
       data_bytes / (1024 * 1024), budget_gb, advice));
 }
 
+data::Augmentation augmentation(const TrialConfig& c) {
+  return {.enabled = c.augment,
+          .flip = c.flip,
+          .shift = c.shift,
+          .rotation = c.rotation,
+          .brightness = c.brightness,
+          .contrast = c.contrast,
+          .erasing = c.erasing};
+}
+
 // Keeps the trial's best epoch by the sweep's objective.
 class BestModelKeeper {
  public:
@@ -152,7 +162,9 @@ class TorchRunner final : public TrialRunner {
 
   nlohmann::json cached_config_;
   std::map<std::string, data::SourceImages> sources_;
-  TensorDataset train_, val_, test_;  // test_ empty for synthetic data
+  data::ImageSet train_;      // on the host: BatchStream assembles from it
+  TensorDataset val_, test_;  // on the device; test_ empty for synthetic data
+  int skipped_bad_ = 0;       // bad items the chosen sources skipped (skip_bad)
 };
 
 void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
@@ -165,7 +177,7 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
     options.seed = config.seed;
     options.count = config.train_size;
     options.split = 0;
-    train_ = to_tensors(data::generate_synthetic_faces(options), device_);
+    train_ = data::generate_synthetic_faces(options);
     options.count = config.val_size;
     options.split = 1;
     val_ = to_tensors(data::generate_synthetic_faces(options), device_);
@@ -173,6 +185,7 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
   } else {
     // Decoded sources stay in memory, so a sweep over groupings and subsets decodes each once.
     std::vector<std::pair<std::string, const data::SourceImages*>> chosen;
+    skipped_bad_ = 0;
     for (const auto& [name, spec] : config.sources) {
       if (!trial.sources.empty() &&
           std::find(trial.sources.begin(), trial.sources.end(), name) == trial.sources.end()) {
@@ -188,15 +201,16 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
                  .first;
       }
       chosen.emplace_back(name, &it->second);
+      skipped_bad_ += it->second.skipped_bad;
     }
-    const data::Splits splits =
+    data::Splits splits =
         data::make_splits(chosen, data::resolve_grouping(config, trial.grouping), config);
     if (splits.train.size() == 0 || splits.val.size() == 0) {
       throw InputError(
           "data: the chosen sources and grouping leave no training or validation "
           "images");
     }
-    train_ = to_tensors(splits.train, device_);
+    train_ = std::move(splits.train);
     val_ = to_tensors(splits.val, device_);
     test_ = to_tensors(splits.test, device_);
   }
@@ -211,20 +225,28 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   const int num_classes = static_cast<int>(train_.class_names.size());
   const models::ModelOptions options =
       models::model_options(config, num_classes, assignment.data.image_size);
-  const double data_bytes = static_cast<double>(train_.images.nbytes() + train_.labels.nbytes() +
-                                                val_.images.nbytes() + val_.labels.nbytes());
+  const double data_bytes =
+      static_cast<double>(train_.pixels.size() + train_.labels.size() * sizeof(int) +
+                          val_.images.nbytes() + val_.labels.nbytes());
   check_memory(options, config, data_bytes,
                assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_);
 
   torch::manual_seed(assignment.seed);
-  Rng rng(mix_seed(assignment.seed, 0xDA7A));
+  BatchStream batches(train_, config.batch_size, augmentation(config),
+                      config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
+                                                                  : data::Sampling::kShuffle,
+                      mix_seed(assignment.seed, 0xDA7A), device_);
   const models::Classifier model = models::make_model(options);
   model->to(device_);
   auto optimizer = make_optimizer(config, model->parameters());
-  const int64_t steps_per_epoch = (train_.size() + config.batch_size - 1) / config.batch_size;
+  const int64_t steps_per_epoch = batches.batches_per_epoch();
   LrSchedule schedule(config, assignment.epochs, steps_per_epoch);
-  const auto loss_options =
+  auto loss_options =
       torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+  if (config.class_balance == "weighted_loss") {
+    loss_options.weight(
+        torch::tensor(data::balanced_class_weights(train_), torch::kFloat32).to(device_));
+  }
   BestModelKeeper keeper(assignment, options, train_.class_names);
 
   TrialResult result;
@@ -240,16 +262,12 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   for (int epoch = 1; epoch <= assignment.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     model->train();
-    const torch::Tensor order = permutation(train_.size(), rng).to(device_);
+    batches.start_epoch();
     double loss_sum = 0;
     int64_t correct = 0;
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
-      const int64_t start = step * config.batch_size;
-      const int64_t count = std::min<int64_t>(config.batch_size, train_.size() - start);
-      const torch::Tensor index = order.narrow(0, start, count);
-      torch::Tensor x = normalise(train_.images.index_select(0, index));
-      if (config.augment) x = augment(x, rng, 2);
-      const torch::Tensor y = train_.labels.index_select(0, index);
+      const auto [x, y] = batches.next();
+      const int64_t count = y.size(0);
       for (auto& group : optimizer->param_groups())
         group.options().set_lr(schedule.at(epoch, step));
       optimizer->zero_grad();
@@ -267,7 +285,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
       correct += logits.argmax(1).eq(y).sum().item<int64_t>();
     }
     train_seconds += seconds_since(epoch_start);
-    images_trained += train_.size();
+    images_trained += static_cast<int64_t>(train_.size());
 
     last = evaluate(*model, val_, num_classes);
     schedule.end_epoch(last.loss);
@@ -301,6 +319,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   result.confusion = last.confusion.row_major();
   result.per_class = report.classes;
   result.final_metrics = epoch_metrics.values;
+  if (!assignment.data.synthetic()) result.final_metrics["data_skipped_bad"] = skipped_bad_;
   result.wall_seconds = seconds_since(trial_start);
   result.images_per_second =
       train_seconds > 0 ? static_cast<double>(images_trained) / train_seconds : 0.0;
