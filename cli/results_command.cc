@@ -9,10 +9,11 @@
 #include "results/queries.h"
 #include "results/store.h"
 #include "results/tables.h"
+#include "results/views.h"
 
 namespace fersweep::cli {
 
-const char* const kResultsHelp = R"(usage: fersweep results --db DB <subcommand> [options]
+const char* const kResultsHelp = R"help(usage: fersweep results --db DB <subcommand> [options]
 
 Reads a sweep database (read-only; safe while the sweep is still running).
 
@@ -22,8 +23,21 @@ subcommands:
     --metric NAME       rank by this final metric (default: the sweep's objective)
     --top K             show the best K (default 10)
     --sweep ID          which sweep (default: the newest)
+  list                trials of a sweep, in order
+    --where FILTER      e.g. "status = finished and lr < 0.01 and arch in (vgg16, resnet18)";
+                        fields: status, epochs, trial, any parameter or final metric
+                        (params.NAME, metrics.NAME when a name is both); values are numbers,
+                        words, [lists] or quoted strings
   show TRIAL          one trial: parameters, per-epoch curve, validation confusion matrix
-                      and per-class precision / recall / F1 / support
+                      and classification report (per class, accuracy, macro and weighted)
+    --normalize         confusion-matrix rows as fractions of the actual class
+  compare T1 T2 ...   trials side by side: parameters (* where they differ), final metrics,
+                      per-class F1 and its change against T1
+  summary             trial counts by status, the best trial, compute time
+  export              every trial of a sweep, for pandas or a spreadsheet
+    --format csv|json   csv (default): trials.csv (params and final metrics), epochs.csv,
+                        confusion.csv, per_class.csv; json: one sweep.json
+    --out DIR           where to write them (created if missing)
   upgrade             upgrade a database written by an older fersweep to this schema, in
                       place and in one transaction (the only subcommand that writes)
 
@@ -31,15 +45,31 @@ options:
   --db DB             the SQLite results database (required)
   --json              machine-readable output instead of tables
   -h, --help          this help
-)";
+)help";
+
+namespace {
+int64_t trial_id(const std::string& text, const char* subcommand) {
+  try {
+    size_t used = 0;
+    const int64_t id = std::stoll(text, &used);
+    if (used == text.size() && id >= 1) return id;
+  } catch (const std::exception&) {
+  }
+  throw InputError(fmt::format("fersweep results {}: TRIAL must be a positive trial id, got \"{}\"",
+                               subcommand, text));
+}
+
+}  // namespace
 
 int results_command(const std::vector<std::string>& raw) {
   if (wants_help(raw)) {
     std::fputs(kResultsHelp, stdout);
     return 0;
   }
-  const Args args(raw, {"json"}, {"db", "metric", "top", "sweep"}, "fersweep results");
-  args.expect_positionals(1, 2, "a subcommand (sweeps, rank, show or upgrade)");
+  const Args args(raw, {"json", "normalize"},
+                  {"db", "metric", "top", "sweep", "where", "format", "out"}, "fersweep results");
+  args.expect_positionals(
+      1, 64, "a subcommand (sweeps, rank, list, show, compare, summary, export or upgrade)");
   const std::string& subcommand = args.positionals()[0];
   const bool json = args.flag("json");
   const std::string db_path = args.required_option("db");
@@ -82,20 +112,49 @@ int results_command(const std::vector<std::string>& raw) {
   }
   if (subcommand == "show") {
     args.expect_positionals(2, 2, "TRIAL (a trial id, as printed by rank)");
-    int64_t trial_id = 0;
-    try {
-      size_t used = 0;
-      trial_id = std::stoll(args.positionals()[1], &used);
-      if (used != args.positionals()[1].size() || trial_id < 1) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw InputError(
-          fmt::format("fersweep results show: TRIAL must be a positive trial id, got \"{}\"",
-                      args.positionals()[1]));
-    }
     const results::Reader reader(db_path);
-    const results::TrialDetail detail = reader.trial(trial_id);
-    fmt::print("{}",
-               json ? results::trial_json(detail).dump(2) + "\n" : results::trial_text(detail));
+    const results::TrialDetail detail = reader.trial(trial_id(args.positionals()[1], "show"));
+    fmt::print("{}", json ? results::trial_json(detail).dump(2) + "\n"
+                          : results::trial_text(detail, args.flag("normalize")));
+    return 0;
+  }
+  if (subcommand == "list") {
+    args.expect_positionals(1, 1, "");
+    const results::Reader reader(db_path);
+    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+    const auto trials = reader.list(sweep.id, args.option("where").value_or(""));
+    const std::string metric = args.option("metric").value_or(sweep.metric);
+    fmt::print("{}", json ? results::list_json(trials).dump(2) + "\n"
+                          : results::list_table(trials, metric));
+    return 0;
+  }
+  if (subcommand == "compare") {
+    args.expect_positionals(3, 64, "T1 T2 ... (two or more trial ids)");
+    const results::Reader reader(db_path);
+    std::vector<results::TrialDetail> details;
+    for (size_t i = 1; i < args.positionals().size(); ++i) {
+      details.push_back(reader.trial(trial_id(args.positionals()[i], "compare")));
+    }
+    fmt::print("{}", json ? results::compare_json(details).dump(2) + "\n"
+                          : results::compare_text(details));
+    return 0;
+  }
+  if (subcommand == "summary") {
+    args.expect_positionals(1, 1, "");
+    const results::Reader reader(db_path);
+    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+    const nlohmann::json summary = results::summary_json(sweep, reader.trials(sweep.id));
+    fmt::print("{}", json ? summary.dump(2) + "\n" : results::summary_text(summary));
+    return 0;
+  }
+  if (subcommand == "export") {
+    args.expect_positionals(1, 1, "");
+    const results::Reader reader(db_path);
+    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+    const auto written = results::export_sweep(reader, sweep, args.option("format").value_or("csv"),
+                                               args.required_option("out"));
+    fmt::print("{}", json ? nlohmann::json{{"written", written}}.dump(2) + "\n"
+                          : fmt::format("wrote {}\n", fmt::join(written, ", ")));
     return 0;
   }
   if (subcommand == "upgrade") {
@@ -108,7 +167,8 @@ int results_command(const std::vector<std::string>& raw) {
     return 0;
   }
   throw InputError(fmt::format(
-      "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, show, upgrade)",
+      "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, list, show, "
+      "compare, summary, export, upgrade)",
       subcommand));
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "results/filter.h"
 #include "results/store.h"
 
 namespace fersweep::results {
@@ -90,14 +91,43 @@ std::vector<TrialSummary> Reader::trials(int64_t sweep_id) const {
                      [&](sql::Statement& s) { s.bind(1, sweep_id); });
 }
 
-std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric, bool maximize,
-                                       int limit) const {
+std::vector<std::string> Reader::metric_names(int64_t sweep_id) const {
   sql::Statement known(db_,
                        "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON "
                        "t.id = m.trial_id WHERE t.sweep_id = ? ORDER BY 1");
   known.bind(1, sweep_id);
   std::vector<std::string> names;
   while (known.step()) names.push_back(known.text(0));
+  return names;
+}
+
+std::vector<std::string> Reader::parameter_names(int64_t sweep_id) const {
+  sql::Statement known(db_,
+                       "SELECT DISTINCT j.key FROM trials t, json_each(t.params_json) j "
+                       "WHERE t.sweep_id = ? ORDER BY 1");
+  known.bind(1, sweep_id);
+  std::vector<std::string> names;
+  while (known.step()) names.push_back(known.text(0));
+  return names;
+}
+
+std::vector<TrialSummary> Reader::list(int64_t sweep_id, const std::string& where) const {
+  const CompiledFilter filter =
+      compile_filter(where, parameter_names(sweep_id), metric_names(sweep_id));
+  return load_trials(fmt::format("WHERE t.sweep_id = ?{} ORDER BY t.number",
+                                 filter.sql.empty() ? "" : " AND (" + filter.sql + ")"),
+                     [&](sql::Statement& s) {
+                       s.bind(1, sweep_id);
+                       int index = 2;
+                       for (const auto& value : filter.bindings) {
+                         std::visit([&](const auto& v) { s.bind(index++, v); }, value);
+                       }
+                     });
+}
+
+std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric, bool maximize,
+                                       int limit) const {
+  const std::vector<std::string> names = metric_names(sweep_id);
   if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
     throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
                                  fmt::join(names, ", ")));

@@ -61,6 +61,11 @@ class Reader {
   std::vector<TrialSummary> rank(int64_t sweep_id, const std::string& metric, bool maximize,
                                  int limit) const;
   TrialDetail trial(int64_t trial_id) const;
+  // Trials of a sweep matching a --where filter (results/filter.h), in trial order.
+  std::vector<TrialSummary> list(int64_t sweep_id, const std::string& where) const;
+  // Names of the final metrics, and of the parameters, that the sweep's trials recorded.
+  std::vector<std::string> metric_names(int64_t sweep_id) const;
+  std::vector<std::string> parameter_names(int64_t sweep_id) const;
 
  private:
   std::vector<TrialSummary> load_trials(const std::string& where_and_order,

@@ -21,9 +21,6 @@ std::string format_value(const nlohmann::json& value) {
   return value.dump();
 }
 
-namespace {
-
-// Parameters whose value differs between the listed trials: what the ranking is about.
 std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& trials) {
   std::set<std::string> names;
   for (const auto& t : trials) {
@@ -37,6 +34,8 @@ std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& tri
   }
   return varying;
 }
+
+namespace {
 
 std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
   auto it = t.metrics.find(name);
@@ -123,7 +122,7 @@ nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSumma
           {"trials", rows}};
 }
 
-std::string trial_text(const TrialDetail& d) {
+std::string trial_text(const TrialDetail& d, bool normalize) {
   const auto& t = d.trial;
   std::string out =
       fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, t.status);
@@ -153,22 +152,36 @@ std::string trial_text(const TrialDetail& d) {
   }
   const size_t k = d.class_names.size();
   if (k > 0 && d.confusion.size() == k * k) {
-    out += "\nconfusion matrix (rows: actual, columns: predicted)\n" + std::string(9, ' ');
+    out += fmt::format("\nconfusion matrix (rows: actual, columns: predicted{})\n",
+                       normalize ? "; each row as a fraction of the actual class" : "");
+    out += std::string(9, ' ');
     for (const auto& name : d.class_names) out += fmt::format(" {:>7}", name.substr(0, 7));
     out += "\n";
     for (size_t a = 0; a < k; ++a) {
       out += fmt::format("{:<9}", d.class_names[a].substr(0, 9));
-      for (size_t p = 0; p < k; ++p) out += fmt::format(" {:>7}", d.confusion[a * k + p]);
+      int64_t row = 0;
+      for (size_t p = 0; p < k; ++p) row += d.confusion[a * k + p];
+      for (size_t p = 0; p < k; ++p) {
+        const int64_t n = d.confusion[a * k + p];
+        out += normalize ? fmt::format(" {:>7.3f}", row > 0 ? static_cast<double>(n) / row : 0.0)
+                         : fmt::format(" {:>7}", n);
+      }
       out += "\n";
     }
-  }
-  if (!d.per_class.empty()) {
+    // The report as scikit-learn prints it, recomputed from the stored matrix.
+    const ClassificationReport report =
+        classification_report(ConfusionMatrix(static_cast<int>(k), d.confusion), d.class_names);
+    const auto line = [](const std::string& name, const ClassMetrics& m) {
+      return fmt::format("{:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9}\n", name.substr(0, 12),
+                         m.precision, m.recall, m.f1, m.support);
+    };
     out += fmt::format("\n{:<12} {:>9} {:>9} {:>9} {:>9}\n", "", "precision", "recall", "f1",
                        "support");
-    for (const auto& m : d.per_class) {
-      out += fmt::format("{:<12} {:>9.4f} {:>9.4f} {:>9.4f} {:>9}\n", m.name.substr(0, 12),
-                         m.precision, m.recall, m.f1, m.support);
-    }
+    for (const auto& m : report.classes) out += line(m.name, m);
+    out += fmt::format("\n{:<12} {:>9} {:>9} {:>9.4f} {:>9}\n", "accuracy", "", "", report.accuracy,
+                       report.macro_avg.support);
+    out += line("macro avg", report.macro_avg);
+    out += line("weighted avg", report.weighted_avg);
   }
   return out;
 }

@@ -14,8 +14,13 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
 nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
                          const std::string& metric);
 
-std::string trial_text(const TrialDetail& detail);
+// `normalize`: confusion-matrix rows as fractions of their actual class.
+std::string trial_text(const TrialDetail& detail, bool normalize = false);
 nlohmann::json trial_json(const TrialDetail& detail);
+
+// Parameters whose value differs between the trials (all of them for a single trial): what a
+// ranking or a list is about.
+std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& trials);
 
 // A parameter value the way a person writes it: 0.001, [32,64], "adam" -> adam.
 std::string format_value(const nlohmann::json& value);

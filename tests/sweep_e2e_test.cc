@@ -256,6 +256,87 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
   EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
 }
 
+// The query commands on the real sweep's database: filters, comparison, summary and export.
+TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
+  ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
+  const std::string db = " results --db " + mpi_db() + " ";
+  const auto json_of = [](const Outcome& o) {
+    EXPECT_EQ(o.exit_code, 0) << o.output;
+    return Json::parse(o.output);
+  };
+  const Json all = json_of(run(kBin + db + "list --json"));
+  ASSERT_EQ(all["trials"].size(), 4u);
+  // The grid is lr {0.003, 0.001} x batch_size {16, 32}: each filter keeps exactly its half.
+  const Json fast =
+      json_of(run(kBin + db + "list --json --where 'lr > 0.002 and status = finished'"));
+  ASSERT_EQ(fast["trials"].size(), 2u);
+  for (const auto& t : fast["trials"]) EXPECT_EQ(t["params"]["lr"], 0.003);
+  const Json sized = json_of(run(kBin + db + "list --json --where 'batch_size in (32, 64)'"));
+  ASSERT_EQ(sized["trials"].size(), 2u);
+  for (const auto& t : sized["trials"]) EXPECT_EQ(t["params"]["batch_size"], 32);
+  const Json listed = json_of(run(kBin + db + "list --json --where 'filters = [4, 8]'"));
+  EXPECT_EQ(listed["trials"].size(), 4u);
+  // A metric threshold agrees with the metrics the trials stored.
+  const double best = json_of(run(kBin + db + "rank --json"))["trials"][0]["value"];
+  const Json top =
+      json_of(run(kBin + db + fmt::format("list --json --where 'val_accuracy >= {}'", best)));
+  ASSERT_GE(top["trials"].size(), 1u);
+  for (const auto& t : top["trials"]) EXPECT_GE(t["metrics"]["val_accuracy"].get<double>(), best);
+
+  // Injection attempts are syntax errors, exit 2, and the database is untouched.
+  const std::string before = file_bytes(mpi_db());
+  for (const std::string attack :
+       {R"('\''; DROP TABLE trials; --)", "status = finished; DROP TABLE trials",
+        "lr = 1) OR (1 = 1", "sqlite_master = x"}) {
+    const Outcome o = run(kBin + db + "list --where '" + attack + "'");
+    EXPECT_EQ(o.exit_code, 2) << attack << ": " << o.output;
+    EXPECT_NE(o.output.find("--where"), std::string::npos) << o.output;
+  }
+  EXPECT_EQ(file_bytes(mpi_db()), before);
+  EXPECT_EQ(json_of(run(kBin + db + "list --json"))["trials"].size(), 4u);
+
+  const Json ids = all["trials"];
+  const Json compared = json_of(run(
+      kBin + db +
+      fmt::format("compare {} {} --json", ids[0]["trial"].get<int>(), ids[3]["trial"].get<int>())));
+  // Trials 0 and 3 of the grid differ in both swept parameters and nothing else.
+  EXPECT_EQ(compared["differing_parameters"], Json({"batch_size", "lr"}));
+  for (const auto& [name, change] : compared["trials"][0]["f1_change_from_first"].items()) {
+    EXPECT_EQ(change.get<double>(), 0.0) << name;
+  }
+  const Json summary = json_of(run(kBin + db + "summary --json"));
+  EXPECT_EQ(summary["trials_by_status"]["finished"], 4);
+  EXPECT_EQ(summary["best"]["value"].get<double>(), best);
+  EXPECT_GT(summary["rank_hours"].get<double>(), 0.0);
+
+  const Outcome csv = run(kBin + db + "export --out " + path("export"));
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  std::ifstream trials_csv(path("export/trials.csv"));
+  std::string header, line;
+  std::getline(trials_csv, header);
+  EXPECT_NE(header.find("param.lr"), std::string::npos) << header;
+  EXPECT_NE(header.find("val_accuracy"), std::string::npos) << header;
+  int rows = 0;
+  while (std::getline(trials_csv, line)) rows += !line.empty();
+  EXPECT_EQ(rows, 4);
+  // 4 trials x 2 epochs x 5 metrics; 4 x 49 cells; 4 x 7 classes.
+  const auto lines = [](const std::string& file) {
+    std::ifstream in(file);
+    int n = -1;  // the header
+    for (std::string l; std::getline(in, l);) ++n;
+    return n;
+  };
+  EXPECT_EQ(lines(path("export/epochs.csv")), 40);
+  EXPECT_EQ(lines(path("export/confusion.csv")), 196);
+  EXPECT_EQ(lines(path("export/per_class.csv")), 28);
+  const Outcome exported = run(kBin + db + "export --format json --out " + path("export"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const Json doc = Json::parse(file_bytes(path("export/sweep.json")));
+  ASSERT_EQ(doc["trials"].size(), 4u);
+  EXPECT_EQ(doc["trials"][0]["confusion_matrix"].size(), 7u);
+  EXPECT_EQ(run(kBin + db + "export --format xml --out " + path("export")).exit_code, 2);
+}
+
 // Files in two real formats, written by the synthetic generator, swept over source subsets, class
 // groupings and face cropping under mpiexec: every trial reports in its grouping's classes.
 TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {

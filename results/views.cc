@@ -1,0 +1,300 @@
+#include "results/views.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "results/tables.h"
+
+namespace fersweep::results {
+namespace {
+
+std::vector<std::string> all_parameter_names(const std::vector<nlohmann::json>& params) {
+  std::set<std::string> names;
+  for (const auto& p : params) {
+    for (const auto& [name, value] : p.items()) names.insert(name);
+  }
+  return {names.begin(), names.end()};
+}
+
+std::string value_or_dash(const nlohmann::json& params, const std::string& name) {
+  return params.contains(name) ? format_value(params[name]) : "-";
+}
+
+// RFC 4180: quote fields holding a comma, quote or line break, doubling inner quotes.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_row(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) out += (i ? "," : "") + csv_field(fields[i]);
+  return out + "\n";
+}
+
+std::string number(double v) {
+  return fmt::format("{}", v);
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write", path.string()));
+}
+
+}  // namespace
+
+std::string list_table(const std::vector<TrialSummary>& trials, const std::string& metric) {
+  std::string out = fmt::format("{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", "trial", "#", "status",
+                                "epochs", metric.substr(0, 12), "parameters");
+  const std::vector<std::string> varying = varying_parameters(trials);
+  for (const auto& t : trials) {
+    std::string params;
+    for (const auto& name : varying) {
+      if (t.params.contains(name)) {
+        params += (params.empty() ? "" : " ") + name + "=" + format_value(t.params[name]);
+      }
+    }
+    const auto it = t.metrics.find(metric);
+    out += fmt::format("{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", t.id, t.number, t.status,
+                       t.epochs_completed,
+                       it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second), params);
+  }
+  return out + fmt::format("{} trial(s); parameters shown where they differ\n", trials.size());
+}
+
+nlohmann::json list_json(const std::vector<TrialSummary>& trials) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& t : trials) {
+    rows.push_back({{"trial", t.id},
+                    {"number", t.number},
+                    {"status", t.status},
+                    {"error", t.error},
+                    {"epochs_completed", t.epochs_completed},
+                    {"params", t.params},
+                    {"metrics", t.metrics}});
+  }
+  return {{"trials", rows}};
+}
+
+std::string compare_text(const std::vector<TrialDetail>& trials) {
+  std::vector<nlohmann::json> params;
+  for (const auto& d : trials) params.push_back(d.trial.params);
+  std::string out = fmt::format("{:<18}", "");
+  for (const auto& d : trials) out += fmt::format(" {:>14}", fmt::format("trial {}", d.trial.id));
+  out += "\n";
+  const auto cell = [](const std::string& s) {
+    return fmt::format(" {:>14}", s.size() > 14 ? s.substr(0, 13) + "~" : s);
+  };
+  for (const auto& name : all_parameter_names(params)) {
+    std::set<std::string> seen;
+    for (const auto& p : params) seen.insert(value_or_dash(p, name));
+    out += fmt::format("{}{:<17}", seen.size() > 1 ? '*' : ' ', name.substr(0, 17));
+    for (const auto& p : params) out += cell(value_or_dash(p, name));
+    out += "\n";
+  }
+  std::set<std::string> metrics;
+  for (const auto& d : trials) {
+    for (const auto& [name, v] : d.trial.metrics) metrics.insert(name);
+  }
+  out += "\n";
+  for (const auto& name : metrics) {
+    out += fmt::format(" {:<17}", name.substr(0, 17));
+    for (const auto& d : trials) {
+      const auto it = d.trial.metrics.find(name);
+      out += cell(it == d.trial.metrics.end() ? "-" : fmt::format("{:.4f}", it->second));
+    }
+    out += "\n";
+  }
+  if (!trials.front().per_class.empty()) {
+    out += fmt::format("\n{:<18}", "F1 (change)");
+    for (const auto& d : trials) out += cell(fmt::format("trial {}", d.trial.id));
+    out += "\n";
+    for (size_t c = 0; c < trials.front().per_class.size(); ++c) {
+      const ClassMetrics& base = trials.front().per_class[c];
+      out += fmt::format(" {:<17}", base.name.substr(0, 17));
+      for (const auto& d : trials) {
+        const auto it = std::find_if(d.per_class.begin(), d.per_class.end(),
+                                     [&](const ClassMetrics& m) { return m.name == base.name; });
+        if (it == d.per_class.end()) {
+          out += cell("-");
+        } else if (&d == &trials.front()) {
+          out += cell(fmt::format("{:.3f}", it->f1));
+        } else {
+          out += cell(fmt::format("{:.3f} ({:+.3f})", it->f1, it->f1 - base.f1));
+        }
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+nlohmann::json compare_json(const std::vector<TrialDetail>& trials) {
+  std::vector<nlohmann::json> params;
+  for (const auto& d : trials) params.push_back(d.trial.params);
+  nlohmann::json differing = nlohmann::json::array();
+  for (const auto& name : all_parameter_names(params)) {
+    std::set<std::string> seen;
+    for (const auto& p : params) seen.insert(p.contains(name) ? p[name].dump() : "");
+    if (seen.size() > 1) differing.push_back(name);
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& d : trials) {
+    nlohmann::json f1_change = nlohmann::json::object();
+    for (const auto& m : d.per_class) {
+      for (const auto& b : trials.front().per_class) {
+        if (b.name == m.name) f1_change[m.name] = m.f1 - b.f1;
+      }
+    }
+    rows.push_back({{"trial", d.trial.id},
+                    {"params", d.trial.params},
+                    {"metrics", d.trial.metrics},
+                    {"per_class", d.per_class},
+                    {"f1_change_from_first", f1_change}});
+  }
+  return {{"differing_parameters", differing}, {"trials", rows}};
+}
+
+nlohmann::json summary_json(const SweepSummary& sweep, const std::vector<TrialSummary>& trials) {
+  double seconds = 0;
+  const TrialSummary* best = nullptr;
+  for (const auto& t : trials) {
+    seconds += t.wall_seconds;
+    if (t.status != "finished" || !t.objective) continue;
+    if (!best ||
+        (sweep.maximize ? *t.objective > *best->objective : *t.objective < *best->objective)) {
+      best = &t;
+    }
+  }
+  nlohmann::json out = {{"sweep", sweep.id},
+                        {"name", sweep.name},
+                        {"status", sweep.status},
+                        {"method", sweep.method},
+                        {"metric", sweep.metric},
+                        {"goal", sweep.maximize ? "maximize" : "minimize"},
+                        {"planned_trials", sweep.planned_trials},
+                        {"trials_by_status", sweep.trials_by_status},
+                        {"rank_hours", seconds / 3600.0}};
+  if (best)
+    out["best"] = {{"trial", best->id}, {"value", *best->objective}, {"params", best->params}};
+  return out;
+}
+
+std::string summary_text(const nlohmann::json& s) {
+  std::string out = fmt::format("sweep {} \"{}\": {} ({}, {} {})\n", s["sweep"].get<int64_t>(),
+                                s["name"].get<std::string>(), s["status"].get<std::string>(),
+                                s["method"].get<std::string>(), s["goal"].get<std::string>(),
+                                s["metric"].get<std::string>());
+  std::string counts;
+  for (const auto& [status, n] : s["trials_by_status"].items()) {
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int64_t>(), status);
+  }
+  out += fmt::format("  trials: {} (planned {})\n", counts.empty() ? "none" : counts,
+                     s["planned_trials"].get<int64_t>());
+  out += fmt::format("  compute: {:.3f} rank-hours (GPU-hours on a GPU cluster)\n",
+                     s["rank_hours"].get<double>());
+  if (s.contains("best")) {
+    std::string params;
+    for (const auto& [name, value] : s["best"]["params"].items()) {
+      params += (params.empty() ? "" : " ") + name + "=" + format_value(value);
+    }
+    out += fmt::format("  best: trial {} ({} = {:.4f}) {}\n", s["best"]["trial"].get<int64_t>(),
+                       s["metric"].get<std::string>(), s["best"]["value"].get<double>(), params);
+  }
+  return out;
+}
+
+std::vector<std::string> export_sweep(const Reader& reader, const SweepSummary& sweep,
+                                      const std::string& format, const std::string& directory) {
+  if (format != "csv" && format != "json") {
+    throw InputError(fmt::format("--format: expected csv or json, got \"{}\"", format));
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  if (ec || !fs::is_directory(directory)) {
+    throw InputError(fmt::format("--out: cannot create directory {}: {}", directory, ec.message()));
+  }
+  const std::vector<TrialSummary> trials = reader.trials(sweep.id);
+  std::vector<TrialDetail> details;
+  for (const auto& t : trials) details.push_back(reader.trial(t.id));
+  const fs::path dir(directory);
+  if (format == "json") {
+    nlohmann::json doc = {{"sweep", summary_json(sweep, trials)}, {"spec", sweep.spec}};
+    doc["trials"] = nlohmann::json::array();
+    for (const auto& d : details) doc["trials"].push_back(trial_json(d));
+    write_file(dir / "sweep.json", doc.dump(2) + "\n");
+    return {(dir / "sweep.json").string()};
+  }
+  std::vector<nlohmann::json> params;
+  std::set<std::string> metric_set;
+  for (const auto& t : trials) {
+    params.push_back(t.params);
+    for (const auto& [name, v] : t.metrics) metric_set.insert(name);
+  }
+  const std::vector<std::string> names = all_parameter_names(params);
+  std::vector<std::string> header = {"trial",        "number",      "status", "epochs_completed",
+                                     "wall_seconds", "param_count", "error"};
+  for (const auto& n : names) header.push_back("param." + n);
+  for (const auto& m : metric_set) header.push_back(m);
+  std::string trials_csv = csv_row(header), epochs_csv = "trial,epoch,seconds,metric,value\n",
+              confusion_csv = "trial,actual,predicted,count\n",
+              per_class_csv = "trial,class,precision,recall,f1,support\n";
+  for (const auto& d : details) {
+    const auto& t = d.trial;
+    std::vector<std::string> row = {std::to_string(t.id),
+                                    std::to_string(t.number),
+                                    t.status,
+                                    std::to_string(t.epochs_completed),
+                                    number(t.wall_seconds),
+                                    std::to_string(t.param_count),
+                                    t.error};
+    for (const auto& n : names)
+      row.push_back(t.params.contains(n) ? format_value(t.params[n]) : "");
+    for (const auto& m : metric_set) {
+      const auto it = t.metrics.find(m);
+      row.push_back(it == t.metrics.end() ? "" : number(it->second));
+    }
+    trials_csv += csv_row(row);
+    for (const auto& e : d.epochs) {
+      for (const auto& [name, value] : e.values) {
+        epochs_csv += csv_row({std::to_string(t.id), std::to_string(e.epoch), number(e.seconds),
+                               name, number(value)});
+      }
+    }
+    const size_t k = d.class_names.size();
+    for (size_t a = 0; a < k && d.confusion.size() == k * k; ++a) {
+      for (size_t p = 0; p < k; ++p) {
+        confusion_csv += csv_row({std::to_string(t.id), d.class_names[a], d.class_names[p],
+                                  std::to_string(d.confusion[a * k + p])});
+      }
+    }
+    for (const auto& m : d.per_class) {
+      per_class_csv += csv_row({std::to_string(t.id), m.name, number(m.precision), number(m.recall),
+                                number(m.f1), std::to_string(m.support)});
+    }
+  }
+  std::vector<std::string> written;
+  for (const auto& [file, text] : {std::pair{"trials.csv", &trials_csv},
+                                   {"epochs.csv", &epochs_csv},
+                                   {"confusion.csv", &confusion_csv},
+                                   {"per_class.csv", &per_class_csv}}) {
+    write_file(dir / file, *text);
+    written.push_back((dir / file).string());
+  }
+  return written;
+}
+
+}  // namespace fersweep::results
