@@ -1,12 +1,16 @@
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "results/importance.h"
 #include "results/queries.h"
+#include "results/report.h"
 #include "results/store.h"
 #include "results/tables.h"
 #include "results/views.h"
@@ -38,6 +42,12 @@ subcommands:
     --format csv|json   csv (default): trials.csv (params and final metrics), epochs.csv,
                         confusion.csv, per_class.csv; json: one sweep.json
     --out DIR           where to write them (created if missing)
+  importance          which parameters explain the objective: permutation importance on a
+                      random forest of the finished trials (docs/RESULTS.md)
+  report --out FILE   the sweep as one self-contained HTML page: leaderboard, learning
+                      curves, confusion matrices, per-class F1, parallel coordinates,
+                      parameter importance and the spec
+  plot --out DIR      the same figures as SVG files
   upgrade             upgrade a database written by an older fersweep to this schema, in
                       place and in one transaction (the only subcommand that writes)
 
@@ -112,8 +122,9 @@ int results_command(const std::vector<std::string>& raw) {
   }
   if (subcommand == "show") {
     args.expect_positionals(2, 2, "TRIAL (a trial id, as printed by rank)");
+    const int64_t id = trial_id(args.positionals()[1], "show");
     const results::Reader reader(db_path);
-    const results::TrialDetail detail = reader.trial(trial_id(args.positionals()[1], "show"));
+    const results::TrialDetail detail = reader.trial(id);
     fmt::print("{}", json ? results::trial_json(detail).dump(2) + "\n"
                           : results::trial_text(detail, args.flag("normalize")));
     return 0;
@@ -130,11 +141,13 @@ int results_command(const std::vector<std::string>& raw) {
   }
   if (subcommand == "compare") {
     args.expect_positionals(3, 64, "T1 T2 ... (two or more trial ids)");
+    std::vector<int64_t> ids;
+    for (size_t i = 1; i < args.positionals().size(); ++i) {
+      ids.push_back(trial_id(args.positionals()[i], "compare"));
+    }
     const results::Reader reader(db_path);
     std::vector<results::TrialDetail> details;
-    for (size_t i = 1; i < args.positionals().size(); ++i) {
-      details.push_back(reader.trial(trial_id(args.positionals()[i], "compare")));
-    }
+    for (const int64_t id : ids) details.push_back(reader.trial(id));
     fmt::print("{}", json ? results::compare_json(details).dump(2) + "\n"
                           : results::compare_text(details));
     return 0;
@@ -157,6 +170,50 @@ int results_command(const std::vector<std::string>& raw) {
                           : fmt::format("wrote {}\n", fmt::join(written, ", ")));
     return 0;
   }
+  if (subcommand == "importance") {
+    args.expect_positionals(1, 1, "");
+    const results::Reader reader(db_path);
+    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+    std::vector<nlohmann::json> params;
+    std::vector<double> objective;
+    for (const auto& t : reader.rank(sweep.id, sweep.metric, sweep.maximize, 1000000)) {
+      params.push_back(t.params);
+      objective.push_back(t.metrics.at(sweep.metric));
+    }
+    const auto importance = results::parameter_importance(params, objective);
+    nlohmann::json rows = nlohmann::json::array();
+    std::string table = fmt::format("{:<20} {:>8}  (of {} over {} finished trials)\n", "parameter",
+                                    "share", sweep.metric, params.size());
+    for (const auto& i : importance) {
+      rows.push_back({{"parameter", i.parameter}, {"share", i.share}});
+      table += fmt::format("{:<20} {:>8.3f}  {}\n", i.parameter.substr(0, 20), i.share,
+                           std::string(static_cast<size_t>(std::lround(i.share * 40)), '#'));
+    }
+    fmt::print("{}",
+               json ? nlohmann::json{{"metric", sweep.metric}, {"importance", rows}}.dump(2) + "\n"
+                    : table);
+    return 0;
+  }
+  if (subcommand == "report" || subcommand == "plot") {
+    args.expect_positionals(1, 1, "");
+    const results::Reader reader(db_path);
+    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+    const std::string out = args.required_option("out");
+    std::vector<std::string> written;
+    if (subcommand == "plot") {
+      written = results::write_plots(reader, sweep, out);
+    } else {
+      const std::string html = results::html_report(reader, sweep);
+      std::ofstream file(out, std::ios::binary);
+      file << html;
+      file.close();
+      if (!file) throw InputError(fmt::format("--out: cannot write {}", out));
+      written.push_back(out);
+    }
+    fmt::print("{}", json ? nlohmann::json{{"written", written}}.dump(2) + "\n"
+                          : fmt::format("wrote {}\n", fmt::join(written, ", ")));
+    return 0;
+  }
   if (subcommand == "upgrade") {
     args.expect_positionals(1, 1, "");
     if (!std::filesystem::exists(db_path)) {
@@ -168,7 +225,7 @@ int results_command(const std::vector<std::string>& raw) {
   }
   throw InputError(fmt::format(
       "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, list, show, "
-      "compare, summary, export, upgrade)",
+      "compare, summary, export, importance, report, plot, upgrade)",
       subcommand));
 }
 

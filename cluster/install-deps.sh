@@ -12,6 +12,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev  # image decoding, resizing
   libopencv-objdetect-dev opencv-data                                # face detection (Haar)
   libgtest-dev                 # tests
+  chromium                     # tests: the HTML report rendered in a headless browser
 )
 
 missing=()

@@ -337,6 +337,55 @@ TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
   EXPECT_EQ(run(kBin + db + "export --format xml --out " + path("export")).exit_code, 2);
 }
 
+// The HTML report in a real browser: headless Chromium loads it from disk, logs no console
+// message, shows one leaderboard row per finished trial, keeps a hostile sweep name as text,
+// and takes a screenshot.
+TEST_F(SweepE2E, HtmlReportRendersInHeadlessChromium) {
+  const std::string chromium = CHROMIUM;
+  ASSERT_FALSE(chromium.empty())
+      << "chromium not found at configure time: run cluster/install-deps.sh";
+  const std::string browser =
+      "timeout 60 " + chromium +
+      " --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 ";
+  // The console check can fail: a page with a script error is caught.
+  std::ofstream(path("control.html"))
+      << "<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>";
+  const Outcome control = run(browser + "--dump-dom file://" + path("control.html"));
+  EXPECT_NE(control.output.find("CONSOLE"), std::string::npos) << control.output;
+
+  Json spec = tiny_spec();
+  spec["name"] = "<script>alert(1)</script>";
+  spec["description"] = "</pre><img src=x onerror=alert(2)>";
+  const std::string db = path("hostile.db");
+  const Outcome sweep = run(kBin + " run " + write_spec("hostile.json", spec) + " --db " + db +
+                            " --checkpoints none --quiet");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const Outcome report = run(kBin + " results --db " + db + " report --out " + path("report.html"));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+
+  const Outcome dom = run(browser + "--dump-dom file://" + path("report.html"));
+  ASSERT_EQ(dom.exit_code, 0) << dom.output;
+  EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << dom.output;
+  size_t rows = 0;
+  for (size_t at = dom.output.find("class=\"trial-row\""); at != std::string::npos;
+       at = dom.output.find("class=\"trial-row\"", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 4u);  // the four finished trials
+  EXPECT_NE(dom.output.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(dom.output.find("<script"), std::string::npos) << "a script element was injected";
+  EXPECT_EQ(dom.output.find("<img"), std::string::npos) << "an img element was injected";
+  EXPECT_NE(dom.output.find("<svg"), std::string::npos) << "no figure rendered";
+
+  const std::string png = path("report.png");
+  const Outcome shot = run(browser + "--window-size=1280,2400 --screenshot=" + png + " file://" +
+                           path("report.html"));
+  ASSERT_EQ(shot.exit_code, 0) << shot.output;
+  const std::string bytes = file_bytes(png);
+  ASSERT_GT(bytes.size(), 20000u) << shot.output;
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+}
+
 // Files in two real formats, written by the synthetic generator, swept over source subsets, class
 // groupings and face cropping under mpiexec: every trial reports in its grouping's classes.
 TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
@@ -419,7 +468,9 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"results --db " + missing_db + " rank", missing_db + ": no such database"},
       {"results --db " + missing_db + " show x", "TRIAL must be a positive trial id"},
       {"results rank", "--db is required"},
-      {"results --db " + missing_db + " plot", "unknown subcommand \"plot\""},
+      {"results --db " + missing_db + " frobnicate", "unknown subcommand \"frobnicate\""},
+      {"results --db " + missing_db + " compare 1 y", "TRIAL must be a positive trial id"},
+      {"results --db " + missing_db + " list --where 'lr <'", missing_db + ": no such database"},
       {"results --db " + missing_db + " upgrade", missing_db + ": no such database"},
       {"models --arch alexnet", "--arch: unknown architecture \"alexnet\""},
       {"models --params '{\"filters\": [0]}'", "parameters.filters: every entry must be"},

@@ -1,0 +1,40 @@
+#pragma once
+// Charts as standalone SVG text, for the HTML report and `results plot`. Every label passes
+// through html_escape, so names from a spec or a database cannot inject markup.
+#include <string>
+#include <vector>
+
+namespace fersweep::results::svg {
+
+std::string html_escape(const std::string& text);
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;
+};
+
+// Lines over a shared x axis (e.g. a metric per epoch, one series per trial).
+std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
+                       const std::string& y_label);
+
+// A k x k matrix of counts as a heatmap, shaded by each row's fraction, counts written in cells.
+std::string heatmap(const std::vector<std::string>& names, const std::vector<int64_t>& counts,
+                    const std::string& title);
+
+// Horizontal bars, one per label, values in [0, max(values)].
+std::string bar_chart(const std::vector<std::string>& labels, const std::vector<double>& values,
+                      const std::string& title);
+
+// One vertical axis per parameter plus the objective, one polyline per trial, coloured by the
+// objective. Numeric axes are linear (log when positive and spanning over 20x); others are
+// categorical. `values[t][a]` is trial t's value on axis a, as text for categorical axes.
+struct Axis {
+  std::string name;
+  bool numeric = true;
+  std::vector<double> numbers;      // per trial (numeric axes)
+  std::vector<std::string> labels;  // per trial (categorical axes)
+};
+std::string parallel_coordinates(const std::vector<Axis>& axes,
+                                 const std::vector<double>& objective, bool maximize);
+
+}  // namespace fersweep::results::svg
