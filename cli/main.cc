@@ -18,9 +18,11 @@ Sweeps architectures and hyperparameters of facial-emotion recognition networks.
 commands:
   run SPEC --db DB       run the sweep described by the JSON spec file SPEC, storing everything
                          in the SQLite database DB; launch with `mpirun -n N` for N-1 workers
-  results --db DB ...    rank trials, show one trial (see `fersweep results --help`)
+  results --db DB ...    rank, list, show, compare, export, report (`fersweep results --help`)
   models                 parameters, FLOPs, memory and step time of every architecture
   data synth|inspect     write synthetic faces in a real format; count what a spec loads
+  export-model           write a trial's best model (default: the sweep's best) as one file
+  predict --model M IMG  the emotion distribution of image files under an exported model
 
 options:
   -h, --help             this help; `fersweep <command> --help` for a command's
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
     if (command == "results") return cli::results_command(rest);
     if (command == "models") return cli::models_command(rest);
     if (command == "data") return cli::data_command(rest);
+    if (command == "export-model") return cli::export_model_command(rest);
+    if (command == "predict") return cli::predict_command(rest);
     throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
   } catch (const InputError& e) {
     fmt::print(stderr, "fersweep: {}\n", e.what());

@@ -372,4 +372,14 @@ SourceImages load_source(const SourceSpec& spec, int image_size, Crop crop) {
   return images;
 }
 
+SourceImages load_image_files(const std::vector<std::string>& files, int image_size, Crop crop) {
+  const SourceSpec strict;  // skip_bad false: a bad file is an error
+  Collector collector(strict, image_size, crop);
+  for (const auto& file : files) {
+    if (!fs::is_regular_file(file)) throw InputError(fmt::format("{}: no such image file", file));
+    collector.add_file(file, -1, "", SplitHint::kNone);
+  }
+  return collector.take();
+}
+
 }  // namespace fersweep::data

@@ -41,4 +41,8 @@ Crop crop_from_string(const std::string& text);
 // Images are cropped to a square and resized (area interpolation) to image_size.
 SourceImages load_source(const SourceSpec& source, int image_size, Crop crop = Crop::kNone);
 
+// Single image files (any format OpenCV decodes), prepared exactly as a source's images are, for
+// prediction; emotions are unknown (-1). InputError naming the first file that cannot be decoded.
+SourceImages load_image_files(const std::vector<std::string>& files, int image_size, Crop crop);
+
 }  // namespace fersweep::data

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -384,6 +385,66 @@ TEST_F(SweepE2E, HtmlReportRendersInHeadlessChromium) {
   const std::string bytes = file_bytes(png);
   ASSERT_GT(bytes.size(), 20000u) << shot.output;
   EXPECT_EQ(bytes.substr(1, 3), "PNG");
+}
+
+// From a small trained sweep to predictions: the best trial exported as one file classifies most
+// synthetic faces written as image files correctly.
+TEST_F(SweepE2E, ExportedBestModelPredictsSyntheticFaces) {
+  Json spec = tiny_spec();
+  spec["method"] = "grid";
+  spec["epochs"] = 10;  // about 12 s; validation accuracy 0.78 with this seed
+  spec["data"] = {{"train_size", 2400}, {"val_size", 210}, {"image_size", 48}, {"seed", 2}};
+  spec["parameters"] = {{"filters", {{"value", {8, 16, 32, 64}}}},
+                        {"convs_per_block", {{"value", 1}}},
+                        {"dense", {{"value", {128}}}},
+                        {"dropout", {{"value", 0.25}}},
+                        {"batch_size", {{"value", 64}}},
+                        {"lr", {{"value", 0.0012}}}};
+  const std::string db = path("predict.db");
+  const Outcome sweep =
+      run(kBin + " run " + write_spec("predict.json", spec) + " --db " + db + " --quiet");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const std::string model = path("model.pt");
+  const Outcome exported =
+      run(kBin + " export-model --db " + db + " --trial best --out " + model + " --json");
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_EQ(Json::parse(exported.output)["class_names"].size(), 7u);
+
+  const Outcome faces =
+      run(kBin + " data synth --format folders --count 70 --seed 9 --out " + path("faces"));
+  ASSERT_EQ(faces.exit_code, 0) << faces.output;
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(path("faces"))) {
+    if (entry.path().extension() == ".png") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 70u);
+  std::string command = kBin + " predict --json --model " + model;
+  for (const auto& f : files) command += " " + f;
+  const Outcome predicted = run(command);
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.output;
+  const Json predictions = Json::parse(predicted.output)["predictions"];
+  ASSERT_EQ(predictions.size(), files.size());
+  int correct = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    double total = 0;
+    for (const auto& [name, p] : predictions[i]["probabilities"].items()) total += p.get<double>();
+    EXPECT_NEAR(total, 1.0, 1e-6);
+    std::string truth = fs::path(files[i]).parent_path().filename().string();  // e.g. "angry"
+    std::string guess = predictions[i]["predicted"];
+    std::transform(guess.begin(), guess.end(), guess.begin(), ::tolower);
+    correct += guess == truth;
+  }
+  EXPECT_GT(correct, 35) << correct << " of 70 correct (chance: 10)";
+
+  // A file that is not an exported model, a missing image: exit 2 naming the file.
+  const Outcome not_model = run(kBin + " predict --model " + db + " " + files[0]);
+  EXPECT_EQ(not_model.exit_code, 2) << not_model.output;
+  EXPECT_NE(not_model.output.find(db), std::string::npos) << not_model.output;
+  const Outcome no_image = run(kBin + " predict --model " + model + " " + path("nothing.png"));
+  EXPECT_EQ(no_image.exit_code, 2) << no_image.output;
+  EXPECT_NE(no_image.output.find("nothing.png: no such image file"), std::string::npos)
+      << no_image.output;
 }
 
 // Files in two real formats, written by the synthetic generator, swept over source subsets, class

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "worker/batches.h"
 
 namespace fersweep::worker {
 namespace {
@@ -106,6 +107,62 @@ LoadedCheckpoint load_checkpoint(const std::string& json_path) {
   }
   loaded.model->eval();
   return loaded;
+}
+
+constexpr const char* kDescriptionKey = "fersweep.description";
+
+void export_model(const LoadedCheckpoint& checkpoint, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  try {
+    torch::serialize::OutputArchive archive;
+    checkpoint.model->save(archive);
+    archive.write(kDescriptionKey, c10::IValue(checkpoint.description.dump()));
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    throw InputError(fmt::format("{}: cannot write: {}", path, e.what_without_backtrace()));
+  }
+  rename_into_place(tmp, path);
+}
+
+LoadedCheckpoint load_exported_model(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw InputError(fmt::format("{}: no such model file", path));
+  LoadedCheckpoint loaded;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue text;
+    if (!archive.try_read(kDescriptionKey, text) || !text.isString()) {
+      throw InputError(fmt::format("{}: not a model exported by `fersweep export-model` (no {})",
+                                   path, kDescriptionKey));
+    }
+    loaded.description = nlohmann::json::parse(text.toStringRef());
+    loaded.options = model_options_from_json(loaded.description.at("model"));
+    loaded.model = models::make_model(loaded.options);
+    loaded.model->load(archive);
+  } catch (const c10::Error& e) {
+    throw InputError(
+        fmt::format("{}: cannot load the model: {}", path, e.what_without_backtrace()));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: bad model description ({})", path, e.what()));
+  }
+  loaded.model->eval();
+  return loaded;
+}
+
+std::vector<std::vector<double>> predict_probabilities(models::ClassifierImpl& model,
+                                                       const uint8_t* images, int64_t count,
+                                                       int image_size) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const torch::Tensor batch = normalise(torch::from_blob(
+      const_cast<uint8_t*>(images), {count, 1, image_size, image_size}, torch::kUInt8));
+  const torch::Tensor probabilities =
+      torch::softmax(model.forward(batch), 1).to(torch::kDouble).contiguous();
+  std::vector<std::vector<double>> out(count);
+  const double* p = probabilities.data_ptr<double>();
+  const int64_t classes = probabilities.size(1);
+  for (int64_t i = 0; i < count; ++i) out[i].assign(p + i * classes, p + (i + 1) * classes);
+  return out;
 }
 
 }  // namespace fersweep::worker

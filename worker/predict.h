@@ -1,0 +1,28 @@
+#pragma once
+// Using a sweep's winner, through a header free of LibTorch: export a trial's checkpoint as one
+// file, and classify image files with it.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fersweep::worker {
+
+// Rebuilds the model of a checkpoint description (`trial_<id>.json`) and writes it, weights and
+// description together, to `out`. Returns the description.
+nlohmann::json export_model_file(const std::string& checkpoint_json, const std::string& out);
+
+struct Predictions {
+  nlohmann::json description;  // of the exported model
+  std::string crop;            // what was applied: the trial's crop unless overridden
+  std::vector<std::string> class_names;
+  std::vector<std::vector<double>> probabilities;  // per image, per class
+};
+
+// Decodes each image as the trial's data was prepared (grayscale, crop, resize to its size) and
+// returns the class probabilities. `crop` overrides the trial's own ("none" or "face").
+Predictions predict_files(const std::string& model_path, const std::vector<std::string>& images,
+                          const std::optional<std::string>& crop);
+
+}  // namespace fersweep::worker
