@@ -336,6 +336,34 @@ TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
   ASSERT_EQ(doc["trials"].size(), 4u);
   EXPECT_EQ(doc["trials"][0]["confusion_matrix"].size(), 7u);
   EXPECT_EQ(run(kBin + db + "export --format xml --out " + path("export")).exit_code, 2);
+
+  // show: the report with its averages, and a row-normalised matrix whose rows sum to 1.
+  const Outcome shown =
+      run(kBin + db + "show " + std::to_string(ids[0]["trial"].get<int>()) + " --normalize");
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  for (const char* line : {"macro avg", "weighted avg", "accuracy", "each row as a fraction"}) {
+    EXPECT_NE(shown.output.find(line), std::string::npos) << line << "\n" << shown.output;
+  }
+  std::istringstream text(shown.output.substr(shown.output.find("\nAngry ")));
+  std::string name;
+  double sum = 0, cell = 0;
+  text >> name;
+  for (int k = 0; k < 7 && text >> cell; ++k) sum += cell;
+  EXPECT_NEAR(sum, 1.0, 0.004) << shown.output;
+
+  // importance names the two swept parameters; plot writes SVG files.
+  const Json importance = json_of(run(kBin + db + "importance --json"));
+  ASSERT_EQ(importance["importance"].size(), 2u);
+  std::set<std::string> named;
+  for (const auto& row : importance["importance"]) named.insert(row["parameter"]);
+  EXPECT_EQ(named, (std::set<std::string>{"batch_size", "lr"}));
+  const Json plots = json_of(run(kBin + db + "plot --json --out " + path("plots")));
+  EXPECT_GE(plots["written"].size(), 4u);
+  for (const auto& file : plots["written"]) {
+    const std::string svg = file_bytes(file.get<std::string>());
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << file;
+    EXPECT_NE(svg.find("</svg>"), std::string::npos) << file;
+  }
 }
 
 // The HTML report in a real browser: headless Chromium loads it from disk, logs no console
