@@ -91,24 +91,26 @@ std::vector<TrialSummary> Reader::trials(int64_t sweep_id) const {
                      [&](sql::Statement& s) { s.bind(1, sweep_id); });
 }
 
-std::vector<std::string> Reader::metric_names(int64_t sweep_id) const {
-  sql::Statement known(db_,
-                       "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON "
-                       "t.id = m.trial_id WHERE t.sweep_id = ? ORDER BY 1");
-  known.bind(1, sweep_id);
+std::vector<std::string> Reader::names_in_sweep(const std::string& query, int64_t sweep_id) const {
+  sql::Statement select(db_, query);
+  select.bind(1, sweep_id);
   std::vector<std::string> names;
-  while (known.step()) names.push_back(known.text(0));
+  while (select.step()) names.push_back(select.text(0));
   return names;
 }
 
+std::vector<std::string> Reader::metric_names(int64_t sweep_id) const {
+  return names_in_sweep(
+      "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
+      "WHERE t.sweep_id = ? ORDER BY 1",
+      sweep_id);
+}
+
 std::vector<std::string> Reader::parameter_names(int64_t sweep_id) const {
-  sql::Statement known(db_,
-                       "SELECT DISTINCT j.key FROM trials t, json_each(t.params_json) j "
-                       "WHERE t.sweep_id = ? ORDER BY 1");
-  known.bind(1, sweep_id);
-  std::vector<std::string> names;
-  while (known.step()) names.push_back(known.text(0));
-  return names;
+  return names_in_sweep(
+      "SELECT DISTINCT j.key FROM trials t, json_each(t.params_json) j WHERE t.sweep_id = ? "
+      "ORDER BY 1",
+      sweep_id);
 }
 
 std::vector<TrialSummary> Reader::list(int64_t sweep_id, const std::string& where) const {

@@ -68,6 +68,8 @@ class Reader {
   std::vector<std::string> parameter_names(int64_t sweep_id) const;
 
  private:
+  // The first column of a query over one sweep (its id bound to the single placeholder).
+  std::vector<std::string> names_in_sweep(const std::string& query, int64_t sweep_id) const;
   std::vector<TrialSummary> load_trials(const std::string& where_and_order,
                                         const std::function<void(sql::Statement&)>& bind) const;
   sql::Database db_;

@@ -124,7 +124,9 @@ std::string leaderboard(const Figures& f, const SweepSummary& sweep) {
   }
   std::string out = "<table id=\"leaderboard\"><thead><tr><th>rank</th><th>trial</th>";
   for (const auto& m : metrics) out += "<th>" + html_escape(m) + "</th>";
-  out += "<th>epochs</th><th>time (s)</th><th style=\"text-align:left\">parameters</th></tr></thead><tbody>\n";
+  out +=
+      "<th>epochs</th><th>time (s)</th><th "
+      "style=\"text-align:left\">parameters</th></tr></thead><tbody>\n";
   for (size_t i = 0; i < f.ranked.size(); ++i) {
     const auto& t = f.ranked[i];
     out += fmt::format("<tr class=\"trial-row\"><td>{}</td><td>{}</td>", i + 1, t.id);
@@ -134,11 +136,7 @@ std::string leaderboard(const Figures& f, const SweepSummary& sweep) {
              (it == t.metrics.end() ? std::string("-") : fmt::format("{:.4f}", it->second)) +
              "</td>";
     }
-    std::string params;
-    for (const auto& name : names) {
-      if (t.params.contains(name))
-        params += (params.empty() ? "" : " ") + name + "=" + format_value(t.params[name]);
-    }
+    const std::string params = params_text(t.params, names);
     out += fmt::format("<td>{}</td><td>{:.1f}</td><td class=\"params\">{}</td></tr>\n",
                        t.epochs_completed, t.wall_seconds, html_escape(params));
   }

@@ -35,6 +35,39 @@ std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& tri
   return varying;
 }
 
+std::string wrap_column(const std::string& text, size_t indent) {
+  constexpr size_t kWidth = 80;
+  const size_t width = kWidth > indent + 20 ? kWidth - indent : 20;
+  std::string out, line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line;
+}
+
+std::string params_text(const nlohmann::json& params, const std::vector<std::string>& names) {
+  std::string out;
+  const auto add = [&](const std::string& name, const nlohmann::json& value) {
+    out += (out.empty() ? "" : " ") + name + "=" + format_value(value);
+  };
+  if (names.empty()) {
+    for (const auto& [name, value] : params.items()) add(name, value);
+  }
+  for (const auto& name : names) {
+    if (params.contains(name)) add(name, params[name]);
+  }
+  return out;
+}
+
 namespace {
 
 std::string metric_or_dash(const TrialSummary& t, const std::string& name) {
@@ -87,16 +120,10 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
   const auto varying = varying_parameters(ranked);
   for (size_t i = 0; i < ranked.size(); ++i) {
     const auto& t = ranked[i];
-    std::string params;
-    for (const auto& name : varying) {
-      if (t.params.contains(name)) {
-        if (!params.empty()) params += ' ';
-        params += name + "=" + format_value(t.params[name]);
-      }
-    }
+    const std::string params = params_text(t.params, varying);
     out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7.1f}  {}\n", i + 1, t.id,
                        metric_or_dash(t, metric), other.empty() ? "" : metric_or_dash(t, other),
-                       t.epochs_completed, t.wall_seconds, params);
+                       t.epochs_completed, t.wall_seconds, wrap_column(params, 55));
   }
   return out;
 }

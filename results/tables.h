@@ -22,6 +22,14 @@ nlohmann::json trial_json(const TrialDetail& detail);
 // ranking or a list is about.
 std::vector<std::string> varying_parameters(const std::vector<TrialSummary>& trials);
 
+// "name=value" pairs, space-separated, for the names the parameters hold (all when `names` is
+// empty).
+std::string params_text(const nlohmann::json& params, const std::vector<std::string>& names = {});
+
+// The last column of a table row that starts `indent` characters in: words of `text` wrapped
+// onto indented continuation lines, so that rows stay within 80 columns.
+std::string wrap_column(const std::string& text, size_t indent);
+
 // A parameter value the way a person writes it: 0.001, [32,64], "adam" -> adam.
 std::string format_value(const nlohmann::json& value);
 

@@ -60,16 +60,11 @@ std::string list_table(const std::vector<TrialSummary>& trials, const std::strin
                                 "epochs", metric.substr(0, 12), "parameters");
   const std::vector<std::string> varying = varying_parameters(trials);
   for (const auto& t : trials) {
-    std::string params;
-    for (const auto& name : varying) {
-      if (t.params.contains(name)) {
-        params += (params.empty() ? "" : " ") + name + "=" + format_value(t.params[name]);
-      }
-    }
+    const std::string params = params_text(t.params, varying);
     const auto it = t.metrics.find(metric);
-    out += fmt::format("{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", t.id, t.number, t.status,
-                       t.epochs_completed,
-                       it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second), params);
+    out += fmt::format(
+        "{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", t.id, t.number, t.status, t.epochs_completed,
+        it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second), wrap_column(params, 42));
   }
   return out + fmt::format("{} trial(s); parameters shown where they differ\n", trials.size());
 }
@@ -206,10 +201,7 @@ std::string summary_text(const nlohmann::json& s) {
   out += fmt::format("  compute: {:.3f} rank-hours (GPU-hours on a GPU cluster)\n",
                      s["rank_hours"].get<double>());
   if (s.contains("best")) {
-    std::string params;
-    for (const auto& [name, value] : s["best"]["params"].items()) {
-      params += (params.empty() ? "" : " ") + name + "=" + format_value(value);
-    }
+    const std::string params = params_text(s["best"]["params"]);
     out += fmt::format("  best: trial {} ({} = {:.4f}) {}\n", s["best"]["trial"].get<int64_t>(),
                        s["metric"].get<std::string>(), s["best"]["value"].get<double>(), params);
   }

@@ -67,6 +67,11 @@ struct InvalidCase {
   const char* expected_fragment;
 };
 
+// CTest lists the case by its patch instead of gtest's byte dump.
+void PrintTo(const InvalidCase& c, std::ostream* out) {
+  *out << c.patch;
+}
+
 class InvalidSpec : public testing::TestWithParam<InvalidCase> {};
 
 TEST_P(InvalidSpec, IsRejectedNamingTheField) {
