@@ -13,6 +13,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -542,6 +543,50 @@ TEST_F(SweepE2E, ModelsReportsEveryArchitectureAsJson) {
   }
   EXPECT_EQ(parameters.at("resnet18"), 11'173'318);
   EXPECT_EQ(parameters.at("efficientnet_b0"), 4'014'658);
+}
+
+// The malformed-input corpus (tests/corpus, written by make_corpus.py): every bad spec given to
+// `run` with an existing database, and every corrupt data file given to `data inspect`, exits 2
+// with one message naming the file and containing the expected fragment; the database is left
+// byte for byte as it was.
+TEST_F(SweepE2E, MalformedInputCorpusFailsCleanly) {
+  ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
+  const std::string corpus = std::string(FERSWEEP_SOURCE_DIR) + "/tests/corpus/";
+  const std::string db = path("corpus.db");
+  fs::copy_file(mpi_db(), db, fs::copy_options::overwrite_existing);
+  const std::string before = file_bytes(db);
+  std::ifstream table(corpus + "expected.tsv");
+  ASSERT_TRUE(table) << corpus << "expected.tsv";
+  int specs = 0, data = 0;
+  for (std::string line; std::getline(table, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    std::stringstream split(line);
+    for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+    ASSERT_EQ(fields.size(), 4u) << line;
+    const auto& [kind, file, format, fragment] =
+        std::tie(fields[0], fields[1], fields[2], fields[3]);
+    const std::string target = corpus + file;
+    const Outcome out =
+        kind == "spec"
+            ? run(kBin + " run '" + target + "' --db " + db)
+            : run(kBin + " data inspect --format " + format + " --path '" + target + "'");
+    (kind == "spec" ? specs : data) += 1;
+    EXPECT_EQ(out.exit_code, 2) << file << "\n" << out.output;
+    EXPECT_NE(out.output.find(fragment), std::string::npos) << file << "\n" << out.output;
+    // Named: the spec file itself, or the data file or folder (or an entry inside it).
+    EXPECT_NE(out.output.find(target), std::string::npos) << file << "\n" << out.output;
+    // One message of ours (libpng may print its own diagnostics before it).
+    size_t ours = 0;
+    for (size_t at = out.output.find("fersweep: "); at != std::string::npos;
+         at = out.output.find("fersweep: ", at + 1)) {
+      ours += at == 0 || out.output[at - 1] == '\n';
+    }
+    EXPECT_EQ(ours, 1u) << out.output;
+  }
+  EXPECT_GE(specs, 40);
+  EXPECT_GE(data, 20);
+  EXPECT_EQ(file_bytes(db), before) << "a rejected input changed the database";
 }
 
 TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
