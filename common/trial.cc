@@ -234,8 +234,12 @@ TrialStatus trial_status_from_string(const std::string& text) {
 
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch) {
+  int epochs_reported = 0;  // so that a failure records the epoch it reached
   try {
-    TrialResult result = runner.run(assignment, on_epoch);
+    TrialResult result = runner.run(assignment, [&](const EpochMetrics& epoch) {
+      epochs_reported = epoch.epoch;
+      return on_epoch(epoch);
+    });
     result.trial_id = assignment.trial_id;
     return result;
   } catch (const std::exception& e) {
@@ -243,6 +247,7 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     failed.trial_id = assignment.trial_id;
     failed.status = TrialStatus::kFailed;
     failed.error = e.what();
+    failed.epochs_completed = epochs_reported;
     return failed;
   }
 }

@@ -110,3 +110,34 @@ TEST(BenchmarkSettings, ReadsAndRejectsStrictly) {
 
 }  // namespace
 }  // namespace fersweep::benchmarks
+
+namespace fersweep {
+namespace {
+
+// A runner that reports two epochs, then throws as a NaN loss or an out-of-memory error would.
+class FailsInEpochThree final : public TrialRunner {
+ public:
+  TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
+    for (int epoch = 1; epoch <= 2; ++epoch) on_epoch({a.trial_id, epoch, 0.0, {{"value", 1.0}}});
+    throw std::runtime_error("loss became nan in epoch 3");
+  }
+};
+
+TEST(RunTrial, AFailureRecordsItsErrorAndTheEpochItReached) {
+  FailsInEpochThree runner;
+  TrialAssignment a;
+  a.trial_id = 9;
+  int reported = 0;
+  const TrialResult r = run_trial(runner, a, [&](const EpochMetrics&) {
+    ++reported;
+    return Decision::kContinue;
+  });
+  EXPECT_EQ(r.status, TrialStatus::kFailed);
+  EXPECT_EQ(r.trial_id, 9);
+  EXPECT_EQ(r.error, "loss became nan in epoch 3");
+  EXPECT_EQ(r.epochs_completed, 2);
+  EXPECT_EQ(reported, 2);
+}
+
+}  // namespace
+}  // namespace fersweep
