@@ -1,8 +1,11 @@
 #include "benchmarks/benchmark_runner.h"
 
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "benchmarks/functions.h"
 #include "common/random.h"
@@ -36,6 +39,21 @@ std::map<std::string, double> evaluate(const BenchmarkFunction& function,
           {"val_accuracy", c.val_accuracy}};
 }
 
+// The spec's injected fault for this trial, if any (reliability tests).
+void inject_fault(const BenchmarkSettings& settings, const TrialAssignment& assignment,
+                  EpochMetrics& epoch) {
+  const auto fault = settings.faults.find(assignment.number);
+  if (fault == settings.faults.end()) return;
+  if (fault->second == "throw") {
+    throw std::runtime_error(fmt::format("injected fault in trial #{}", assignment.number));
+  }
+  if (fault->second == "nan") {
+    for (auto& [name, value] : epoch.values) value = NAN;
+  } else {  // sleep: past the trial's time limit
+    std::this_thread::sleep_for(std::chrono::duration<double>(assignment.time_limit_seconds + 1));
+  }
+}
+
 class BenchmarkRunner final : public TrialRunner {
  public:
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
@@ -65,6 +83,12 @@ class BenchmarkRunner final : public TrialRunner {
       epoch.values = evaluate(*function, assignment.params, e);
       if (settings.noise_sd > 0) {
         for (auto& [name, value] : epoch.values) value += settings.noise_sd * normal(rng);
+      }
+      if (e == assignment.epochs) inject_fault(settings, assignment, epoch);
+      for (const auto& [name, value] : epoch.values) {
+        if (!std::isfinite(value)) {
+          throw std::runtime_error(fmt::format("{} became {} in epoch {}", name, value, e));
+        }
       }
       epoch.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
       result.epochs_completed = e;

@@ -1,5 +1,7 @@
 #include "benchmarks/functions.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -128,20 +130,45 @@ BenchmarkSettings BenchmarkSettings::from_spec(const nlohmann::json& object,
     throw InputError(fmt::format("{}: must be in [0, 3600], got {}",
                                  reader.path_of("seconds_per_epoch"), s.seconds_per_epoch));
   }
+  if (const nlohmann::json* faults = reader.find("faults")) {
+    const std::string at = reader.path_of("faults");
+    if (!faults->is_object()) throw InputError(at + ": expected an object");
+    for (const auto& [number, kind] : faults->items()) {
+      int trial = -1;
+      const auto [end, error] =
+          std::from_chars(number.data(), number.data() + number.size(), trial);
+      if (error != std::errc() || end != number.data() + number.size() || trial < 0) {
+        throw InputError(fmt::format("{}.{}: expected a trial number", at, number));
+      }
+      if (!kind.is_string() || (kind != "throw" && kind != "nan" && kind != "sleep")) {
+        throw InputError(
+            fmt::format("{}.{}: expected \"throw\", \"nan\" or \"sleep\"", at, number));
+      }
+      s.faults[trial] = kind.get<std::string>();
+    }
+  }
   reader.reject_unknown_keys();
   return s;
 }
 
 void to_json(nlohmann::json& out, const BenchmarkSettings& s) {
+  nlohmann::json faults = nlohmann::json::object();
+  for (const auto& [number, kind] : s.faults) faults[std::to_string(number)] = kind;
   out = {{"function", s.function},
          {"noise_sd", s.noise_sd},
-         {"seconds_per_epoch", s.seconds_per_epoch}};
+         {"seconds_per_epoch", s.seconds_per_epoch},
+         {"faults", faults}};
 }
 
 void from_json(const nlohmann::json& in, BenchmarkSettings& s) {
   in.at("function").get_to(s.function);
   in.at("noise_sd").get_to(s.noise_sd);
   in.at("seconds_per_epoch").get_to(s.seconds_per_epoch);
+  s.faults.clear();
+  const nlohmann::json faults = in.value("faults", nlohmann::json::object());
+  for (const auto& [number, kind] : faults.items()) {
+    s.faults[std::stoi(number)] = kind.get<std::string>();
+  }
 }
 
 }  // namespace fersweep::benchmarks

@@ -3,6 +3,7 @@
 // network. A spec selects one with "benchmark": {"function": NAME, ...}; its parameters and
 // reported metrics then replace the trainer's.
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ struct BenchmarkSettings {
   std::string function;
   double noise_sd = 0;           // Gaussian noise added to every reported metric
   double seconds_per_epoch = 0;  // sleep per epoch, to emulate training time
+  // Fault injection for reliability tests: trial number -> "throw" | "nan" | "sleep", injected
+  // in the trial's last epoch.
+  std::map<int, std::string> faults;
 
   static BenchmarkSettings from_spec(const nlohmann::json& object, const std::string& path);
 };

@@ -1,5 +1,7 @@
 #include "common/trial.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <exception>
 #include <set>
@@ -235,10 +237,19 @@ TrialStatus trial_status_from_string(const std::string& text) {
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch) {
   int epochs_reported = 0;  // so that a failure records the epoch it reached
+  const auto start = std::chrono::steady_clock::now();
   try {
     TrialResult result = runner.run(assignment, [&](const EpochMetrics& epoch) {
       epochs_reported = epoch.epoch;
-      return on_epoch(epoch);
+      const Decision decision = on_epoch(epoch);
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (assignment.time_limit_seconds > 0 && elapsed > assignment.time_limit_seconds) {
+        throw std::runtime_error(fmt::format(
+            "trial time limit: {:.1f} s elapsed at epoch {}, failures.trial_time_limit is {} s",
+            elapsed, epoch.epoch, assignment.time_limit_seconds));
+      }
+      return decision;
     });
     result.trial_id = assignment.trial_id;
     return result;
@@ -274,6 +285,7 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"threads", a.threads},
          {"benchmark", a.benchmark},
          {"memory_gb", a.memory_gb},
+         {"time_limit_seconds", a.time_limit_seconds},
          {"checkpoint_dir", a.checkpoint_dir},
          {"objective_metric", a.objective_metric},
          {"maximize", a.maximize}};
@@ -289,6 +301,7 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("threads").get_to(a.threads);
   a.benchmark = in.value("benchmark", Json());
   in.at("memory_gb").get_to(a.memory_gb);
+  in.at("time_limit_seconds").get_to(a.time_limit_seconds);
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);
   in.at("objective_metric").get_to(a.objective_metric);
   in.at("maximize").get_to(a.maximize);

@@ -79,6 +79,9 @@ struct TrialAssignment {
   DataConfig data;
   int threads = 0;       // intra-op threads; 0 = leave as the process set it
   double memory_gb = 0;  // the worker's memory budget (spec resources.memory_gb); 0: its own
+  // Spec failures.trial_time_limit: a trial still running this many seconds after it started
+  // fails when it next reports an epoch. 0: no limit.
+  double time_limit_seconds = 0;
   // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
   std::string checkpoint_dir;
   std::string objective_metric = "val_accuracy";  // what "best" means for the checkpoint

@@ -29,14 +29,26 @@ bool SweepDriver::out_of_time() const {
 }
 
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
-  if ((planned_ > 0 && issued_ >= planned_) || out_of_time()) return std::nullopt;
-  std::optional<nlohmann::json> params = sampler_->ask();
-  if (!params) return std::nullopt;
+  if (out_of_time()) return std::nullopt;
+  Running run;
+  if (!retries_.empty()) {
+    run = std::move(retries_.front());
+    retries_.pop_front();
+    ++retried_;
+  } else {
+    if (planned_ > 0 && issued_ - retried_ >= planned_) return std::nullopt;
+    std::optional<nlohmann::json> params = sampler_->ask();
+    if (!params) return std::nullopt;
+    run.params = std::move(*params);
+    run.seed = mix_seed(spec_.seed, issued_);
+  }
+  // A retry gets a number of its own (numbers are unique in a sweep) and keeps its config's seed.
+  run.number = static_cast<int>(issued_++);
   TrialAssignment assignment;
-  assignment.number = static_cast<int>(issued_++);
-  assignment.params = std::move(*params);
+  assignment.number = run.number;
+  assignment.params = run.params;
   assignment.epochs = spec_.epochs;
-  assignment.seed = mix_seed(spec_.seed, static_cast<uint64_t>(assignment.number));
+  assignment.seed = run.seed;
   assignment.data = spec_.data;
   assignment.threads = spec_.threads_per_worker;
   assignment.memory_gb = spec_.memory_gb;
@@ -44,9 +56,10 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   assignment.objective_metric = spec_.objective.metric;
   assignment.maximize = spec_.objective.maximize;
   assignment.benchmark = spec_.benchmark;
+  assignment.time_limit_seconds = spec_.trial_time_limit;
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
-  running_[assignment.trial_id] = {assignment.number, assignment.params};
+  running_[assignment.trial_id] = std::move(run);
   return assignment;
 }
 
@@ -72,16 +85,25 @@ void SweepDriver::trial_done(const TrialResult& result) {
     objective = it->second;
   }
   store_.finish_trial(result, objective);
+  bool retrying = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
-    sampler_->tell(trial->second.params, result.status, objective, result.epochs_completed);
     pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
+    // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
+    retrying = result.status == TrialStatus::kFailed && trial->second.attempt < spec_.retries;
+    if (retrying) {
+      Running again = trial->second;
+      ++again.attempt;
+      retries_.push_back(std::move(again));
+    } else {
+      sampler_->tell(trial->second.params, result.status, objective, result.epochs_completed);
+    }
     running_.erase(trial);
   }
-  ++done_;
+  if (!retrying) ++done_;
   if (log_) {
     std::string outcome;
     if (result.status == TrialStatus::kFailed) {
-      outcome = "failed: " + result.error;
+      outcome = "failed: " + result.error + (retrying ? " (will retry)" : "");
     } else {
       outcome = fmt::format("{} {}={:.4f}", to_string(result.status), spec_.objective.metric,
                             objective.value_or(NAN));

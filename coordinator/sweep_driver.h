@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,8 @@ class SweepDriver {
   struct Running {
     int number = 0;
     nlohmann::json params;
+    uint64_t seed = 0;
+    int attempt = 0;  // 0: first run; k: k-th retry
   };
   bool out_of_time() const;
 
@@ -47,10 +50,12 @@ class SweepDriver {
   std::unique_ptr<search::Sampler> sampler_;
   std::unique_ptr<search::Pruner> pruner_;
   std::map<int64_t, Running> running_;
+  std::deque<Running> retries_;  // failed trials to run again, before new configs
   std::chrono::steady_clock::time_point start_;
   int64_t sweep_id_ = 0;
   uint64_t planned_ = 0;
-  uint64_t issued_ = 0;
+  uint64_t issued_ = 0;   // trial numbers handed out, retries included
+  uint64_t retried_ = 0;  // of which retries, which do not count against the budget
   uint64_t done_ = 0;
 };
 

@@ -262,6 +262,15 @@ SweepSpec parse_spec(const Json& document) {
     reader.reject_unknown_keys();
   }
 
+  if (const Json* failures = top.find("failures")) {
+    ObjectReader reader(*failures, "failures");
+    spec.retries = reader.int_in("retries", 0, 100, 0);
+    if (const Json* limit = reader.find("trial_time_limit")) {
+      spec.trial_time_limit = parse_duration(*limit, reader.path_of("trial_time_limit"));
+    }
+    reader.reject_unknown_keys();
+  }
+
   spec.parameters = parse_parameters(vocabulary, top.required("parameters"));
   if (spec.method == Method::kGrid) {
     for (const auto& p : spec.parameters) {

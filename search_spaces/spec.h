@@ -81,6 +81,10 @@ struct SweepSpec {
   DataConfig data;
   int threads_per_worker = 0;  // 0: cores per node / training ranks per node
   double memory_gb = 0;        // per training rank; 0: node memory / training ranks per node
+  // "failures": a failed trial is run again (same config and seed) up to `retries` times; a trial
+  // running longer than `trial_time_limit` seconds (0: no limit) fails at its next epoch.
+  int retries = 0;
+  double trial_time_limit = 0;
   // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere).
   std::string checkpoint_dir;
   TpeOptions tpe;

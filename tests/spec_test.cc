@@ -230,6 +230,15 @@ const InvalidCase kInvalidCases[] = {
      "parameters.stem.value: unknown value \"tiny\""},
     {"schedule_typo", R"({"parameters": {"schedule": {"values": ["cosine", "cosnie"]}}})",
      "parameters.schedule.values[1]: unknown value \"cosnie\""},
+    {"failures_unknown", R"({"failures": {"retry": 2}})", "failures.retry: unknown field"},
+    {"retries_negative", R"({"failures": {"retries": -1}})",
+     "failures.retries: must be in [0, 100]"},
+    {"time_limit_text", R"({"failures": {"trial_time_limit": "soon"}})",
+     "failures.trial_time_limit: cannot read duration \"soon\""},
+    {"fault_kind", R"({"benchmark": {"function": "branin", "faults": {"2": "explode"}}})",
+     "benchmark.faults.2: expected \"throw\", \"nan\" or \"sleep\""},
+    {"fault_number", R"({"benchmark": {"function": "branin", "faults": {"two": "nan"}}})",
+     "benchmark.faults.two: expected a trial number"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, InvalidSpec, testing::ValuesIn(kInvalidCases),
@@ -323,12 +332,13 @@ TEST(SpecSchema, AgreesWithTheParser) {
     }
   }
   // Every documented field of these sections is accepted with its documented default.
-  for (const char* section : {"tpe", "data", "resources", "benchmark"}) {
+  for (const char* section : {"tpe", "data", "resources", "benchmark", "failures"}) {
     Json doc = base_spec();
     if (std::string(section) == "tpe") doc["method"] = "tpe";
     Json body = Json::object();
     for (const auto& [key, field] : properties.at(section).at("properties").items()) {
-      if (key == "sources") continue;  // no default: its own case below
+      if (key == "sources") continue;           // no default: its own case below
+      if (key == "trial_time_limit") continue;  // no default (no limit): its own case below
       body[key] = field.contains("default") ? field.at("default") : field.at("enum").at(0);
     }
     doc[section] = body;
@@ -337,6 +347,11 @@ TEST(SpecSchema, AgreesWithTheParser) {
       doc["parameters"] = {{"x1", {{"value", 1.0}}}};
     }
     EXPECT_NO_THROW(parse_spec(doc)) << section << " " << body.dump();
+  }
+  for (const Json limit : {Json(90), Json("1h30m")}) {
+    Json doc = base_spec();
+    doc["failures"] = {{"trial_time_limit", limit}};
+    EXPECT_DOUBLE_EQ(parse_spec(doc).trial_time_limit, limit.is_number() ? 90.0 : 5400.0);
   }
   for (const auto& function :
        properties.at("benchmark").at("properties").at("function").at("enum")) {

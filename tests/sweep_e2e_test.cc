@@ -476,6 +476,67 @@ TEST_F(SweepE2E, ExportedBestModelPredictsSyntheticFaces) {
       << no_image.output;
 }
 
+// Faults injected into chosen trials under mpiexec: an exception, a NaN metric and a trial that
+// overruns its time limit each end `failed` with their reason and the epoch reached; with one
+// retry each config runs again under a new trial number, and the sweep still finishes its budget.
+TEST_F(SweepE2E, InjectedFaultsFailTheirTrialsAndRetriesCompleteTheBudget) {
+  const auto sweep_with = [&](int retries, const std::string& name) {
+    Json spec = Json::parse(R"({
+      "name": "faults", "method": "random", "seed": 4, "epochs": 3,
+      "metric": {"name": "val_accuracy", "goal": "maximize"},
+      "budget": {"trials": 8},
+      "benchmark": {"function": "learning_curve", "faults": {"1": "throw", "3": "nan", "5": "sleep"}},
+      "failures": {"trial_time_limit": 1},
+      "parameters": {"lr": {"distribution": "log_uniform", "min": 1e-4, "max": 0.1},
+                     "dropout": {"value": 0.2}, "batch_size": {"value": 64}}
+    })");
+    spec["failures"]["retries"] = retries;
+    const std::string db = path(name + ".db");
+    const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " +
+                            write_spec(name + ".json", spec) + " --db " + db);
+    EXPECT_EQ(out.exit_code, 0) << out.output;
+    const results::Reader reader(db);
+    const auto sweep = reader.sweep(std::nullopt);
+    EXPECT_EQ(sweep.status, "finished");
+    return reader.trials(sweep.id);
+  };
+
+  const auto plain = sweep_with(0, "faults");
+  ASSERT_EQ(plain.size(), 8u);
+  const std::map<int, std::string> expected = {{1, "injected fault in trial #1"},
+                                               {3, "became nan in epoch 3"},
+                                               {5, "trial time limit"}};
+  for (const auto& t : plain) {
+    const auto fault = expected.find(t.number);
+    if (fault == expected.end()) {
+      EXPECT_EQ(t.status, "finished") << t.number << ": " << t.error;
+      continue;
+    }
+    EXPECT_EQ(t.status, "failed") << t.number;
+    EXPECT_NE(t.error.find(fault->second), std::string::npos) << t.number << ": " << t.error;
+    // Faults strike in the last epoch: a throw or NaN before reporting it, the sleep after.
+    EXPECT_EQ(t.epochs_completed, t.number == 5 ? 3 : 2) << t.number;
+  }
+
+  const auto retried = sweep_with(1, "retried");
+  ASSERT_EQ(retried.size(), 11u);  // 8 configs, 3 of them run twice
+  std::map<std::string, int> by_status;
+  std::map<std::string, std::vector<int>> numbers_of_params;
+  for (const auto& t : retried) {
+    ++by_status[t.status];
+    numbers_of_params[t.params.dump()].push_back(t.number);
+  }
+  EXPECT_EQ(by_status["finished"], 8);  // the budget
+  EXPECT_EQ(by_status["failed"], 3);
+  EXPECT_EQ(numbers_of_params.size(), 8u);
+  for (const int failed : {1, 3, 5}) {
+    const auto& t = retried[failed];
+    ASSERT_EQ(t.number, failed);
+    EXPECT_EQ(t.status, "failed");
+    EXPECT_EQ(numbers_of_params[t.params.dump()].size(), 2u) << "retried with the same config";
+  }
+}
+
 // Files in two real formats, written by the synthetic generator, swept over source subsets, class
 // groupings and face cropping under mpiexec: every trial reports in its grouping's classes.
 TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
