@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -106,6 +107,14 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
       options.arch, config.batch_size, (needed + data_bytes) / kGiB,
       cost.training_bytes(0, slots) / (1024 * 1024), cost.bytes_per_image / (1024 * 1024),
       data_bytes / (1024 * 1024), budget_gb, advice));
+}
+
+// The helper thread can hide batch assembly only where a core is free for it: beside a GPU, or
+// when LibTorch's threads leave one. With every core computing it competes with them for no
+// measurable gain (docs/BENCHMARKS.md, "Training batches"). Results are the same either way.
+bool prefetch_pays() {
+  const auto cores = static_cast<int>(std::thread::hardware_concurrency());
+  return torch::cuda::is_available() || cores == 0 || torch::get_num_threads() < cores;
 }
 
 data::Augmentation augmentation(const TrialConfig& c) {
@@ -235,7 +244,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   BatchStream batches(train_, config.batch_size, augmentation(config),
                       config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
                                                                   : data::Sampling::kShuffle,
-                      mix_seed(assignment.seed, 0xDA7A), device_);
+                      mix_seed(assignment.seed, 0xDA7A), device_, prefetch_pays());
   const models::Classifier model = models::make_model(options);
   model->to(device_);
   auto optimizer = make_optimizer(config, model->parameters());
