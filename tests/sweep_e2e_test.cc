@@ -374,9 +374,9 @@ TEST_F(SweepE2E, HtmlReportRendersInHeadlessChromium) {
   const std::string chromium = CHROMIUM;
   ASSERT_FALSE(chromium.empty())
       << "chromium not found at configure time: run cluster/install-deps.sh";
-  const std::string browser =
-      "timeout 60 " + chromium +
-      " --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 ";
+  const std::string browser = "timeout 60 " + chromium +
+                              " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                              "--enable-logging=stderr --v=0 ";
   // The console check can fail: a page with a script error is caught.
   std::ofstream(path("control.html"))
       << "<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>";
@@ -503,9 +503,8 @@ TEST_F(SweepE2E, InjectedFaultsFailTheirTrialsAndRetriesCompleteTheBudget) {
 
   const auto plain = sweep_with(0, "faults");
   ASSERT_EQ(plain.size(), 8u);
-  const std::map<int, std::string> expected = {{1, "injected fault in trial #1"},
-                                               {3, "became nan in epoch 3"},
-                                               {5, "trial time limit"}};
+  const std::map<int, std::string> expected = {
+      {1, "injected fault in trial #1"}, {3, "became nan in epoch 3"}, {5, "trial time limit"}};
   for (const auto& t : plain) {
     const auto fault = expected.find(t.number);
     if (fault == expected.end()) {
