@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include "common/error.h"
+#include "data/synthetic_formats.h"
 #include "worker/schedule.h"
 
 namespace fersweep::worker {
@@ -263,6 +265,33 @@ TEST(TorchRunner, AugmentationAndClassBalanceOptionsChangeTrainingReproducibly) 
   const Recorded bad = train(a);
   EXPECT_NE(bad.result.error.find("parameters.class_balance"), std::string::npos)
       << bad.result.error;
+}
+
+// A worker keeps decoded sources for its later trials; a trial with another crop must not be
+// served the images decoded for the first one.
+TEST(TorchRunner, ReusedSourcesKeepEachTrialsCrop) {
+  const std::string dir = testing::TempDir() + "/fersweep_crop_cache";
+  data::write_synthetic({"jaffe", dir, 140, 1, 96});
+  TrialAssignment a = tiny_assignment();
+  a.epochs = 1;
+  a.data = DataConfig::from_spec(
+      {{"image_size", 32}, {"sources", {{"jaffe", {{"format", "jaffe"}, {"path", dir}}}}}}, "data");
+  a.params = {{"filters", {8, 16}}, {"convs_per_block", 1}, {"dense", {16}}, {"batch_size", 16}};
+  TrialAssignment face = a;
+  face.params["crop"] = "face";
+  const auto metrics = [](std::unique_ptr<TrialRunner>& runner, const TrialAssignment& trial) {
+    const TrialResult r =
+        run_trial(*runner, trial, [](const EpochMetrics&) { return Decision::kContinue; });
+    EXPECT_EQ(r.status, TrialStatus::kFinished) << r.error;
+    return r.final_metrics;
+  };
+  auto fresh = make_torch_runner();
+  const auto face_alone = metrics(fresh, face);
+  auto reused = make_torch_runner();
+  const auto none_first = metrics(reused, a);
+  EXPECT_EQ(metrics(reused, face), face_alone);
+  EXPECT_NE(none_first, face_alone);  // the crop changes what the network sees
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

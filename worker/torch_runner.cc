@@ -200,8 +200,9 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
           std::find(trial.sources.begin(), trial.sources.end(), name) == trial.sources.end()) {
         continue;
       }
+      // Everything the decoded images depend on: the source, the size and the crop.
       const std::string cache_key =
-          fmt::format("{}@{}", nlohmann::json(spec).dump(), config.image_size);
+          fmt::format("{}@{}/{}", nlohmann::json(spec).dump(), config.image_size, trial.crop);
       auto it = sources_.find(cache_key);
       if (it == sources_.end()) {
         it = sources_
