@@ -13,6 +13,7 @@
 #include "comm/worker_loop.h"
 #include "common/error.h"
 #include "coordinator/coordinator.h"
+#include "parallel/gang.h"
 #include "results/queries.h"
 #include "results/tables.h"
 #include "search_spaces/spec.h"
@@ -27,8 +28,10 @@ search_spaces/default.json and search_spaces/examples/) and records every trial,
 matrix and per-class report in the SQLite database DB (created if missing; an existing one gets a
 new sweep). Early stopping and the wall-time budget end trials as "pruned", keeping their epochs.
 
-Under mpirun, rank 0 coordinates and ranks 1..N-1 train one trial at a time each. With a single
-process the trials run in-process, one after the other.
+Under mpirun, rank 0 coordinates and ranks 1..N-1 train one trial at a time each; with the
+spec's resources.gpus_per_trial = G they train in gangs of G ranks with data parallelism
+(N = 1 + gangs x G; docs/PARALLEL.md). With a single process the trials run in-process, one
+after the other.
 
 options:
   --db DB          the SQLite results database (required)
@@ -37,6 +40,8 @@ options:
   --checkpoints D  keep each trial's best model (by the sweep's metric) in directory D as
                    trial_<id>.pt + trial_<id>.json; `none` keeps nothing (default: beside the
                    database, in DB's name with .db replaced by _checkpoints)
+  --device D       auto (default: a GPU picked by the rank's place on its node where LibTorch
+                   has CUDA, else the CPU), cpu, cuda (the same pick) or cuda:N
   --top K          leaderboard rows printed at the end (default 5)
   --quiet          print only the leaderboard
   -h, --help       this help
@@ -48,20 +53,19 @@ namespace {
 // runner is made on first use, so a benchmark sweep never loads training data.
 class TrialRunnerForAssignment final : public TrialRunner {
  public:
-  explicit TrialRunnerForAssignment(double default_memory_gb)
-      : default_memory_gb_(default_memory_gb) {}
+  explicit TrialRunnerForAssignment(worker::RunnerOptions options) : options_(std::move(options)) {}
 
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
     if (!assignment.benchmark.is_null()) {
       if (!benchmark_) benchmark_ = benchmarks::make_benchmark_runner();
       return benchmark_->run(assignment, on_epoch);
     }
-    if (!torch_) torch_ = worker::make_torch_runner(default_memory_gb_);
+    if (!torch_) torch_ = worker::make_torch_runner(options_);
     return torch_->run(assignment, on_epoch);
   }
 
  private:
-  double default_memory_gb_;
+  worker::RunnerOptions options_;
   std::unique_ptr<TrialRunner> torch_, benchmark_;
 };
 
@@ -81,6 +85,19 @@ std::string checkpoint_dir(const Args& args, const std::string& db_path) {
   return (db.parent_path() / (db.stem().string() + "_checkpoints")).string();
 }
 
+// The --device choice for this rank: with several GPUs on a node, its place among the node's
+// training ranks picks one, round robin.
+std::string device_for(const Args& args, const mpi::NodePlacement& placement) {
+  const std::string chosen = args.option("device").value_or("auto");
+  if (chosen != "auto" && chosen != "cuda") return chosen;
+  const int gpus = worker::cuda_device_count();
+  if (gpus == 0) {
+    if (chosen == "cuda") throw InputError("--device cuda: this LibTorch or machine has no GPU");
+    return "cpu";
+  }
+  return fmt::format("cuda:{}", placement.training_index % gpus);
+}
+
 int hardware_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
@@ -97,20 +114,53 @@ void print_leaderboard(const std::string& db_path, int64_t sweep_id, int top) {
   }
 }
 
-// Sets `workers_released` once no worker is waiting for this rank any more.
-int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads, double memory_gb,
-                     bool& workers_released) {
+// What the coordinator tells every rank at start-up: the gang size, or 0 when the spec was
+// refused (the workers then leave quietly; rank 0 reports why).
+int share_gang_size(const mpi::Comm& world, int gang_size) {
+  if (world.size() == 1) return gang_size;
+  return mpi::broadcast_int(world, gang_size, 0);
+}
+
+// The spec, read by rank 0 and checked against the ranks mpirun started.
+search::SweepSpec load_spec_for_world(const mpi::Comm& world, const Args& args) {
+  search::SweepSpec spec = search::load_spec_file(args.positionals()[0]);
+  const int gang = spec.gpus_per_trial;
+  if (world.size() > 1 && (world.size() - 1) % gang != 0) {
+    throw InputError(fmt::format(
+        "{}: resources.gpus_per_trial is {}, but mpirun started {} training rank(s) after the "
+        "coordinator; start 1 + k x {} ranks (e.g. mpirun -n {})",
+        args.positionals()[0], gang, world.size() - 1, gang, 1 + gang));
+  }
+  return spec;
+}
+
+struct CoordinatorState {
+  int gang_size = 0;              // 0 until shared with the workers
+  bool workers_released = false;  // no worker is waiting for rank 0 any more
+};
+
+int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads,
+                     const worker::RunnerOptions& runner_options, CoordinatorState& state) {
   const bool quiet = args.flag("quiet");
   const int top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
   const std::string db_path = args.required_option("db");
-  search::SweepSpec spec = search::load_spec_file(args.positionals()[0]);
+  search::SweepSpec spec;
+  try {
+    spec = load_spec_for_world(world, args);
+  } catch (const InputError&) {
+    share_gang_size(world, 0);
+    state.workers_released = true;
+    throw;
+  }
+  state.gang_size = share_gang_size(world, spec.gpus_per_trial);
+  if (world.size() > 1) mpi::split(world, -1, 0);  // collective: the workers form their gangs
   if (auto threads = args.int_option("threads", 1, 4096)) {
     spec.threads_per_worker = static_cast<int>(*threads);
   }
   spec.checkpoint_dir = checkpoint_dir(args, db_path);
   results::Store store(db_path);  // after the spec: a bad spec never touches the database
   coordinator::SweepDriver driver(spec, store, quiet ? nullptr : stdout);
-  const int workers = world.size() > 1 ? world.size() - 1 : 1;
+  const int gangs = world.size() > 1 ? (world.size() - 1) / state.gang_size : 1;
   const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
   if (!quiet) {
     const std::string trials = driver.planned_trials() > 0
@@ -120,20 +170,29 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
         spec.early_stopping.rule == search::StoppingRule::kNone
             ? ""
             : ", early stopping " + search::to_string(spec.early_stopping.rule);
-    fmt::print("sweep {} \"{}\": {} ({}{}), {} {}, {} training rank(s) x {} thread(s) -> {}\n",
-               driver.sweep_id(), spec.name, trials, search::to_string(spec.method), stopping,
-               spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, workers,
+    const std::string ranks = world.size() > 1 && state.gang_size > 1
+                                  ? fmt::format("{} gang(s) of {} ranks", gangs, state.gang_size)
+                                  : fmt::format("{} training rank(s)", gangs);
+    fmt::print("sweep {} \"{}\": {} ({}{}), {} {}, {} x {} thread(s) -> {}\n", driver.sweep_id(),
+               spec.name, trials, search::to_string(spec.method), stopping,
+               spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, ranks,
                threads, db_path);
+    if (world.size() == 1 && spec.gpus_per_trial > 1) {
+      fmt::print(
+          "note: resources.gpus_per_trial {} needs mpirun -n 1+k*{}; one process trains "
+          "each trial alone\n",
+          spec.gpus_per_trial, spec.gpus_per_trial);
+    }
     std::fflush(stdout);
   }
   if (world.size() == 1) {
     worker::set_intra_op_threads(threads);
-    TrialRunnerForAssignment runner(memory_gb);
+    TrialRunnerForAssignment runner(runner_options);
     coordinator::run_in_process(driver, runner);
   } else {
-    coordinator::coordinate(world, driver);
+    coordinator::coordinate(world, state.gang_size, driver);
   }
-  workers_released = true;
+  state.workers_released = true;
   driver.finish("finished");
   print_leaderboard(db_path, driver.sweep_id(), top);
   return 0;
@@ -149,13 +208,14 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
   mpi::Session session(argc, argv);
   const mpi::Comm world = mpi::Comm::world();
   const int rank = world.rank();
-  bool workers_released = world.size() == 1;
+  CoordinatorState state;
+  state.workers_released = world.size() == 1;
   try {
     // Collective: every rank must get here before ranks go separate ways.
-    const int local_training_ranks = mpi::training_ranks_on_node(world);
-    const int auto_threads = std::max(1, hardware_threads() / local_training_ranks);
-    const double memory_gb = memory_share_gb(local_training_ranks);
-    const Args args(raw, {"quiet"}, {"db", "threads", "top", "checkpoints"}, "fersweep run");
+    const mpi::NodePlacement placement = mpi::node_placement(world);
+    const int auto_threads = std::max(1, hardware_threads() / placement.training_ranks);
+    const Args args(raw, {"quiet"}, {"db", "threads", "top", "checkpoints", "device"},
+                    "fersweep run");
     args.expect_positionals(1, 1, "SPEC");
     args.required_option("db");
     if (auto threads = args.int_option("threads", 1, 4096)) {
@@ -163,17 +223,24 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     } else {
       worker::set_intra_op_threads(auto_threads);
     }
+    worker::RunnerOptions runner_options;
+    runner_options.default_memory_gb = memory_share_gb(placement.training_ranks);
+    runner_options.device = device_for(args, placement);
     if (rank != 0) {
-      TrialRunnerForAssignment runner(memory_gb);
-      serve_trials(world, runner);
+      const int gang_size = share_gang_size(world, 0);
+      if (gang_size == 0) return kExitInputError;  // rank 0 says why
+      const std::optional<mpi::OwnedComm> gang = mpi::split(world, (rank - 1) / gang_size, rank);
+      runner_options.gang = parallel::make_communicator(*gang, runner_options.device);
+      TrialRunnerForAssignment runner(runner_options);
+      serve_trials(world, *gang, runner);
       return 0;
     }
     try {
-      return coordinate_sweep(world, args, worker::intra_op_threads(), memory_gb, workers_released);
+      return coordinate_sweep(world, args, worker::intra_op_threads(), runner_options, state);
     } catch (const InputError&) {
       // Bad spec or database, found before any work was handed out: let the workers go.
-      if (!workers_released) coordinator::release_workers(world);
-      workers_released = true;
+      if (!state.workers_released) coordinator::release_workers(world, state.gang_size);
+      state.workers_released = true;
       throw;
     }
   } catch (const InputError& e) {
@@ -182,7 +249,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "fersweep: error on rank {}: {}\n", rank, e.what());
     std::fflush(stderr);
-    if (!workers_released) MPI_Abort(MPI_COMM_WORLD, kExitFailure);
+    if (!state.workers_released) MPI_Abort(MPI_COMM_WORLD, kExitFailure);
     return kExitFailure;
   }
 }

@@ -76,16 +76,66 @@ std::optional<Envelope> try_receive(const Comm& comm, int source, int tag) {
   return receive_probed(comm, status);
 }
 
-int training_ranks_on_node(const Comm& world) {
-  MPI_Comm node;
-  check(MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+OwnedComm::~OwnedComm() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  MPI_Comm handle = handle_;
+  if (handle != MPI_COMM_NULL && !finalized) MPI_Comm_free(&handle);
+}
+
+OwnedComm::OwnedComm(OwnedComm&& other) noexcept : Comm(other.handle_) {
+  other.handle_ = MPI_COMM_NULL;
+}
+
+std::optional<OwnedComm> split(const Comm& comm, int color, int key) {
+  MPI_Comm handle = MPI_COMM_NULL;
+  check(MPI_Comm_split(comm.handle(), color < 0 ? MPI_UNDEFINED : color, key, &handle),
+        "MPI_Comm_split");
+  if (handle == MPI_COMM_NULL) return std::nullopt;
+  check(MPI_Comm_set_errhandler(handle, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  return OwnedComm(handle);
+}
+
+OwnedComm duplicate(const Comm& comm) {
+  MPI_Comm handle = MPI_COMM_NULL;
+  check(MPI_Comm_dup(comm.handle(), &handle), "MPI_Comm_dup");
+  return OwnedComm(handle);
+}
+
+void broadcast(const Comm& comm, void* data, int bytes, int root) {
+  check(MPI_Bcast(data, bytes, MPI_BYTE, root, comm.handle()), "MPI_Bcast");
+}
+
+int broadcast_int(const Comm& comm, int value, int root) {
+  broadcast(comm, &value, sizeof value, root);
+  return value;
+}
+
+void broadcast_bytes(const Comm& comm, std::vector<uint8_t>& bytes, int root) {
+  int64_t size = static_cast<int64_t>(bytes.size());
+  broadcast(comm, &size, sizeof size, root);
+  bytes.resize(static_cast<size_t>(size));
+  if (size > 0) broadcast(comm, bytes.data(), static_cast<int>(size), root);
+}
+
+void all_reduce_sum(const Comm& comm, std::vector<double>& values) {
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
+                      MPI_SUM, comm.handle()),
+        "MPI_Allreduce");
+}
+
+NodePlacement node_placement(const Comm& world) {
+  MPI_Comm node_handle;
+  check(MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL,
+                            &node_handle),
         "MPI_Comm_split_type");
+  const OwnedComm node(node_handle);
   int trains = world.rank() == 0 && world.size() > 1 ? 0 : 1;
-  int total = 0;
-  const int rc = MPI_Allreduce(&trains, &total, 1, MPI_INT, MPI_SUM, node);
-  MPI_Comm_free(&node);
-  check(rc, "MPI_Allreduce");
-  return total;
+  int total = 0, before = 0;
+  check(MPI_Allreduce(&trains, &total, 1, MPI_INT, MPI_SUM, node.handle()), "MPI_Allreduce");
+  check(MPI_Exscan(&trains, &before, 1, MPI_INT, MPI_SUM, node.handle()), "MPI_Exscan");
+  if (node.rank() == 0) before = 0;  // MPI_Exscan leaves rank 0's result undefined
+  return {total, before};
 }
 
 }  // namespace fersweep::mpi

@@ -38,7 +38,7 @@ class Comm {
   int rank() const;
   int size() const;
 
- private:
+ protected:
   MPI_Comm handle_;
 };
 
@@ -55,7 +55,36 @@ Envelope receive(const Comm& comm, int source = MPI_ANY_SOURCE, int tag = MPI_AN
 std::optional<Envelope> try_receive(const Comm& comm, int source = MPI_ANY_SOURCE,
                                     int tag = MPI_ANY_TAG);
 
-// How many ranks on this rank's node will train, given that world rank 0 only coordinates.
-int training_ranks_on_node(const Comm& world);
+// A communicator this process created (MPI_Comm_split, MPI_Comm_dup); freed with it.
+class OwnedComm : public Comm {
+ public:
+  explicit OwnedComm(MPI_Comm handle) : Comm(handle) {}
+  ~OwnedComm();
+  OwnedComm(OwnedComm&& other) noexcept;
+  OwnedComm(const OwnedComm&) = delete;
+  OwnedComm& operator=(const OwnedComm&) = delete;
+  OwnedComm& operator=(OwnedComm&&) = delete;
+};
+
+// MPI_Comm_split: ranks with the same `color` form one communicator, ordered by `key`. Collective
+// over `comm`; a rank passing a negative color takes part and gets nothing.
+std::optional<OwnedComm> split(const Comm& comm, int color, int key);
+OwnedComm duplicate(const Comm& comm);
+
+// Collectives on small host data, for agreements and control.
+void broadcast(const Comm& comm, void* data, int bytes, int root);
+int broadcast_int(const Comm& comm, int value, int root);
+// `bytes` is resized on the receivers.
+void broadcast_bytes(const Comm& comm, std::vector<uint8_t>& bytes, int root);
+// Element-wise sum over the ranks, in place.
+void all_reduce_sum(const Comm& comm, std::vector<double>& values);
+
+// Where this rank sits among the ranks that train on its node (world rank 0 only coordinates,
+// unless it is the only rank). Collective over `world`.
+struct NodePlacement {
+  int training_ranks = 1;  // training ranks on this node
+  int training_index = 0;  // this rank's position among them, from 0 (picks its GPU)
+};
+NodePlacement node_placement(const Comm& world);
 
 }  // namespace fersweep::mpi

@@ -4,9 +4,12 @@
 
 namespace fersweep {
 
-// The life of a worker rank: announce itself, then train every trial the coordinator assigns,
-// reporting each epoch and obeying the coordinator's continue/stop decision, until told to shut
-// down. Trial failures are reported, never thrown; MPI failures throw.
-void serve_trials(const mpi::Comm& world, TrialRunner& runner);
+// The life of a training rank. `gang` holds the ranks that train one trial together (a single
+// rank when trials are not data-parallel); its rank 0, the leader, talks to the coordinator:
+// announces itself, takes every trial assigned, reports each epoch and obeys the continue/stop
+// decision, until told to shut down. The leader relays each assignment and each decision to the
+// rest of the gang, so all its ranks run the same trials and leave each on the same step. Trial
+// failures are reported, never thrown; MPI failures throw.
+void serve_trials(const mpi::Comm& world, const mpi::Comm& gang, TrialRunner& runner);
 
 }  // namespace fersweep

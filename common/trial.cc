@@ -235,19 +235,16 @@ TrialStatus trial_status_from_string(const std::string& text) {
 }
 
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
-                      const EpochCallback& on_epoch) {
+                      const EpochCallback& on_epoch, bool enforce_time_limit) {
   int epochs_reported = 0;  // so that a failure records the epoch it reached
   const auto start = std::chrono::steady_clock::now();
   try {
     TrialResult result = runner.run(assignment, [&](const EpochMetrics& epoch) {
       epochs_reported = epoch.epoch;
       const Decision decision = on_epoch(epoch);
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (assignment.time_limit_seconds > 0 && elapsed > assignment.time_limit_seconds) {
-        throw std::runtime_error(fmt::format(
-            "trial time limit: {:.1f} s elapsed at epoch {}, failures.trial_time_limit is {} s",
-            elapsed, epoch.epoch, assignment.time_limit_seconds));
+      if (!enforce_time_limit) return decision;
+      if (auto error = time_limit_exceeded(assignment, start, epoch.epoch)) {
+        throw std::runtime_error(*error);
       }
       return decision;
     });
@@ -261,6 +258,19 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     failed.epochs_completed = epochs_reported;
     return failed;
   }
+}
+
+std::optional<std::string> time_limit_exceeded(const TrialAssignment& assignment,
+                                               std::chrono::steady_clock::time_point start,
+                                               int epoch) {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (assignment.time_limit_seconds <= 0 || elapsed <= assignment.time_limit_seconds) {
+    return std::nullopt;
+  }
+  return fmt::format(
+      "trial time limit: {:.1f} s elapsed at epoch {}, failures.trial_time_limit is {} s", elapsed,
+      epoch, assignment.time_limit_seconds);
 }
 
 const std::vector<std::string>& epoch_metric_names() {
@@ -286,6 +296,7 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"benchmark", a.benchmark},
          {"memory_gb", a.memory_gb},
          {"time_limit_seconds", a.time_limit_seconds},
+         {"bucket_mb", a.bucket_mb},
          {"checkpoint_dir", a.checkpoint_dir},
          {"objective_metric", a.objective_metric},
          {"maximize", a.maximize}};
@@ -302,6 +313,7 @@ void from_json(const Json& in, TrialAssignment& a) {
   a.benchmark = in.value("benchmark", Json());
   in.at("memory_gb").get_to(a.memory_gb);
   in.at("time_limit_seconds").get_to(a.time_limit_seconds);
+  a.bucket_mb = in.value("bucket_mb", 25.0);
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);
   in.at("objective_metric").get_to(a.objective_metric);
   in.at("maximize").get_to(a.maximize);

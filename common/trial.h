@@ -1,6 +1,7 @@
 #pragma once
 // What travels between coordinator and workers: the trial's hyperparameters, the data it trains
 // on, per-epoch metrics and the final result. Plain data with JSON codecs; no LibTorch, no MPI.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,6 +83,8 @@ struct TrialAssignment {
   // Spec failures.trial_time_limit: a trial still running this many seconds after it started
   // fails when it next reports an epoch. 0: no limit.
   double time_limit_seconds = 0;
+  // Spec resources.bucket_mb: gradients of a multi-rank trial are summed in buckets this large.
+  double bucket_mb = 25;
   // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
   std::string checkpoint_dir;
   std::string objective_metric = "val_accuracy";  // what "best" means for the checkpoint
@@ -132,9 +135,17 @@ class TrialRunner {
 };
 
 // The trial boundary: runs the trial and turns any exception into a failed result, so one bad
-// config never takes a worker down.
+// config never takes a worker down. It also fails the trial at the first epoch past its time
+// limit, unless `enforce_time_limit` is false because someone else keeps the clock (a gang's
+// leader, for all its ranks).
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
-                      const EpochCallback& on_epoch);
+                      const EpochCallback& on_epoch, bool enforce_time_limit = true);
+
+// The failure message when a trial that started at `start` has run past its time limit at the end
+// of `epoch`; nothing while it is within the limit (or has none).
+std::optional<std::string> time_limit_exceeded(const TrialAssignment& assignment,
+                                               std::chrono::steady_clock::time_point start,
+                                               int epoch);
 
 // Names of the metrics the LibTorch trainer records per epoch, usable as a sweep objective.
 const std::vector<std::string>& epoch_metric_names();

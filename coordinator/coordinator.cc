@@ -25,9 +25,15 @@ protocol::Message wait_for_message(const mpi::Comm& world) {
 
 }  // namespace
 
-void coordinate(const mpi::Comm& world, SweepDriver& driver) {
+std::vector<int> gang_leaders(int world_size, int gang_size) {
+  std::vector<int> leaders;
+  for (int rank = 1; rank + gang_size - 1 < world_size; rank += gang_size) leaders.push_back(rank);
+  return leaders;
+}
+
+void coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
   using protocol::Tag;
-  int workers_left = world.size() - 1;
+  auto workers_left = static_cast<int>(gang_leaders(world.size(), gang_size).size());
 
   auto give_work = [&](int rank) {
     if (auto assignment = driver.next_assignment()) {
@@ -62,8 +68,8 @@ void coordinate(const mpi::Comm& world, SweepDriver& driver) {
   }
 }
 
-void release_workers(const mpi::Comm& world) {
-  for (int rank = 1; rank < world.size(); ++rank) {
+void release_workers(const mpi::Comm& world, int gang_size) {
+  for (int rank : gang_leaders(world.size(), gang_size)) {
     protocol::send(world, rank, protocol::Tag::kShutdown, nlohmann::json::object());
   }
 }

@@ -16,19 +16,27 @@
 // The coordinator serves whichever worker speaks next (MPI_ANY_SOURCE), so workers never wait
 // for each other: hand-out is asynchronous, not lock-step. It sends kShutdown to a worker that
 // asks for work once the budget is spent, and returns when every worker has been shut down.
+// With resources.gpus_per_trial = G the training ranks form gangs of G consecutive world ranks
+// (1..G, G+1..2G, ...); only each gang's leader, its first rank, is a "worker" here, and it
+// relays the conversation to its gang (comm/worker_loop.h).
 // Only the coordinator touches the database. With one rank (N = 1) the same SweepDriver runs
 // the trials in-process instead.
+#include <vector>
+
 #include "comm/mpi_checked.h"
 #include "common/trial.h"
 #include "coordinator/sweep_driver.h"
 
 namespace fersweep::coordinator {
 
-// Runs the sweep over MPI until the budget is spent and every worker has been released.
-void coordinate(const mpi::Comm& world, SweepDriver& driver);
+// The world rank of each gang's leader, for gangs of `gang_size` ranks after the coordinator.
+std::vector<int> gang_leaders(int world_size, int gang_size);
 
-// Releases every worker without work: for a coordinator that failed before coordinating.
-void release_workers(const mpi::Comm& world);
+// Runs the sweep over MPI until the budget is spent and every gang has been released.
+void coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver);
+
+// Releases every gang without work: for a coordinator that failed before coordinating.
+void release_workers(const mpi::Comm& world, int gang_size);
 
 // Runs the whole sweep in this process, one trial after the other.
 void run_in_process(SweepDriver& driver, TrialRunner& runner);

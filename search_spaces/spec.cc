@@ -259,6 +259,12 @@ SweepSpec parse_spec(const Json& document) {
       throw InputError(fmt::format("{}: must be in [0, 1000000] GiB, got {}",
                                    reader.path_of("memory_gb"), spec.memory_gb));
     }
+    spec.gpus_per_trial = reader.int_in("gpus_per_trial", 1, 1024, 1);
+    spec.bucket_mb = reader.number("bucket_mb", 25.0);
+    if (!(spec.bucket_mb > 0 && spec.bucket_mb <= 1024)) {
+      throw InputError(fmt::format("{}: must be in (0, 1024] MiB, got {}",
+                                   reader.path_of("bucket_mb"), spec.bucket_mb));
+    }
     reader.reject_unknown_keys();
   }
 

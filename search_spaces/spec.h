@@ -81,6 +81,8 @@ struct SweepSpec {
   DataConfig data;
   int threads_per_worker = 0;  // 0: cores per node / training ranks per node
   double memory_gb = 0;        // per training rank; 0: node memory / training ranks per node
+  int gpus_per_trial = 1;      // ranks training one trial together (a gang; docs/PARALLEL.md)
+  double bucket_mb = 25;       // gradient bucket size of a gang
   // "failures": a failed trial is run again (same config and seed) up to `retries` times; a trial
   // running longer than `trial_time_limit` seconds (0: no limit) fails at its next epoch.
   int retries = 0;

@@ -42,7 +42,8 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   doc["seed"] = 11;
   doc["name"] = "x";
   doc["data"] = {{"train_size", 100}, {"val_size", 20}, {"image_size", 32}, {"seed", 5}};
-  doc["resources"] = {{"threads_per_worker", 2}, {"memory_gb", 3.5}};
+  doc["resources"] = {
+      {"threads_per_worker", 2}, {"memory_gb", 3.5}, {"gpus_per_trial", 4}, {"bucket_mb", 8}};
   const SweepSpec spec = parse_spec(doc);
   EXPECT_EQ(spec.epochs, 3);
   EXPECT_EQ(spec.seed, 11u);
@@ -53,6 +54,8 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   EXPECT_EQ(spec.data.seed, 5u);
   EXPECT_EQ(spec.threads_per_worker, 2);
   EXPECT_DOUBLE_EQ(spec.memory_gb, 3.5);
+  EXPECT_EQ(spec.gpus_per_trial, 4);
+  EXPECT_DOUBLE_EQ(spec.bucket_mb, 8.0);
   ASSERT_EQ(spec.parameters.size(), 3u);
   EXPECT_EQ(spec.parameters[0].name, "arch");  // sorted by name
   EXPECT_EQ(spec.parameters[1].distribution, Distribution::kValues);
@@ -226,6 +229,10 @@ const InvalidCase kInvalidCases[] = {
      "resources.memory_gb: must be in [0, 1000000] GiB, got -1"},
     {"memory_text", R"({"resources": {"memory_gb": "8G"}})",
      "resources.memory_gb: expected a number"},
+    {"gang_zero", R"({"resources": {"gpus_per_trial": 0}})",
+     "resources.gpus_per_trial: must be in [1, 1024], got 0"},
+    {"bucket_zero", R"({"resources": {"bucket_mb": 0}})",
+     "resources.bucket_mb: must be in (0, 1024] MiB, got 0"},
     {"unknown_stem", R"({"parameters": {"stem": {"value": "tiny"}}})",
      "parameters.stem.value: unknown value \"tiny\""},
     {"schedule_typo", R"({"parameters": {"schedule": {"values": ["cosine", "cosnie"]}}})",

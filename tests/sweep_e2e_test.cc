@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/queries.h"
+#include "tests/e2e_support.h"
 
 namespace fersweep {
 namespace {
@@ -26,29 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome run(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return outcome;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) outcome.output.append(buffer, n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using e2e::file_bytes;
+using e2e::Outcome;
+using e2e::run;
 
 const std::string kBin = FERSWEEP_BIN;
 const std::string kMpiexec = std::string(MPIEXEC) + " --oversubscribe";

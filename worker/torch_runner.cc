@@ -14,8 +14,12 @@
 #include "data/synthetic_faces.h"
 #include "models/model.h"
 #include "models/profile.h"
+#include "parallel/communicator.h"
+#include "parallel/gradient_sync.h"
+#include "parallel/shard.h"
 #include "worker/batches.h"
 #include "worker/checkpoint.h"
+#include "worker/evaluation.h"
 #include "worker/schedule.h"
 
 namespace fersweep::worker {
@@ -48,38 +52,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrialConfig& c,
                                          optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
   }
   throw std::invalid_argument("optimizer: unsupported " + c.optimizer);
-}
-
-struct Evaluation {
-  double loss = 0;
-  ConfusionMatrix confusion;
-};
-
-Evaluation evaluate(models::ClassifierImpl& model, const TensorDataset& data, int num_classes) {
-  torch::NoGradGuard no_grad;
-  model.eval();
-  Evaluation result{0.0, ConfusionMatrix(num_classes)};
-  constexpr int64_t kBatch = 256;
-  double loss_sum = 0;
-  for (int64_t start = 0; start < data.size(); start += kBatch) {
-    const int64_t count = std::min(kBatch, data.size() - start);
-    const torch::Tensor x = normalise(data.images.narrow(0, start, count));
-    const torch::Tensor y = data.labels.narrow(0, start, count);
-    const torch::Tensor logits = model.forward(x);
-    loss_sum +=
-        torch::nn::functional::cross_entropy(
-            logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-            .item<double>();
-    const torch::Tensor cells =
-        torch::bincount(y * num_classes + logits.argmax(1), {}, num_classes * num_classes);
-    const torch::Tensor host_cells = cells.to(torch::kCPU);
-    const auto* counts = host_cells.data_ptr<int64_t>();
-    for (int a = 0; a < num_classes; ++a) {
-      for (int p = 0; p < num_classes; ++p) result.confusion.add(a, p, counts[a * num_classes + p]);
-    }
-  }
-  result.loss = loss_sum / static_cast<double>(data.size());
-  return result;
 }
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
@@ -159,15 +131,37 @@ class BestModelKeeper {
 
 class TorchRunner final : public TrialRunner {
  public:
-  explicit TorchRunner(double default_memory_gb) : default_memory_gb_(default_memory_gb) {}
+  explicit TorchRunner(RunnerOptions options);
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override;
 
  private:
-  void load_data(const DataConfig& config, const TrialConfig& trial);
+  // What a trial trains with, built before its first step.
+  struct Setup {
+    TrialConfig config;
+    models::ModelOptions options;
+    std::unique_ptr<BatchStream> batches;
+    models::Classifier model{nullptr};
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    std::unique_ptr<LrSchedule> schedule;
+    torch::nn::functional::CrossEntropyFuncOptions loss_options;
+    torch::Tensor class_weights;  // defined for class_balance "weighted_loss"
+  };
+  struct StepResult {
+    double loss = 0;  // mean over the batch
+    int64_t correct = 0;
+  };
 
-  // CUDA when this LibTorch build and the machine have it (not Debian's CPU-only build).
-  const torch::Device device_ = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  void load_data(const DataConfig& config, const TrialConfig& trial);
+  std::unique_ptr<Setup> prepare(const TrialAssignment& assignment);
+  // Everything a rank can fail at on its own is agreed on before the gang's first collective.
+  std::unique_ptr<Setup> prepare_in_gang(const TrialAssignment& assignment);
+  StepResult local_step(Setup& setup, const Batch& batch);
+  StepResult gang_step(Setup& setup, const Batch& batch, parallel::GradientSync& sync);
+  Evaluation evaluate_in_gang(Setup& setup, const TensorDataset& data, int num_classes);
+
+  const torch::Device device_;
   const double default_memory_gb_;
+  const std::shared_ptr<parallel::Communicator> gang_;
 
   nlohmann::json cached_config_;
   std::map<std::string, data::SourceImages> sources_;
@@ -175,6 +169,20 @@ class TorchRunner final : public TrialRunner {
   TensorDataset val_, test_;  // on the device; test_ empty for synthetic data
   int skipped_bad_ = 0;       // bad items the chosen sources skipped (skip_bad)
 };
+
+torch::Device choose_device(const std::string& device) {
+  if (device == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  try {
+    return torch::Device(device);
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("--device: expected auto, cpu or cuda:N, got \"{}\"", device));
+  }
+}
+
+TorchRunner::TorchRunner(RunnerOptions options)
+    : device_(choose_device(options.device)),
+      default_memory_gb_(options.default_memory_gb),
+      gang_(options.gang ? options.gang : parallel::make_local_communicator()) {}
 
 void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
   nlohmann::json key = config;
@@ -227,37 +235,134 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
   cached_config_ = key;
 }
 
-TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallback& on_epoch) {
-  const auto trial_start = Clock::now();
-  if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
-  const TrialConfig config = TrialConfig::from_params(assignment.params);
+std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare(const TrialAssignment& assignment) {
+  auto setup = std::make_unique<Setup>();
+  const TrialConfig& config = setup->config = TrialConfig::from_params(assignment.params);
   load_data(assignment.data, config);
   const int num_classes = static_cast<int>(train_.class_names.size());
-  const models::ModelOptions options =
-      models::model_options(config, num_classes, assignment.data.image_size);
+  setup->options = models::model_options(config, num_classes, assignment.data.image_size);
   const double data_bytes =
       static_cast<double>(train_.pixels.size() + train_.labels.size() * sizeof(int) +
                           val_.images.nbytes() + val_.labels.nbytes());
-  check_memory(options, config, data_bytes,
+  check_memory(setup->options, config, data_bytes,
                assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_);
 
   torch::manual_seed(assignment.seed);
-  BatchStream batches(train_, config.batch_size, augmentation(config),
-                      config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
-                                                                  : data::Sampling::kShuffle,
-                      mix_seed(assignment.seed, 0xDA7A), device_, prefetch_pays());
-  const models::Classifier model = models::make_model(options);
-  model->to(device_);
-  auto optimizer = make_optimizer(config, model->parameters());
-  const int64_t steps_per_epoch = batches.batches_per_epoch();
-  LrSchedule schedule(config, assignment.epochs, steps_per_epoch);
-  auto loss_options =
-      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+  // Every rank of a gang assembles the whole batch from the same stream and trains on its
+  // slice: the gang sees exactly the batches, order and augmentation of one process.
+  setup->batches = std::make_unique<BatchStream>(
+      train_, config.batch_size, augmentation(config),
+      config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
+                                                  : data::Sampling::kShuffle,
+      mix_seed(assignment.seed, 0xDA7A), device_, prefetch_pays());
+  setup->model = models::make_model(setup->options);
+  setup->model->to(device_);
+  setup->optimizer = make_optimizer(config, setup->model->parameters());
+  setup->schedule =
+      std::make_unique<LrSchedule>(config, assignment.epochs, setup->batches->batches_per_epoch());
+  setup->loss_options.label_smoothing(config.label_smoothing);
   if (config.class_balance == "weighted_loss") {
-    loss_options.weight(
-        torch::tensor(data::balanced_class_weights(train_), torch::kFloat32).to(device_));
+    setup->class_weights =
+        torch::tensor(data::balanced_class_weights(train_), torch::kFloat32).to(device_);
+    setup->loss_options.weight(setup->class_weights);
   }
-  BestModelKeeper keeper(assignment, options, train_.class_names);
+  return setup;
+}
+
+std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare_in_gang(
+    const TrialAssignment& assignment) {
+  std::unique_ptr<Setup> setup;
+  std::optional<std::string> failure;
+  try {
+    setup = prepare(assignment);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  parallel::agree(*gang_, failure);
+  parallel::broadcast_state(*gang_, *setup->model, 0);
+  // Dropout and stochastic depth draw differently on each rank, as under PyTorch DDP.
+  torch::manual_seed(mix_seed(assignment.seed, 0x6A9600 + static_cast<uint64_t>(gang_->rank())));
+  return setup;
+}
+
+TorchRunner::StepResult TorchRunner::local_step(Setup& setup, const Batch& batch) {
+  setup.optimizer->zero_grad();
+  const torch::Tensor logits = setup.model->forward(batch.images);
+  const torch::Tensor loss =
+      torch::nn::functional::cross_entropy(logits, batch.labels, setup.loss_options);
+  loss.backward();
+  if (setup.config.grad_clip > 0)
+    torch::nn::utils::clip_grad_norm_(setup.model->parameters(), setup.config.grad_clip);
+  setup.optimizer->step();
+  return {loss.item<double>(), logits.argmax(1).eq(batch.labels).sum().item<int64_t>()};
+}
+
+TorchRunner::StepResult TorchRunner::gang_step(Setup& setup, const Batch& batch,
+                                               parallel::GradientSync& sync) {
+  const parallel::Shard shard =
+      parallel::shard_of(batch.labels.size(0), gang_->rank(), gang_->size());
+  setup.optimizer->zero_grad();
+  sync.begin_step();
+  std::optional<std::string> failure;
+  double loss_part = 0;
+  int64_t correct = 0;
+  try {
+    if (shard.count > 0) {
+      const torch::Tensor x = batch.images.narrow(0, shard.begin, shard.count);
+      const torch::Tensor y = batch.labels.narrow(0, shard.begin, shard.count);
+      // The slice's summed loss over the whole batch's denominator: the gang's summed gradients
+      // are then exactly those of the batch's mean loss on one process.
+      const double denominator =
+          setup.class_weights.defined()
+              ? setup.class_weights.index_select(0, batch.labels).sum().item<double>()
+              : static_cast<double>(batch.labels.size(0));
+      auto summed = setup.loss_options;
+      summed.reduction(torch::kSum);
+      const torch::Tensor logits = setup.model->forward(x);
+      const torch::Tensor loss =
+          torch::nn::functional::cross_entropy(logits, y, summed) / denominator;
+      loss.backward();
+      loss_part = loss.item<double>();
+      correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  sync.finish_step();  // also after a failure: the other ranks wait for this rank's buckets
+  parallel::agree(*gang_, failure);
+  std::vector<double> totals{loss_part, static_cast<double>(correct)};
+  gang_->sum(totals);
+  if (setup.config.grad_clip > 0)
+    torch::nn::utils::clip_grad_norm_(setup.model->parameters(), setup.config.grad_clip);
+  setup.optimizer->step();
+  return {totals[0], static_cast<int64_t>(totals[1])};
+}
+
+Evaluation TorchRunner::evaluate_in_gang(Setup& setup, const TensorDataset& data, int num_classes) {
+  // Batch-norm statistics are each rank's own; the leader's are the ones evaluated and saved.
+  parallel::broadcast_buffers(*gang_, *setup.model, 0);
+  return evaluate(*setup.model, data, num_classes, *gang_);
+}
+
+TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallback& on_epoch) {
+  const auto trial_start = Clock::now();
+  if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
+  const bool in_gang = gang_->size() > 1;
+  const std::unique_ptr<Setup> setup = in_gang ? prepare_in_gang(assignment) : prepare(assignment);
+  const models::Classifier& model = setup->model;
+  BatchStream& batches = *setup->batches;
+  std::optional<parallel::GradientSync> sync;
+  if (in_gang) {
+    const auto bucket_bytes = static_cast<int64_t>(assignment.bucket_mb * 1024 * 1024);
+    sync.emplace(*gang_, model->parameters(),
+                 parallel::GradientSync::Options{.bucket_bytes = bucket_bytes});
+  }
+  const int num_classes = static_cast<int>(train_.class_names.size());
+  const int64_t steps_per_epoch = batches.batches_per_epoch();
+  // Only the gang's leader writes checkpoints.
+  TrialAssignment keeper_assignment = assignment;
+  if (gang_->rank() != 0) keeper_assignment.checkpoint_dir.clear();
+  BestModelKeeper keeper(keeper_assignment, setup->options, train_.class_names);
 
   TrialResult result;
   result.trial_id = assignment.trial_id;
@@ -276,29 +381,23 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     double loss_sum = 0;
     int64_t correct = 0;
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
-      const auto [x, y] = batches.next();
-      const int64_t count = y.size(0);
-      for (auto& group : optimizer->param_groups())
-        group.options().set_lr(schedule.at(epoch, step));
-      optimizer->zero_grad();
-      const torch::Tensor logits = model->forward(x);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
-      loss.backward();
-      if (config.grad_clip > 0)
-        torch::nn::utils::clip_grad_norm_(model->parameters(), config.grad_clip);
-      optimizer->step();
-      const double batch_loss = loss.item<double>();
-      if (!std::isfinite(batch_loss)) {
-        throw std::runtime_error(fmt::format("loss became {} in epoch {}", batch_loss, epoch));
+      const Batch batch = batches.next();
+      const int64_t count = batch.labels.size(0);
+      for (auto& group : setup->optimizer->param_groups())
+        group.options().set_lr(setup->schedule->at(epoch, step));
+      const StepResult done = sync ? gang_step(*setup, batch, *sync) : local_step(*setup, batch);
+      if (!std::isfinite(done.loss)) {
+        throw std::runtime_error(fmt::format("loss became {} in epoch {}", done.loss, epoch));
       }
-      loss_sum += batch_loss * static_cast<double>(count);
-      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      loss_sum += done.loss * static_cast<double>(count);
+      correct += done.correct;
     }
     train_seconds += seconds_since(epoch_start);
     images_trained += static_cast<int64_t>(train_.size());
 
-    last = evaluate(*model, val_, num_classes);
-    schedule.end_epoch(last.loss);
+    last = in_gang ? evaluate_in_gang(*setup, val_, num_classes)
+                   : evaluate(*model, val_, num_classes, *gang_);
+    setup->schedule->end_epoch(last.loss);
     report = classification_report(last.confusion, val_.class_names);
     const auto images = static_cast<double>(train_.size());
     epoch_metrics = EpochMetrics{assignment.trial_id,
@@ -319,7 +418,8 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
   // The held-out test split, once, with the final weights (pruned trials skip it).
   if (test_.images.defined() && test_.size() > 0 && result.status == TrialStatus::kFinished) {
-    const Evaluation test = evaluate(*model, test_, num_classes);
+    const Evaluation test = in_gang ? evaluate_in_gang(*setup, test_, num_classes)
+                                    : evaluate(*model, test_, num_classes, *gang_);
     const ClassificationReport test_report =
         classification_report(test.confusion, test_.class_names);
     epoch_metrics.values["test_loss"] = test.loss;
@@ -339,8 +439,12 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
 }  // namespace
 
-std::unique_ptr<TrialRunner> make_torch_runner(double default_memory_gb) {
-  return std::make_unique<TorchRunner>(default_memory_gb);
+std::unique_ptr<TrialRunner> make_torch_runner(RunnerOptions options) {
+  return std::make_unique<TorchRunner>(std::move(options));
+}
+
+int cuda_device_count() {
+  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
 }
 
 void set_intra_op_threads(int threads) {

@@ -2,16 +2,33 @@
 // The worker's narrow public face: a TrialRunner that trains with LibTorch. This header pulls in
 // no LibTorch, so the CLI and the coordinator stay cheap to compile.
 #include <memory>
+#include <string>
 
 #include "common/trial.h"
 
+namespace fersweep::parallel {
+class Communicator;
+}
+
 namespace fersweep::worker {
 
-// Trains assignments on the CPU (the only device of Debian's LibTorch). Datasets are generated
-// once per data config and kept for the next trial. Before training, a trial whose measured
-// memory needs exceed its budget (the assignment's memory_gb, else `default_memory_gb`; 0: no
-// check) fails with a message saying what to shrink.
-std::unique_ptr<TrialRunner> make_torch_runner(double default_memory_gb = 0);
+struct RunnerOptions {
+  // A trial's memory budget when its assignment has none; 0: no check.
+  double default_memory_gb = 0;
+  // auto (the first GPU where this LibTorch and the machine have one, else the CPU), cpu, cuda:N
+  std::string device = "auto";
+  // The gang this rank trains with (parallel/gang.h); null: alone.
+  std::shared_ptr<parallel::Communicator> gang;
+};
+
+// Trains assignments on the options' device, alone or as one rank of a gang (data parallelism:
+// docs/PARALLEL.md). Datasets are generated once per data config and kept for the next trial.
+// Before training, a trial whose measured memory needs exceed its budget fails with a message
+// saying what to shrink.
+std::unique_ptr<TrialRunner> make_torch_runner(RunnerOptions options = {});
+
+// GPUs this LibTorch can use here (0 with Debian's CPU-only build).
+int cuda_device_count();
 
 // LibTorch intra-op threads for this process. LibTorch's own default here is one thread.
 void set_intra_op_threads(int threads);

@@ -1,0 +1,169 @@
+// Gradient synchronisation cost in a gang, on the seed's modified VGG (filters 32/64/128/256,
+// dense 64-64 with batch-norm, 48x48 grey images, 7 classes): step time alone, then with the
+// gradients summed across the gang per parameter and in buckets. Run under mpiexec:
+//
+//   mpiexec -n 2 build/bench/sync_bench [--batch 64] [--steps 20] [--threads 1]
+//
+// --batch is the global batch; each rank trains on its half. Rank 0 prints a Markdown table.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "comm/mpi_checked.h"
+#include "models/model.h"
+#include "parallel/backends.h"
+#include "parallel/gradient_sync.h"
+#include "parallel/shard.h"
+
+namespace {
+
+using namespace fersweep;
+
+struct Settings {
+  int batch = 64;
+  int steps = 20;
+  int threads = 1;
+};
+
+Settings parse(int argc, char** argv) {
+  Settings s;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const int value = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batch"))
+      s.batch = value;
+    else if (!std::strcmp(argv[i], "--steps"))
+      s.steps = value;
+    else if (!std::strcmp(argv[i], "--threads"))
+      s.threads = value;
+    else
+      throw std::invalid_argument(fmt::format("unknown option {}", argv[i]));
+  }
+  if (s.batch < 2 || s.steps < 1 || s.threads < 1) throw std::invalid_argument("bad settings");
+  return s;
+}
+
+struct Mode {
+  std::string name;
+  bool sync;
+  parallel::GradientSync::Options options;
+};
+
+// Seconds per step, the mean over `steps` after two warm-up steps.
+double seconds_per_step(models::Classifier& model, parallel::Communicator& gang, const Mode& mode,
+                        const torch::Tensor& x, const torch::Tensor& y, int steps) {
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  std::optional<parallel::GradientSync> sync;
+  if (mode.sync) sync.emplace(gang, model->parameters(), mode.options);
+  auto step = [&] {
+    optimizer.zero_grad();
+    if (sync) sync->begin_step();
+    torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    if (sync) sync->finish_step();
+    optimizer.step();
+  };
+  step();
+  step();
+  std::vector<double> ready{0.0};
+  gang.sum(ready);  // start timing together
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  std::vector<double> elapsed{
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  gang.sum(elapsed);
+  return elapsed[0] / gang.size() / steps;
+}
+
+// Milliseconds to sum the model's gradients across the gang alone, without compute: one sum per
+// parameter against one per bucket. The mean of `repeats`.
+double sum_only_ms(models::Classifier& model, parallel::Communicator& gang, int64_t bucket_bytes,
+                   int repeats) {
+  std::vector<torch::Tensor> flats;
+  int64_t floats = 0;
+  for (const auto& p : model->parameters()) {
+    if (bucket_bytes == 0) {
+      flats.push_back(torch::ones({p.numel()}));
+    } else {
+      floats += p.numel();
+    }
+  }
+  if (bucket_bytes != 0) flats.push_back(torch::ones({floats}));
+  std::vector<double> ready{0.0};
+  gang.sum(ready);
+  const auto start = std::chrono::steady_clock::now();
+  for (int r = 0; r < repeats; ++r) {
+    std::vector<std::unique_ptr<parallel::PendingSum>> pending;
+    for (auto& flat : flats) pending.push_back(gang.start_sum(flat));
+    for (auto& p : pending) p->wait();
+  }
+  std::vector<double> elapsed{
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  gang.sum(elapsed);
+  return 1e3 * elapsed[0] / gang.size() / repeats;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mpi::Session session(argc, argv);
+  try {
+    const Settings settings = parse(argc, argv);
+    torch::set_num_threads(settings.threads);
+    const auto gang = parallel::make_mpi_communicator(mpi::Comm::world());
+    TrialConfig config;
+    config.dense = {64, 64};
+    config.dense_batch_norm = true;
+    torch::manual_seed(1);
+    models::Classifier model = models::make_model(models::model_options(config, 7, 48));
+    const int64_t params = models::trainable_parameters(*model);
+    const parallel::Shard shard = parallel::shard_of(settings.batch, gang->rank(), gang->size());
+    const torch::Tensor x = torch::randn({shard.count, 1, 48, 48});
+    const torch::Tensor y = torch::randint(0, 7, {shard.count});
+
+    const std::vector<Mode> modes = {
+        {"no sync (compute only)", false, {}},
+        {"per parameter", true, {.bucket_bytes = 0}},
+        {"buckets of 1 MiB", true, {.bucket_bytes = 1 << 20}},
+        {"buckets of 25 MiB (default)", true, {.bucket_bytes = 25 << 20}},
+        {"25 MiB, after backward (no overlap)", true, {.bucket_bytes = 25 << 20, .overlap = false}},
+    };
+    std::vector<double> times;
+    for (const Mode& mode : modes) {
+      times.push_back(seconds_per_step(model, *gang, mode, x, y, settings.steps));
+    }
+    const double per_parameter_ms = sum_only_ms(model, *gang, 0, 50);
+    const double one_bucket_ms = sum_only_ms(model, *gang, 25 << 20, 50);
+    if (gang->rank() == 0) {
+      fmt::print(
+          "modified VGG, {} parameters ({:.1f} MiB of gradients); {} ranks x {} thread(s), "
+          "global batch {} ({} per rank), {} steps\n\n",
+          params, params * 4.0 / (1 << 20), gang->size(), settings.threads, settings.batch,
+          shard.count, settings.steps);
+      fmt::print("| gradient sync | buckets | ms per step | sync share of the step |\n");
+      fmt::print("|---|---:|---:|---:|\n");
+      for (size_t i = 0; i < modes.size(); ++i) {
+        std::string buckets = "-";
+        if (modes[i].sync) {
+          parallel::GradientSync probe(*gang, model->parameters(), modes[i].options);
+          buckets = std::to_string(probe.bucket_count());
+        }
+        const double share = (times[i] - times[0]) / times[i];
+        fmt::print("| {} | {} | {:.1f} | {} |\n", modes[i].name, buckets, times[i] * 1e3,
+                   i == 0 ? std::string("-") : fmt::format("{:.1f} %", 100 * share));
+      }
+      fmt::print(
+          "\nsumming all gradients alone (no compute), mean of 50: per parameter {:.2f} ms, "
+          "one bucket {:.2f} ms ({:.1f} % and {:.1f} % of the compute-only step)\n",
+          per_parameter_ms, one_bucket_ms, 100 * per_parameter_ms / (times[0] * 1e3),
+          100 * one_bucket_ms / (times[0] * 1e3));
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sync_bench: {}\n", e.what());
+    return 2;
+  }
+}
