@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "coordinator/coordinator.h"
 #include "parallel/gang.h"
 #include "results/queries.h"
+#include "results/store.h"
 #include "results/tables.h"
 #include "search_spaces/spec.h"
 #include "worker/torch_runner.h"
@@ -42,6 +44,11 @@ options:
                    database, in DB's name with .db replaced by _checkpoints)
   --device D       auto (default: a GPU picked by the rank's place on its node where LibTorch
                    has CUDA, else the CPU), cpu, cuda (the same pick) or cuda:N
+  --resume         continue the newest sweep in DB named as SPEC's, if it has not finished
+                   (after a crash, a kill or a batch system's time limit): finished trials are
+                   kept, interrupted ones run again, the search picks up where it was. Without
+                   such a sweep in DB, starts a new one. Refused if SPEC changed since, unless
+  --force          is given too (the refusal lists the changes)
   --top K          leaderboard rows printed at the end (default 5)
   --quiet          print only the leaderboard
   -h, --help       this help
@@ -134,6 +141,51 @@ search::SweepSpec load_spec_for_world(const mpi::Comm& world, const Args& args) 
   return spec;
 }
 
+// "parameters.lr.max" for the JSON pointer "/parameters/lr/max".
+std::string dotted(const std::string& pointer) {
+  std::string path = pointer.empty() ? std::string("(the whole spec)") : pointer.substr(1);
+  std::replace(path.begin(), path.end(), '/', '.');
+  return path;
+}
+
+// What changed from the stored spec to the given one, one line per change, at most `limit`.
+std::string spec_changes(const nlohmann::json& stored, const nlohmann::json& given, size_t limit) {
+  const nlohmann::json patch = nlohmann::json::diff(stored, given);
+  std::string out;
+  for (size_t i = 0; i < patch.size() && i < limit; ++i) {
+    const nlohmann::json& change = patch[i];
+    const std::string path = change.at("path");
+    const std::string op = change.at("op");
+    const nlohmann::json::json_pointer pointer(path);
+    if (op == "add") {
+      out += fmt::format("\n  {}: added {}", dotted(path), change.at("value").dump());
+    } else if (op == "remove") {
+      out += fmt::format("\n  {}: removed (was {})", dotted(path), stored.at(pointer).dump());
+    } else {
+      out += fmt::format("\n  {}: {} -> {}", dotted(path), stored.at(pointer).dump(),
+                         change.at("value").dump());
+    }
+  }
+  if (patch.size() > limit) out += fmt::format("\n  ... and {} more", patch.size() - limit);
+  return out;
+}
+
+// --resume: the newest sweep of the spec's name, if there is one. A sweep started from another
+// spec is only resumed when forced, and the refusal lists what changed.
+std::optional<results::StoredSweep> stored_sweep_to_resume(results::Store& store,
+                                                           const search::SweepSpec& spec,
+                                                           bool forced) {
+  std::optional<results::StoredSweep> stored = store.latest_sweep_named(spec.name);
+  if (!stored) return std::nullopt;
+  if (stored->spec != spec.document && !forced && stored->status != "finished") {
+    throw InputError(fmt::format(
+        "{}: sweep {} \"{}\" was started from a different spec; --force resumes it anyway, "
+        "a new name starts a new sweep. Changes:{}",
+        store.path(), stored->id, spec.name, spec_changes(stored->spec, spec.document, 10)));
+  }
+  return stored;
+}
+
 struct CoordinatorState {
   int gang_size = 0;              // 0 until shared with the workers
   bool workers_released = false;  // no worker is waiting for rank 0 any more
@@ -159,7 +211,21 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   }
   spec.checkpoint_dir = checkpoint_dir(args, db_path);
   results::Store store(db_path);  // after the spec: a bad spec never touches the database
-  coordinator::SweepDriver driver(spec, store, quiet ? nullptr : stdout);
+  std::optional<results::StoredSweep> resumed;
+  if (args.flag("resume")) {
+    resumed = stored_sweep_to_resume(store, spec, args.flag("force"));
+    if (resumed && resumed->status == "finished") {
+      if (world.size() > 1) coordinator::release_workers(world, state.gang_size);
+      state.workers_released = true;
+      if (!quiet) fmt::print("sweep {} \"{}\" has finished: nothing to resume\n", resumed->id, spec.name);
+      print_leaderboard(db_path, resumed->id, top);
+      return 0;
+    }
+  }
+  std::FILE* log = quiet ? nullptr : stdout;
+  coordinator::SweepDriver driver =
+      resumed ? coordinator::SweepDriver(spec, store, log, *resumed, args.flag("force"))
+              : coordinator::SweepDriver(spec, store, log);
   const int gangs = world.size() > 1 ? (world.size() - 1) / state.gang_size : 1;
   const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
   if (!quiet) {
@@ -214,7 +280,8 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     // Collective: every rank must get here before ranks go separate ways.
     const mpi::NodePlacement placement = mpi::node_placement(world);
     const int auto_threads = std::max(1, hardware_threads() / placement.training_ranks);
-    const Args args(raw, {"quiet"}, {"db", "threads", "top", "checkpoints", "device"},
+    const Args args(raw, {"quiet", "resume", "force"},
+                    {"db", "threads", "top", "checkpoints", "device"},
                     "fersweep run");
     args.expect_positionals(1, 1, "SPEC");
     args.required_option("db");

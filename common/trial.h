@@ -81,7 +81,7 @@ struct TrialAssignment {
   int threads = 0;       // intra-op threads; 0 = leave as the process set it
   double memory_gb = 0;  // the worker's memory budget (spec resources.memory_gb); 0: its own
   // Spec failures.trial_time_limit: a trial still running this many seconds after it started
-  // fails when it next reports an epoch. 0: no limit.
+  // fails at its next training step (a benchmark trial: at its next epoch). 0: no limit.
   double time_limit_seconds = 0;
   // Spec resources.bucket_mb: gradients of a multi-rank trial are summed in buckets this large.
   double bucket_mb = 25;
@@ -141,8 +141,8 @@ class TrialRunner {
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch, bool enforce_time_limit = true);
 
-// The failure message when a trial that started at `start` has run past its time limit at the end
-// of `epoch`; nothing while it is within the limit (or has none).
+// The failure message when a trial that started at `start` has run past its time limit during
+// or at the end of `epoch`; nothing while it is within the limit (or has none).
 std::optional<std::string> time_limit_exceeded(const TrialAssignment& assignment,
                                                std::chrono::steady_clock::time_point start,
                                                int epoch);

@@ -1,9 +1,11 @@
 #include "coordinator/sweep_driver.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "common/random.h"
 
 namespace fersweep::coordinator {
@@ -19,6 +21,81 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
   sweep_id_ =
       store_.create_sweep({spec_.name, search::to_string(spec_.method), spec_.objective.metric,
                            spec_.objective.maximize, spec_.seed, planned_, spec_.document});
+}
+
+SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
+                         const results::StoredSweep& stored, bool forced)
+    : spec_(std::move(spec)),
+      store_(store),
+      log_(log),
+      sampler_(search::make_sampler(spec_)),
+      pruner_(search::make_pruner(spec_)),
+      start_(std::chrono::steady_clock::now()),
+      planned_(search::planned_trials(spec_)) {
+  resume(stored, forced);
+}
+
+void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
+  sweep_id_ = stored.id;
+  const std::vector<results::StoredTrial> trials =
+      store_.trials_of(stored.id, spec_.objective.metric);
+  // The attempts of one config share its seed; its first attempt, the sampler's suggestion, has
+  // seed mix_seed(sweep seed, number), as next_assignment() gives it.
+  std::vector<std::vector<const results::StoredTrial*>> configs;
+  std::map<uint64_t, size_t> config_of_seed;
+  for (const results::StoredTrial& t : trials) {
+    const bool terminal = t.status == "finished" || t.status == "pruned" || t.status == "failed";
+    if (t.seed == mix_seed(spec_.seed, static_cast<uint64_t>(t.number))) {
+      if (!sampler_->replay(t.params) && !forced) {
+        throw InputError(fmt::format(
+            "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's sampler "
+            "suggests there; resume with --force to continue anyway",
+            store_.path(), stored.id, t.number, t.params.dump()));
+      }
+      config_of_seed[t.seed] = configs.size();
+      configs.emplace_back();
+    } else {
+      ++retried_;
+    }
+    const auto config = config_of_seed.find(t.seed);
+    if (config == config_of_seed.end()) {
+      throw InputError(fmt::format("{}: sweep {}: trial #{} repeats no earlier config",
+                                   store_.path(), stored.id, t.number));
+    }
+    configs[config->second].push_back(&t);
+    if (!terminal) continue;  // an interrupted run's epochs would count twice once it re-runs
+    for (const auto& [epoch, value] : t.objective_by_epoch) {
+      pruner_->should_stop(t.number, epoch, value);
+    }
+    pruner_->trial_ended(t.number, t.status == "finished");
+  }
+  issued_ = trials.empty() ? 0 : static_cast<uint64_t>(trials.back().number) + 1;
+
+  for (const auto& attempts : configs) {
+    const results::StoredTrial& last = *attempts.back();
+    const auto failures = static_cast<int>(std::count_if(
+        attempts.begin(), attempts.end(), [](const auto* t) { return t->status == "failed"; }));
+    Running again{0, last.params, last.seed, failures};
+    if (last.status == "pending" || last.status == "running") {
+      store_.mark_interrupted(last.id,
+                              "interrupted: the sweep stopped while this trial ran; --resume "
+                              "runs it again as a new trial");
+      retries_.push_back(std::move(again));
+    } else if (last.status == "interrupted" ||
+               (last.status == "failed" && failures <= spec_.retries)) {
+      retries_.push_back(std::move(again));
+    } else {
+      sampler_->tell(last.params, trial_status_from_string(last.status), last.objective,
+                     last.epochs_completed);
+      ++done_;
+    }
+  }
+  store_.reopen_sweep(stored.id);
+  if (log_) {
+    fmt::print(log_, "resuming sweep {}: {} of {} configs done, {} to run again\n", stored.id,
+               done_, configs.size(), retries_.size());
+    std::fflush(log_);
+  }
 }
 
 bool SweepDriver::out_of_time() const {

@@ -22,6 +22,13 @@ class SweepDriver {
  public:
   // Registers a new sweep in the store. `log` receives one line per finished trial (may be null).
   SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log);
+  // Continues a stored sweep that stopped before its end (a crash, a kill, a batch system's time
+  // limit): replays its trials into the sampler and the early-stopping rule, marks the trials
+  // that were pending or running as interrupted and queues them to run again (same config and
+  // seed, a new number, outside the budget), and queues the retries still owed. `forced`: the
+  // spec may differ from the stored one, so the sampler need not reproduce the stored configs.
+  SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
+              const results::StoredSweep& stored, bool forced);
 
   int64_t sweep_id() const { return sweep_id_; }
   // 0 when only a wall-time budget bounds the sweep.
@@ -43,6 +50,7 @@ class SweepDriver {
     int attempt = 0;  // 0: first run; k: k-th retry
   };
   bool out_of_time() const;
+  void resume(const results::StoredSweep& stored, bool forced);
 
   search::SweepSpec spec_;
   results::Store& store_;

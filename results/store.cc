@@ -9,7 +9,7 @@
 namespace fersweep::results {
 namespace {
 
-constexpr const char* kSweepAndTrialTables = R"sql(
+constexpr const char* kSweepTables = R"sql(
 CREATE TABLE sweeps (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
@@ -23,26 +23,6 @@ CREATE TABLE sweeps (
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
   finished_at TEXT
 );
-CREATE TABLE trials (
-  id INTEGER PRIMARY KEY,
-  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
-  number INTEGER NOT NULL,
-  params_json TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'finished', 'failed', 'pruned')),
-  worker_rank INTEGER,
-  started_at REAL,
-  finished_at REAL,
-  epochs_completed INTEGER NOT NULL DEFAULT 0,
-  objective REAL,
-  wall_seconds REAL,
-  images_per_second REAL,
-  param_count INTEGER,
-  error TEXT,
-  checkpoint TEXT,
-  UNIQUE (sweep_id, number)
-);
-CREATE INDEX trials_by_sweep ON trials (sweep_id, status);
 CREATE TABLE trial_metrics (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
   name TEXT NOT NULL,
@@ -64,6 +44,34 @@ CREATE TABLE confusion (
   PRIMARY KEY (trial_id, actual, predicted)
 ) WITHOUT ROWID;
 )sql";
+
+// `{}` is the table's name, so that an upgrade can build the new table beside the old one.
+constexpr const char* kTrialsTable = R"sql(
+CREATE TABLE {} (
+  id INTEGER PRIMARY KEY,
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  number INTEGER NOT NULL,
+  params_json TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'finished', 'failed', 'pruned',
+                                            'interrupted')),
+  worker_rank INTEGER,
+  started_at REAL,
+  finished_at REAL,
+  epochs_completed INTEGER NOT NULL DEFAULT 0,
+  objective REAL,
+  wall_seconds REAL,
+  images_per_second REAL,
+  param_count INTEGER,
+  error TEXT,
+  checkpoint TEXT,
+  UNIQUE (sweep_id, number)
+);
+)sql";
+constexpr const char* kTrialsIndex = "CREATE INDEX trials_by_sweep ON trials (sweep_id, status)";
+constexpr const char* kTrialColumns =
+    "id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at, "
+    "epochs_completed, objective, wall_seconds, images_per_second, param_count, error, checkpoint";
 
 constexpr const char* kEpochTables = R"sql(
 CREATE TABLE epochs (
@@ -151,7 +159,16 @@ sql::Database open_database(const std::string& path, bool read_only) {
       db->execute(kMoveVersion1Epochs);
     }
     // Version 3 records where each trial's best model was saved.
-    db->execute("ALTER TABLE trials ADD COLUMN checkpoint TEXT");
+    if (version < 3) db->execute("ALTER TABLE trials ADD COLUMN checkpoint TEXT");
+    // Version 4 lets a trial be `interrupted` (its sweep stopped while it ran; --resume re-runs
+    // it). A CHECK constraint cannot be altered in SQLite, so the table is rebuilt beside the old
+    // one; foreign keys are not enforced yet on this connection, so the other tables' references
+    // to `trials` simply hold on to the new table.
+    db->execute(fmt::format(kTrialsTable, "trials_v4"));
+    db->execute(fmt::format("INSERT INTO trials_v4 ({0}) SELECT {0} FROM trials", kTrialColumns));
+    db->execute("DROP TABLE trials");
+    db->execute("ALTER TABLE trials_v4 RENAME TO trials");
+    db->execute(kTrialsIndex);
     db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }
@@ -159,7 +176,9 @@ sql::Database open_database(const std::string& path, bool read_only) {
     if (read_only) throw fail("an empty file, not a fersweep database");
     db->execute("PRAGMA journal_mode = WAL");
     sql::Transaction transaction(*db);
-    db->execute(kSweepAndTrialTables);
+    db->execute(kSweepTables);
+    db->execute(fmt::format(kTrialsTable, "trials"));
+    db->execute(kTrialsIndex);
     db->execute(kEpochTables);
     db->execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
@@ -292,6 +311,57 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
     }
   }
   transaction.commit();
+}
+
+std::optional<StoredSweep> Store::latest_sweep_named(const std::string& name) {
+  sql::Statement select(
+      db_, "SELECT id, status, spec_json FROM sweeps WHERE name = ? ORDER BY id DESC LIMIT 1");
+  select.bind(1, name);
+  if (!select.step()) return std::nullopt;
+  return StoredSweep{select.integer(0), select.text(1), nlohmann::json::parse(select.text(2))};
+}
+
+std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& metric) {
+  std::vector<StoredTrial> trials;
+  sql::Statement select(db_,
+                        "SELECT id, number, params_json, seed, status, objective, "
+                        "epochs_completed FROM trials WHERE sweep_id = ? ORDER BY number");
+  select.bind(1, sweep_id);
+  while (select.step()) {
+    StoredTrial t;
+    t.id = select.integer(0);
+    t.number = static_cast<int>(select.integer(1));
+    t.params = nlohmann::json::parse(select.text(2));
+    t.seed = static_cast<uint64_t>(select.integer(3));
+    t.status = select.text(4);
+    t.objective = select.optional_real(5);
+    t.epochs_completed = select.is_null(6) ? 0 : static_cast<int>(select.integer(6));
+    trials.push_back(std::move(t));
+  }
+  sql::Statement epochs(db_,
+                        "SELECT epoch, value FROM epoch_metrics WHERE trial_id = ? AND name = ? "
+                        "ORDER BY epoch");
+  for (StoredTrial& t : trials) {
+    epochs.bind(1, t.id).bind(2, metric);
+    while (epochs.step()) {
+      t.objective_by_epoch.emplace_back(static_cast<int>(epochs.integer(0)), epochs.real(1));
+    }
+    epochs.reset();
+  }
+  return trials;
+}
+
+void Store::mark_interrupted(int64_t trial_id, const std::string& why) {
+  sql::Statement update(db_,
+                        "UPDATE trials SET status = 'interrupted', error = ?, finished_at = ? "
+                        "WHERE id = ?");
+  update.bind(1, why).bind(2, unix_seconds()).bind(3, trial_id).run();
+}
+
+void Store::reopen_sweep(int64_t sweep_id) {
+  sql::Statement update(db_,
+                        "UPDATE sweeps SET status = 'running', finished_at = NULL WHERE id = ?");
+  update.bind(1, sweep_id).run();
 }
 
 }  // namespace fersweep::results

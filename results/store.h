@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +27,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not
@@ -43,9 +45,39 @@ struct NewSweep {
   nlohmann::json spec;
 };
 
+// A sweep as stored, for resuming it.
+struct StoredSweep {
+  int64_t id = 0;
+  std::string status;
+  nlohmann::json spec;  // as written when the sweep started
+};
+
+// One trial as stored, with the objective of each epoch it reported, for rebuilding the sampler
+// and the early-stopping rule after a crash.
+struct StoredTrial {
+  int64_t id = 0;
+  int number = 0;
+  nlohmann::json params;
+  uint64_t seed = 0;
+  std::string status;  // pending, running, finished, pruned, failed or interrupted
+  std::optional<double> objective;
+  int epochs_completed = 0;
+  std::vector<std::pair<int, double>> objective_by_epoch;  // (epoch, value), in epoch order
+};
+
 class Store {
  public:
   explicit Store(const std::string& path);
+
+  // The newest sweep named `name`, if any.
+  std::optional<StoredSweep> latest_sweep_named(const std::string& name);
+  // Every trial of the sweep by number; `metric` picks the per-epoch values.
+  std::vector<StoredTrial> trials_of(int64_t sweep_id, const std::string& metric);
+  // A trial that was pending or running when its sweep stopped: kept with its epochs, marked
+  // `interrupted` with `why`, never counted as finished.
+  void mark_interrupted(int64_t trial_id, const std::string& why);
+  // A resumed sweep runs again.
+  void reopen_sweep(int64_t sweep_id);
 
   int64_t create_sweep(const NewSweep& sweep);
   void finish_sweep(int64_t sweep_id, const std::string& status);

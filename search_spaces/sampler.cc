@@ -73,6 +73,11 @@ std::optional<Json> RandomSampler::ask() {
   return random_config(parameters_, rng_);
 }
 
+bool Sampler::replay(const Json& params) {
+  const std::optional<Json> asked = ask();
+  return asked && *asked == params;
+}
+
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
   switch (spec.method) {
     case Method::kGrid:

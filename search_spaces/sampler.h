@@ -21,6 +21,10 @@ class Sampler {
   // sign-flipped) after its last epoch, `epochs` how many it ran. Failed trials carry no value.
   virtual void tell(const Json& params, TrialStatus status, std::optional<double> value,
                     int epochs) {}
+  // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
+  // had just returned `params` (pending until told). False when this sampler would have
+  // suggested something else here: the search space or the sampler changed since.
+  virtual bool replay(const Json& params);
 };
 
 // Cartesian product of every parameter's values, the last parameter varying fastest; a

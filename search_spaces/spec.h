@@ -84,7 +84,7 @@ struct SweepSpec {
   int gpus_per_trial = 1;      // ranks training one trial together (a gang; docs/PARALLEL.md)
   double bucket_mb = 25;       // gradient bucket size of a gang
   // "failures": a failed trial is run again (same config and seed) up to `retries` times; a trial
-  // running longer than `trial_time_limit` seconds (0: no limit) fails at its next epoch.
+  // running longer than `trial_time_limit` seconds (0: no limit) fails at its next step.
   int retries = 0;
   double trial_time_limit = 0;
   // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere).

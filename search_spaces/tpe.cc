@@ -343,6 +343,12 @@ Json TpeSampler::sample_model_based(const std::vector<Observation>& below,
   return config;
 }
 
+bool TpeSampler::replay(const Json& params) {
+  ask();
+  pending_.back().params = params;
+  return true;
+}
+
 void TpeSampler::tell(const Json& params, TrialStatus status, std::optional<double> value,
                       int epochs) {
   uint64_t order = asked_;

@@ -25,6 +25,10 @@ class TpeSampler final : public Sampler {
   std::optional<Json> ask() override;
   void tell(const Json& params, TrialStatus status, std::optional<double> value,
             int epochs) override;
+  // TPE's suggestions depend on when results arrived, which the database does not keep, so a
+  // replay advances the random stream by one ask and records `params` as that ask: the resumed
+  // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
+  bool replay(const Json& params) override;
 
   struct Observation {
     Json params;

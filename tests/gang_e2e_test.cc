@@ -206,6 +206,28 @@ TEST_F(GangE2E, TimeLimitsAndFaultsFailGangTrialsOnEveryRank) {
   }
 }
 
+// A trial past its time limit stops mid-epoch, at the next step, on every rank of its gang: an
+// epoch of 4,000 images takes several times longer than the limit, so no epoch is ever completed.
+// The gang then takes the next trial (which fails the same way) and the sweep ends normally.
+TEST_F(GangE2E, TimeLimitStopsAGangMidEpoch) {
+  Json spec = equivalence_spec(2);
+  spec["data"]["train_size"] = 4000;
+  spec["failures"] = {{"trial_time_limit", 0.2}};
+  const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("slow.json", spec) +
+                          " --quiet --checkpoints none --db " + path("slow.db"));
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const results::Reader reader(path("slow.db"));
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 2u);
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.status, "failed");
+    EXPECT_NE(t.error.find("trial time limit"), std::string::npos) << t.error;
+    EXPECT_NE(t.error.find("at epoch 1,"), std::string::npos) << t.error;
+    EXPECT_EQ(t.epochs_completed, 0);
+    EXPECT_TRUE(reader.trial(t.id).epochs.empty());
+  }
+}
+
 TEST_F(GangE2E, RanksThatDoNotFormWholeGangsAreRefused) {
   const std::string spec = write_spec("uneven.json", equivalence_spec(2));
   const Outcome out =

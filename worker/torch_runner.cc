@@ -156,7 +156,9 @@ class TorchRunner final : public TrialRunner {
   // Everything a rank can fail at on its own is agreed on before the gang's first collective.
   std::unique_ptr<Setup> prepare_in_gang(const TrialAssignment& assignment);
   StepResult local_step(Setup& setup, const Batch& batch);
-  StepResult gang_step(Setup& setup, const Batch& batch, parallel::GradientSync& sync);
+  // `failure`: this rank's reason to leave the trial before the step (the leader's clock).
+  StepResult gang_step(Setup& setup, const Batch& batch, parallel::GradientSync& sync,
+                       std::optional<std::string> failure);
   Evaluation evaluate_in_gang(Setup& setup, const TensorDataset& data, int num_classes);
 
   const torch::Device device_;
@@ -298,16 +300,16 @@ TorchRunner::StepResult TorchRunner::local_step(Setup& setup, const Batch& batch
 }
 
 TorchRunner::StepResult TorchRunner::gang_step(Setup& setup, const Batch& batch,
-                                               parallel::GradientSync& sync) {
+                                               parallel::GradientSync& sync,
+                                               std::optional<std::string> failure) {
   const parallel::Shard shard =
       parallel::shard_of(batch.labels.size(0), gang_->rank(), gang_->size());
   setup.optimizer->zero_grad();
   sync.begin_step();
-  std::optional<std::string> failure;
   double loss_part = 0;
   int64_t correct = 0;
   try {
-    if (shard.count > 0) {
+    if (shard.count > 0 && !failure) {
       const torch::Tensor x = batch.images.narrow(0, shard.begin, shard.count);
       const torch::Tensor y = batch.labels.narrow(0, shard.begin, shard.count);
       // The slice's summed loss over the whole batch's denominator: the gang's summed gradients
@@ -385,7 +387,12 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
       const int64_t count = batch.labels.size(0);
       for (auto& group : setup->optimizer->param_groups())
         group.options().set_lr(setup->schedule->at(epoch, step));
-      const StepResult done = sync ? gang_step(*setup, batch, *sync) : local_step(*setup, batch);
+      // The time limit holds mid-epoch too; in a gang the leader's clock decides for all ranks.
+      std::optional<std::string> overtime;
+      if (gang_->rank() == 0) overtime = time_limit_exceeded(assignment, trial_start, epoch);
+      if (overtime && !sync) throw std::runtime_error(*overtime);
+      const StepResult done =
+          sync ? gang_step(*setup, batch, *sync, overtime) : local_step(*setup, batch);
       if (!std::isfinite(done.loss)) {
         throw std::runtime_error(fmt::format("loss became {} in epoch {}", done.loss, epoch));
       }
