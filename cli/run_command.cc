@@ -13,6 +13,7 @@
 #include "comm/mpi_checked.h"
 #include "comm/worker_loop.h"
 #include "common/error.h"
+#include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "parallel/gang.h"
 #include "results/queries.h"
@@ -217,7 +218,8 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
     if (resumed && resumed->status == "finished") {
       if (world.size() > 1) coordinator::release_workers(world, state.gang_size);
       state.workers_released = true;
-      if (!quiet) fmt::print("sweep {} \"{}\" has finished: nothing to resume\n", resumed->id, spec.name);
+      if (!quiet)
+        fmt::print("sweep {} \"{}\" has finished: nothing to resume\n", resumed->id, spec.name);
       print_leaderboard(db_path, resumed->id, top);
       return 0;
     }
@@ -256,9 +258,26 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
     TrialRunnerForAssignment runner(runner_options);
     coordinator::run_in_process(driver, runner);
   } else {
-    coordinator::coordinate(world, state.gang_size, driver);
+    if (const int lost = coordinator::coordinate(world, state.gang_size, driver)) {
+      // Hung workers cannot be released; what they ran is recorded as interrupted.
+      driver.finish("interrupted");
+      fmt::print(stderr,
+                 "fersweep: {} worker(s) stopped reporting and never came back; aborting them. "
+                 "`fersweep run {} --db {} --resume` runs what they left\n",
+                 lost, args.positionals()[0], db_path);
+      std::fflush(stderr);
+      MPI_Abort(world.handle(), kExitFailure);
+    }
   }
   state.workers_released = true;
+  if (const int signal_number = stop_signal()) {
+    driver.finish("interrupted");
+    fmt::print(stderr,
+               "fersweep: stopped by signal {}: {} running trial(s) interrupted; `fersweep run {} "
+               "--db {} --resume` continues the sweep\n",
+               signal_number, driver.interrupted(), args.positionals()[0], db_path);
+    return 128 + signal_number;
+  }
   driver.finish("finished");
   print_leaderboard(db_path, driver.sweep_id(), top);
   return 0;
@@ -281,8 +300,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     const mpi::NodePlacement placement = mpi::node_placement(world);
     const int auto_threads = std::max(1, hardware_threads() / placement.training_ranks);
     const Args args(raw, {"quiet", "resume", "force"},
-                    {"db", "threads", "top", "checkpoints", "device"},
-                    "fersweep run");
+                    {"db", "threads", "top", "checkpoints", "device"}, "fersweep run");
     args.expect_positionals(1, 1, "SPEC");
     args.required_option("db");
     if (auto threads = args.int_option("threads", 1, 4096)) {
@@ -294,6 +312,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     runner_options.default_memory_gb = memory_share_gb(placement.training_ranks);
     runner_options.device = device_for(args, placement);
     if (rank != 0) {
+      ignore_stop_signals();  // the coordinator winds the sweep down
       const int gang_size = share_gang_size(world, 0);
       if (gang_size == 0) return kExitInputError;  // rank 0 says why
       const std::optional<mpi::OwnedComm> gang = mpi::split(world, (rank - 1) / gang_size, rank);
@@ -302,6 +321,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
       serve_trials(world, *gang, runner);
       return 0;
     }
+    install_stop_handlers();
     try {
       return coordinate_sweep(world, args, worker::intra_op_threads(), runner_options, state);
     } catch (const InputError&) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,17 +13,33 @@
 namespace fersweep::coordinator {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 // Blocking MPI receives spin a core; on a small node that core belongs to a worker. Poll with a
-// backoff instead: sub-millisecond latency under load, near-zero CPU while trials run.
-protocol::Message wait_for_message(const mpi::Comm& world) {
+// backoff instead: sub-millisecond latency under load, near-zero CPU while trials run. Returns
+// nothing after `longest`, so the caller can watch its deadlines.
+std::optional<protocol::Message> wait_for_message(const mpi::Comm& world, Clock::duration longest) {
+  const auto until = Clock::now() + longest;
   auto pause = std::chrono::microseconds(50);
   constexpr auto kLongestPause = std::chrono::milliseconds(20);
   for (;;) {
-    if (auto message = protocol::poll(world)) return std::move(*message);
+    if (auto message = protocol::poll(world)) return message;
+    if (Clock::now() >= until) return std::nullopt;
     std::this_thread::sleep_for(pause);
     pause = std::min<std::chrono::microseconds>(pause * 2, kLongestPause);
   }
 }
+
+// A worker with a trial, and when it last spoke.
+struct Busy {
+  int64_t trial_id = 0;
+  Clock::time_point last_heard;
+  std::optional<Clock::time_point> lost_since;  // silent past the progress deadline
+};
 
 }  // namespace
 
@@ -31,41 +49,77 @@ std::vector<int> gang_leaders(int world_size, int gang_size) {
   return leaders;
 }
 
-void coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
+int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
   using protocol::Tag;
   auto workers_left = static_cast<int>(gang_leaders(world.size(), gang_size).size());
+  std::map<int, Busy> busy;  // by rank
+  const double deadline = driver.progress_deadline();
 
   auto give_work = [&](int rank) {
     if (auto assignment = driver.next_assignment()) {
       driver.trial_started(assignment->trial_id, rank);
+      busy[rank] = Busy{assignment->trial_id, Clock::now(), std::nullopt};
       protocol::send(world, rank, Tag::kAssign, *assignment);
     } else {
+      busy.erase(rank);
       protocol::send(world, rank, Tag::kShutdown, nlohmann::json::object());
       --workers_left;
     }
   };
+  auto lost_workers = [&] {
+    return static_cast<int>(
+        std::count_if(busy.begin(), busy.end(), [](const auto& b) { return b.second.lost_since; }));
+  };
 
   while (workers_left > 0) {
-    protocol::Message message = wait_for_message(world);
-    switch (message.tag) {
-      case Tag::kReady:
-        give_work(message.source);
-        break;
-      case Tag::kEpoch: {
-        const auto epoch = message.body.get<EpochMetrics>();
-        const bool stop = driver.epoch_reported(epoch) == Decision::kStop;
-        protocol::send(world, message.source, Tag::kDecision, {{"stop", stop}});
-        break;
+    const std::optional<protocol::Message> message =
+        wait_for_message(world, std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (message) {
+      const int rank = message->source;
+      auto worker = busy.find(rank);
+      // A lost worker that speaks again is back; what it says of its abandoned trial is dropped.
+      const bool stale = worker != busy.end() && worker->second.lost_since.has_value();
+      if (worker != busy.end()) worker->second.last_heard = now;
+      switch (message->tag) {
+        case Tag::kReady:
+          give_work(rank);
+          break;
+        case Tag::kEpoch: {
+          const bool stop =
+              stale || driver.epoch_reported(message->body.get<EpochMetrics>()) == Decision::kStop;
+          protocol::send(world, rank, Tag::kDecision, {{"stop", stop}});
+          break;
+        }
+        case Tag::kDone:
+          if (!stale) driver.trial_done(message->body.get<TrialResult>());
+          give_work(rank);
+          break;
+        default:
+          throw std::runtime_error(fmt::format("coordinator: unexpected tag {} from rank {}",
+                                               static_cast<int>(message->tag), rank));
       }
-      case Tag::kDone:
-        driver.trial_done(message.body.get<TrialResult>());
-        give_work(message.source);
-        break;
-      default:
-        throw std::runtime_error(fmt::format("coordinator: unexpected tag {} from rank {}",
-                                             static_cast<int>(message.tag), message.source));
+    }
+    if (deadline <= 0) continue;
+    for (auto& [rank, worker] : busy) {
+      const double silent = seconds_between(worker.last_heard, now);
+      if (worker.lost_since || silent <= deadline) continue;
+      worker.lost_since = now;
+      driver.trial_lost(worker.trial_id,
+                        fmt::format("lost: rank {} reported nothing for {:.1f} s "
+                                    "(failures.progress_deadline is {} s); run again",
+                                    rank, silent, deadline));
+    }
+    // Only lost workers remain, and none came back within another deadline: stop waiting.
+    const int lost = lost_workers();
+    if (lost > 0 && lost == workers_left &&
+        std::all_of(busy.begin(), busy.end(), [&](const auto& b) {
+          return !b.second.lost_since || seconds_between(*b.second.lost_since, now) > deadline;
+        })) {
+      return lost;
     }
   }
+  return 0;
 }
 
 void release_workers(const mpi::Comm& world, int gang_size) {

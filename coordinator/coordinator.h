@@ -32,8 +32,12 @@ namespace fersweep::coordinator {
 // The world rank of each gang's leader, for gangs of `gang_size` ranks after the coordinator.
 std::vector<int> gang_leaders(int world_size, int gang_size);
 
-// Runs the sweep over MPI until the budget is spent and every gang has been released.
-void coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver);
+// Runs the sweep over MPI until the budget is spent and every gang has been released. With a
+// progress deadline (spec failures.progress_deadline), a worker silent past it while running a
+// trial is lost: its trial runs again elsewhere, and it is taken back if it speaks again. Returns
+// the number of workers still lost when only they were left and stayed silent another deadline:
+// they cannot be released, so the caller must abort them.
+int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver);
 
 // Releases every gang without work: for a coordinator that failed before coordinating.
 void release_workers(const mpi::Comm& world, int gang_size);

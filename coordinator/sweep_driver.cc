@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/random.h"
+#include "common/stop_signal.h"
 
 namespace fersweep::coordinator {
 
@@ -105,8 +106,12 @@ bool SweepDriver::out_of_time() const {
   return elapsed >= *spec_.budget.wall_seconds;
 }
 
+bool SweepDriver::stopping() const {
+  return stop_signal() != 0;
+}
+
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
-  if (out_of_time()) return std::nullopt;
+  if (out_of_time() || stopping()) return std::nullopt;
   Running run;
   if (!retries_.empty()) {
     run = std::move(retries_.front());
@@ -149,6 +154,10 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   store_.record_epoch(epoch);
   if (out_of_time()) return Decision::kStop;
   auto trial = running_.find(epoch.trial_id);
+  if (stopping() && trial != running_.end() && epoch.epoch < spec_.epochs) {
+    trial->second.stopped = true;
+    return Decision::kStop;
+  }
   const std::optional<double> value = epoch.value(spec_.objective.metric);
   if (trial == running_.end() || !value) return Decision::kContinue;
   if (epoch.epoch >= spec_.epochs) return Decision::kContinue;  // nothing left to save
@@ -157,6 +166,22 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
 }
 
 void SweepDriver::trial_done(const TrialResult& result) {
+  if (auto trial = running_.find(result.trial_id);
+      trial != running_.end() && trial->second.stopped && result.status == TrialStatus::kPruned) {
+    // Cut short by the stop, not judged: neither the sampler nor the pruner hears of it.
+    store_.mark_interrupted(result.trial_id,
+                            fmt::format("interrupted by signal {} after epoch {}; --resume runs "
+                                        "it again as a new trial",
+                                        stop_signal(), result.epochs_completed));
+    running_.erase(trial);
+    ++interrupted_;
+    if (log_) {
+      fmt::print(log_, "trial {} interrupted after epoch {}\n", result.trial_id,
+                 result.epochs_completed);
+      std::fflush(log_);
+    }
+    return;
+  }
   std::optional<double> objective;
   if (auto it = result.final_metrics.find(spec_.objective.metric);
       it != result.final_metrics.end()) {
@@ -193,6 +218,18 @@ void SweepDriver::trial_done(const TrialResult& result) {
     const std::string progress =
         planned_ > 0 ? fmt::format("{}/{}", done_, planned_) : fmt::format("{}", done_);
     fmt::print(log_, "[{}] trial {} {}\n", progress, result.trial_id, outcome);
+    std::fflush(log_);
+  }
+}
+
+void SweepDriver::trial_lost(int64_t trial_id, const std::string& why) {
+  auto trial = running_.find(trial_id);
+  if (trial == running_.end()) return;
+  store_.mark_interrupted(trial_id, why);
+  retries_.push_front(trial->second);  // first in line: it was handed out before the rest
+  running_.erase(trial);
+  if (log_) {
+    fmt::print(log_, "trial {} lost: {}\n", trial_id, why);
     std::fflush(log_);
   }
 }

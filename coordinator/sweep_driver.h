@@ -40,14 +40,25 @@ class SweepDriver {
   // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so.
   Decision epoch_reported(const EpochMetrics& epoch);
   void trial_done(const TrialResult& result);
+  // The worker running this trial has been silent past the progress deadline: the trial is
+  // recorded as interrupted with `why` and queued to run again (same config and seed).
+  void trial_lost(int64_t trial_id, const std::string& why);
+  // Spec failures.progress_deadline in seconds; 0: none.
+  double progress_deadline() const { return spec_.progress_deadline; }
   void finish(const std::string& status);
+
+  // Once a stop signal has arrived (common/stop_signal.h) no new trial starts, running trials
+  // stop at their next epoch and are recorded as interrupted, for --resume to run again.
+  bool stopping() const;
+  uint64_t interrupted() const { return interrupted_; }
 
  private:
   struct Running {
     int number = 0;
     nlohmann::json params;
     uint64_t seed = 0;
-    int attempt = 0;  // 0: first run; k: k-th retry
+    int attempt = 0;       // 0: first run; k: k-th retry
+    bool stopped = false;  // told to stop because the sweep is stopping (a signal)
   };
   bool out_of_time() const;
   void resume(const results::StoredSweep& stored, bool forced);
@@ -65,6 +76,7 @@ class SweepDriver {
   uint64_t issued_ = 0;   // trial numbers handed out, retries included
   uint64_t retried_ = 0;  // of which retries, which do not count against the budget
   uint64_t done_ = 0;
+  uint64_t interrupted_ = 0;  // by a stop signal, in this run
 };
 
 }  // namespace fersweep::coordinator

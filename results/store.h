@@ -5,7 +5,8 @@
 //   sweeps(id, name, method, metric, goal, seed, planned_trials, spec_json, status, created_at,
 //          finished_at)
 //   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
-//          epochs_completed, objective, wall_seconds, images_per_second, param_count, error)
+//          epochs_completed, objective, wall_seconds, images_per_second, param_count, error,
+//          checkpoint)   -- status: pending, running, finished, pruned, failed, interrupted
 //   epochs(trial_id, epoch, seconds)
 //   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
 //   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name

@@ -274,6 +274,9 @@ SweepSpec parse_spec(const Json& document) {
     if (const Json* limit = reader.find("trial_time_limit")) {
       spec.trial_time_limit = parse_duration(*limit, reader.path_of("trial_time_limit"));
     }
+    if (const Json* deadline = reader.find("progress_deadline")) {
+      spec.progress_deadline = parse_duration(*deadline, reader.path_of("progress_deadline"));
+    }
     reader.reject_unknown_keys();
   }
 

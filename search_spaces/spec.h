@@ -87,6 +87,8 @@ struct SweepSpec {
   // running longer than `trial_time_limit` seconds (0: no limit) fails at its next step.
   int retries = 0;
   double trial_time_limit = 0;
+  // A worker silent this many seconds while running a trial is lost; its trial runs again. 0: off.
+  double progress_deadline = 0;
   // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere).
   std::string checkpoint_dir;
   TpeOptions tpe;

@@ -64,18 +64,18 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   return pid;
 }
 
-// Processes whose command line mentions `needle` (the sweep's spec path): the ranks.
-int processes_mentioning(const std::string& needle) {
-  int count = 0;
+// Processes whose command line mentions `needle` (the sweep's spec path): mpiexec and the ranks.
+std::vector<pid_t> processes_mentioning(const std::string& needle) {
+  std::vector<pid_t> pids;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string cmdline = e2e::file_bytes(entry.path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(needle) != std::string::npos && cmdline.find("fersweep") != std::string::npos)
-      ++count;
+      pids.push_back(static_cast<pid_t>(std::stol(name)));
   }
-  return count;
+  return pids;
 }
 
 int64_t finished_trials(const std::string& db) {
@@ -97,8 +97,8 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   const std::string spec = dir + "/crash.json", db = dir + "/crash.db", log = dir + "/log.txt";
   std::ofstream(spec) << grid_spec().dump(2);
   const std::vector<std::string> command = {
-      kMpiexec, "--oversubscribe", "-n", "3", kBin, "run", spec, "--db", db, "--resume",
-      "--checkpoints", "none"};
+      kMpiexec,   "--oversubscribe", "-n",  "3", kBin, "run", spec, "--db", db,
+      "--resume", "--checkpoints",   "none"};
 
   std::mt19937 rng(20261125);  // the kill points: reproducible, varied
   int kills = 0;
@@ -119,10 +119,10 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
     ++kills;
     // Open MPI takes its ranks down with mpiexec; none may write to the database on resume.
     const auto gone = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (processes_mentioning(spec) > 0 && std::chrono::steady_clock::now() < gone) {
+    while (!processes_mentioning(spec).empty() && std::chrono::steady_clock::now() < gone) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ASSERT_EQ(processes_mentioning(spec), 0) << "ranks outlived mpiexec";
+    ASSERT_TRUE(processes_mentioning(spec).empty()) << "ranks outlived mpiexec";
   }
   ASSERT_GE(kills, 3);
 
@@ -166,6 +166,132 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   EXPECT_FALSE(foreign.step()) << "a row refers to a missing trial or epoch";
   std::printf("%d kills, %d interrupted trials re-run, %d finished\n", kills, interrupted,
               finished);
+  fs::remove_all(dir);
+}
+
+// SIGTERM, as Slurm sends it to every process of a job step before its time limit: the workers
+// ignore it, the coordinator hands out no more work, stops running trials at their next epoch,
+// records them as interrupted and the sweep as interrupted, and exits; --resume then finishes
+// exactly the budget.
+TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const std::string dir = testing::TempDir() + "/fersweep_term_" + std::to_string(getpid());
+  fs::create_directories(dir);
+  Json doc = grid_spec();
+  doc["epochs"] = 8;
+  doc["parameters"]["dense"] = {{"value", {16}}};
+  doc["parameters"]["lr"] = {{"values", {0.003, 0.03}}};  // 4 grid points
+  const std::string spec = dir + "/term.json", db = dir + "/term.db", log = dir + "/log.txt";
+  std::ofstream(spec) << doc.dump(2);
+  const std::vector<std::string> command = {
+      kMpiexec, "--oversubscribe", "-n",  "3", kBin, "run", spec, "--db",
+      db,       "--checkpoints",   "none"};
+  const pid_t mpiexec = spawn(command, log);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (finished_trials(db) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // One worker has just begun its second trial (epoch 1 of 8): it will be interrupted.
+  for (pid_t pid : processes_mentioning(spec)) kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(mpiexec, &status, 0);
+  const std::string output = e2e::file_bytes(log);
+  EXPECT_NE(output.find("fersweep: stopped by signal 15: "), std::string::npos) << output;
+  {
+    const results::Reader reader(db);
+    const results::SweepSummary sweep = reader.sweep(std::nullopt);
+    EXPECT_EQ(sweep.status, "interrupted");
+    int interrupted = 0;
+    for (const auto& t : reader.trials(sweep.id)) {
+      EXPECT_NE(t.status, "running");
+      EXPECT_NE(t.status, "pending");
+      if (t.status != "interrupted") continue;
+      ++interrupted;
+      EXPECT_GE(t.epochs_completed, 1);
+      EXPECT_LT(t.epochs_completed, 8);
+      EXPECT_EQ(reader.trial(t.id).epochs.size(), static_cast<size_t>(t.epochs_completed));
+      EXPECT_NE(t.error.find("interrupted by signal 15 after epoch"), std::string::npos) << t.error;
+    }
+    EXPECT_GE(interrupted, 1);
+  }
+  std::string joined;
+  for (const auto& a : command) joined += a + " ";
+  const Outcome resumed = run(joined + "--resume --quiet");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const results::Reader reader(db);
+  std::set<std::string> finished;
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    if (t.status == "finished") EXPECT_TRUE(finished.insert(t.params.dump()).second);
+  }
+  EXPECT_EQ(finished.size(), 4u);
+  EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
+  fs::remove_all(dir);
+}
+
+// A worker silent past failures.progress_deadline is lost: its trial is recorded as interrupted
+// and runs again on another worker. One that wakes up again is taken back; one that stays silent
+// is aborted once nothing else is left, and --resume then completes the sweep.
+TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const std::string dir = testing::TempDir() + "/fersweep_lost_" + std::to_string(getpid());
+  fs::create_directories(dir);
+  // Trial #1 sleeps in its last epoch for failures.trial_time_limit + 1 seconds.
+  auto spec_with_sleep = [&](double time_limit, const std::string& name) {
+    Json doc = Json::parse(R"({
+      "name": "lost", "method": "random", "seed": 2, "epochs": 3,
+      "metric": {"name": "val_accuracy", "goal": "maximize"}, "budget": {"trials": 6},
+      "benchmark": {"function": "learning_curve", "seconds_per_epoch": 0.05,
+                    "faults": {"1": "sleep"}},
+      "failures": {"progress_deadline": 0.4},
+      "parameters": {"lr": {"distribution": "log_uniform", "min": 1e-4, "max": 0.1}}
+    })");
+    if (time_limit > 0) doc["failures"]["trial_time_limit"] = time_limit;
+    const std::string path = dir + "/" + name + ".json";
+    std::ofstream(path) << doc.dump(2);
+    return path;
+  };
+  auto check = [&](const std::string& db) {
+    const results::Reader reader(db);
+    std::set<std::string> finished;
+    bool lost_one = false;
+    for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+      if (t.status == "finished") EXPECT_TRUE(finished.insert(t.params.dump()).second);
+      if (t.number == 1) {
+        EXPECT_EQ(t.status, "interrupted");
+        EXPECT_NE(t.error.find("lost: rank "), std::string::npos) << t.error;
+        lost_one = true;
+      }
+    }
+    EXPECT_TRUE(lost_one);
+    EXPECT_EQ(finished.size(), 6u);
+    EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
+  };
+
+  // Asleep 1 s, lost after 0.4 s, back after 1 s: the sweep ends normally.
+  const std::string back_db = dir + "/back.db";
+  const Outcome back = run(kMpiexec + " --oversubscribe -n 3 " + kBin + " run " +
+                           spec_with_sleep(0, "back") + " --db " + back_db);
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_NE(back.output.find("lost: rank"), std::string::npos) << back.output;
+  check(back_db);
+
+  // Asleep 31 s: once the rest is done the coordinator stops waiting and aborts it.
+  const std::string gone_db = dir + "/gone.db";
+  const std::string gone_spec = spec_with_sleep(30, "gone");
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome gone =
+      run(kMpiexec + " --oversubscribe -n 3 " + kBin + " run " + gone_spec + " --db " + gone_db);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_NE(gone.output.find("1 worker(s) stopped reporting and never came back"),
+            std::string::npos)
+      << gone.output;
+  const Outcome resumed = run(kMpiexec + " --oversubscribe -n 3 " + kBin + " run " + gone_spec +
+                              " --db " + gone_db + " --resume --quiet");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  check(gone_db);
   fs::remove_all(dir);
 }
 

@@ -242,6 +242,8 @@ const InvalidCase kInvalidCases[] = {
      "failures.retries: must be in [0, 100]"},
     {"time_limit_text", R"({"failures": {"trial_time_limit": "soon"}})",
      "failures.trial_time_limit: cannot read duration \"soon\""},
+    {"deadline_negative", R"({"failures": {"progress_deadline": -5}})",
+     "failures.progress_deadline: must be > 0 seconds, got -5"},
     {"fault_kind", R"({"benchmark": {"function": "branin", "faults": {"2": "explode"}}})",
      "benchmark.faults.2: expected \"throw\", \"nan\" or \"sleep\""},
     {"fault_number", R"({"benchmark": {"function": "branin", "faults": {"two": "nan"}}})",
@@ -344,8 +346,8 @@ TEST(SpecSchema, AgreesWithTheParser) {
     if (std::string(section) == "tpe") doc["method"] = "tpe";
     Json body = Json::object();
     for (const auto& [key, field] : properties.at(section).at("properties").items()) {
-      if (key == "sources") continue;           // no default: its own case below
-      if (key == "trial_time_limit") continue;  // no default (no limit): its own case below
+      if (key == "sources") continue;  // no default: its own case below
+      if (key == "trial_time_limit" || key == "progress_deadline") continue;  // no default
       body[key] = field.contains("default") ? field.at("default") : field.at("enum").at(0);
     }
     doc[section] = body;
@@ -357,8 +359,9 @@ TEST(SpecSchema, AgreesWithTheParser) {
   }
   for (const Json limit : {Json(90), Json("1h30m")}) {
     Json doc = base_spec();
-    doc["failures"] = {{"trial_time_limit", limit}};
+    doc["failures"] = {{"trial_time_limit", limit}, {"progress_deadline", limit}};
     EXPECT_DOUBLE_EQ(parse_spec(doc).trial_time_limit, limit.is_number() ? 90.0 : 5400.0);
+    EXPECT_DOUBLE_EQ(parse_spec(doc).progress_deadline, limit.is_number() ? 90.0 : 5400.0);
   }
   for (const auto& function :
        properties.at("benchmark").at("properties").at("function").at("enum")) {

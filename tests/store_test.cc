@@ -207,7 +207,7 @@ TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
     Reader reader(path_);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 3; `fersweep results "
+    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 4; `fersweep results "
                                          "--db " +
                                          path_ + " upgrade`"),
               std::string::npos)
@@ -238,8 +238,9 @@ TEST_F(StoreTest, UpgradesVersion1KeepingEveryEpochMetric) {
   EXPECT_DOUBLE_EQ(Reader(path_).trial(trial).epochs[0].values.at("value"), 2.5);
 }
 
-// Version 2 had no checkpoint column; the upgrade adds it and keeps every trial.
-TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumn) {
+// Version 2 had no checkpoint column and version 3 no `interrupted` status; the upgrade adds
+// both (rebuilding the trials table) and keeps every trial and every reference to it.
+TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStatus) {
   int64_t trial_id = 0;
   {
     Store store(path_);
@@ -261,6 +262,16 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumn) {
   EXPECT_EQ(d.trial.checkpoint, "");
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
+  {
+    sql::Database db(path_, true);
+    sql::Statement orphans(db, "PRAGMA foreign_key_check");
+    EXPECT_FALSE(orphans.step());
+  }
+  Store store(path_);
+  const int64_t running = store.add_trial(d.trial.sweep_id, 1, {{"lr", 0.02}}, 98);
+  store.start_trial(running, 2);
+  store.mark_interrupted(running, "interrupted: test");
+  EXPECT_EQ(Reader(path_).trial(running).trial.status, "interrupted");
 }
 
 TEST_F(StoreTest, RejectsAForeignSqliteDatabase) {
