@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "benchmarks/benchmark_runner.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "comm/local_link.h"
 #include "comm/mpi_checked.h"
 #include "comm/worker_loop.h"
 #include "common/error.h"
@@ -50,6 +52,9 @@ options:
                    kept, interrupted ones run again, the search picks up where it was. Without
                    such a sweep in DB, starts a new one. Refused if SPEC changed since, unless
   --force          is given too (the refusal lists the changes)
+  --coordinator-trains
+                   rank 0 trains trials too, beside coordinating (so that a machine with one
+                   GPU per rank wastes none); needs resources.gpus_per_trial 1
   --top K          leaderboard rows printed at the end (default 5)
   --quiet          print only the leaderboard
   -h, --help       this help
@@ -133,6 +138,12 @@ int share_gang_size(const mpi::Comm& world, int gang_size) {
 search::SweepSpec load_spec_for_world(const mpi::Comm& world, const Args& args) {
   search::SweepSpec spec = search::load_spec_file(args.positionals()[0]);
   const int gang = spec.gpus_per_trial;
+  if (args.flag("coordinator-trains") && gang > 1) {
+    throw InputError(fmt::format(
+        "{}: --coordinator-trains trains whole trials on rank 0, which cannot join a gang; it "
+        "needs resources.gpus_per_trial 1, not {}",
+        args.positionals()[0], gang));
+  }
   if (world.size() > 1 && (world.size() - 1) % gang != 0) {
     throw InputError(fmt::format(
         "{}: resources.gpus_per_trial is {}, but mpirun started {} training rank(s) after the "
@@ -228,7 +239,9 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
   coordinator::SweepDriver driver =
       resumed ? coordinator::SweepDriver(spec, store, log, *resumed, args.flag("force"))
               : coordinator::SweepDriver(spec, store, log);
-  const int gangs = world.size() > 1 ? (world.size() - 1) / state.gang_size : 1;
+  const int gangs = world.size() > 1 ? (world.size() - 1) / state.gang_size +
+                                           (args.flag("coordinator-trains") ? 1 : 0)
+                                     : 1;
   const int threads = spec.threads_per_worker > 0 ? spec.threads_per_worker : worker_threads;
   if (!quiet) {
     const std::string trials = driver.planned_trials() > 0
@@ -258,7 +271,25 @@ int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_thread
     TrialRunnerForAssignment runner(runner_options);
     coordinator::run_in_process(driver, runner);
   } else {
-    if (const int lost = coordinator::coordinate(world, state.gang_size, driver)) {
+    // --coordinator-trains: rank 0 also runs a worker, on a thread that makes no MPI call.
+    LocalLink link;
+    std::exception_ptr trainer_failure;
+    std::thread trainer;
+    if (args.flag("coordinator-trains")) {
+      trainer = std::thread([&] {
+        try {
+          TrialRunnerForAssignment runner(runner_options);
+          serve_trials_locally(link, runner);
+        } catch (...) {
+          trainer_failure = std::current_exception();
+        }
+      });
+    }
+    const int lost = coordinator::coordinate(world, state.gang_size, driver,
+                                             trainer.joinable() ? &link : nullptr);
+    if (trainer.joinable()) trainer.join();
+    if (trainer_failure) std::rethrow_exception(trainer_failure);
+    if (lost > 0) {
       // Hung workers cannot be released; what they ran is recorded as interrupted.
       driver.finish("interrupted");
       fmt::print(stderr,
@@ -296,13 +327,15 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
   CoordinatorState state;
   state.workers_released = world.size() == 1;
   try {
-    // Collective: every rank must get here before ranks go separate ways.
-    const mpi::NodePlacement placement = mpi::node_placement(world);
-    const int auto_threads = std::max(1, hardware_threads() / placement.training_ranks);
-    const Args args(raw, {"quiet", "resume", "force"},
+    // Every rank reads the same command line, so all get past here or none.
+    const Args args(raw, {"quiet", "resume", "force", "coordinator-trains"},
                     {"db", "threads", "top", "checkpoints", "device"}, "fersweep run");
     args.expect_positionals(1, 1, "SPEC");
     args.required_option("db");
+    // Collective: every rank must get here before ranks go separate ways.
+    const mpi::NodePlacement placement =
+        mpi::node_placement(world, args.flag("coordinator-trains"));
+    const int auto_threads = std::max(1, hardware_threads() / placement.training_ranks);
     if (auto threads = args.int_option("threads", 1, 4096)) {
       worker::set_intra_op_threads(static_cast<int>(*threads));
     } else {

@@ -13,6 +13,7 @@ packages=(
   libopencv-objdetect-dev opencv-data                                # face detection (Haar)
   libgtest-dev                 # tests
   chromium                     # tests: the HTML report rendered in a headless browser
+  slurm-wlm munge              # tests: the sbatch template under a one-node Slurm
 )
 
 missing=()

@@ -124,13 +124,13 @@ void all_reduce_sum(const Comm& comm, std::vector<double>& values) {
         "MPI_Allreduce");
 }
 
-NodePlacement node_placement(const Comm& world) {
+NodePlacement node_placement(const Comm& world, bool coordinator_trains) {
   MPI_Comm node_handle;
   check(MPI_Comm_split_type(world.handle(), MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL,
                             &node_handle),
         "MPI_Comm_split_type");
   const OwnedComm node(node_handle);
-  int trains = world.rank() == 0 && world.size() > 1 ? 0 : 1;
+  int trains = world.rank() == 0 && world.size() > 1 && !coordinator_trains ? 0 : 1;
   int total = 0, before = 0;
   check(MPI_Allreduce(&trains, &total, 1, MPI_INT, MPI_SUM, node.handle()), "MPI_Allreduce");
   check(MPI_Exscan(&trains, &before, 1, MPI_INT, MPI_SUM, node.handle()), "MPI_Exscan");

@@ -80,11 +80,11 @@ void broadcast_bytes(const Comm& comm, std::vector<uint8_t>& bytes, int root);
 void all_reduce_sum(const Comm& comm, std::vector<double>& values);
 
 // Where this rank sits among the ranks that train on its node (world rank 0 only coordinates,
-// unless it is the only rank). Collective over `world`.
+// unless it is the only rank or `coordinator_trains`). Collective over `world`.
 struct NodePlacement {
   int training_ranks = 1;  // training ranks on this node
   int training_index = 0;  // this rank's position among them, from 0 (picks its GPU)
 };
-NodePlacement node_placement(const Comm& world);
+NodePlacement node_placement(const Comm& world, bool coordinator_trains = false);
 
 }  // namespace fersweep::mpi

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "comm/local_link.h"
 #include "comm/protocol.h"
 
 namespace fersweep {
@@ -16,21 +17,53 @@ constexpr int kCoordinator = protocol::kCoordinatorRank;
 // leader has left a trial, and {"kind": "shutdown"}.
 class GangChannel {
  public:
-  explicit GangChannel(const mpi::Comm& gang) : gang_(gang) {}
-  bool alone() const { return gang_.size() == 1; }
+  GangChannel() = default;  // no gang: a worker alone
+  explicit GangChannel(const mpi::Comm& gang) : gang_(&gang), size_(gang.size()) {}
+  bool alone() const { return size_ == 1; }
   void tell(const Json& message) const {
     if (alone()) return;
     std::vector<uint8_t> bytes = Json::to_msgpack(message);
-    mpi::broadcast_bytes(gang_, bytes, 0);
+    mpi::broadcast_bytes(*gang_, bytes, 0);
   }
   Json hear() const {
     std::vector<uint8_t> bytes;
-    mpi::broadcast_bytes(gang_, bytes, 0);
+    mpi::broadcast_bytes(*gang_, bytes, 0);
     return Json::from_msgpack(bytes);
   }
 
  private:
-  const mpi::Comm& gang_;
+  const mpi::Comm* gang_ = nullptr;
+  int size_ = 1;
+};
+
+// How a gang leader talks to the coordinator: over MPI, or in-process.
+class CoordinatorLink {
+ public:
+  virtual ~CoordinatorLink() = default;
+  virtual void send(Tag tag, const Json& body) = 0;
+  virtual protocol::Message receive() = 0;
+};
+
+class MpiLink final : public CoordinatorLink {
+ public:
+  explicit MpiLink(const mpi::Comm& world) : world_(world) {}
+  void send(Tag tag, const Json& body) override { protocol::send(world_, kCoordinator, tag, body); }
+  protocol::Message receive() override { return protocol::receive(world_, kCoordinator); }
+
+ private:
+  const mpi::Comm& world_;
+};
+
+class InProcessLink final : public CoordinatorLink {
+ public:
+  explicit InProcessLink(LocalLink& link) : link_(link) {}
+  void send(Tag tag, const Json& body) override {
+    link_.to_coordinator.push({kCoordinator, tag, body});
+  }
+  protocol::Message receive() override { return link_.to_worker.pop(); }
+
+ private:
+  LocalLink& link_;
 };
 
 // In a gang the leader alone keeps the clock: it enforces the time limit for all ranks through
@@ -38,27 +71,27 @@ class GangChannel {
 constexpr bool kOwnClock = true;
 constexpr bool kLeadersClock = false;
 
-void lead(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner) {
-  protocol::send(world, kCoordinator, Tag::kReady, Json::object());
+void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, TrialRunner& runner) {
+  coordinator.send(Tag::kReady, Json::object());
   for (;;) {
-    protocol::Message message = protocol::receive(world, kCoordinator);
+    protocol::Message message = coordinator.receive();
     if (message.tag == Tag::kShutdown) {
       gang.tell({{"kind", "shutdown"}});
       return;
     }
     if (message.tag != Tag::kAssign) {
-      throw std::runtime_error(fmt::format("worker {}: expected an assignment, got tag {}",
-                                           world.rank(), static_cast<int>(message.tag)));
+      throw std::runtime_error(fmt::format("worker {}: expected an assignment, got tag {}", rank,
+                                           static_cast<int>(message.tag)));
     }
     gang.tell({{"kind", "assign"}, {"assignment", message.body}});
     const auto assignment = message.body.get<TrialAssignment>();
     const auto start = std::chrono::steady_clock::now();
     auto report_epoch = [&](const EpochMetrics& epoch) {
-      protocol::send(world, kCoordinator, Tag::kEpoch, epoch);
-      protocol::Message reply = protocol::receive(world, kCoordinator);
+      coordinator.send(Tag::kEpoch, epoch);
+      protocol::Message reply = coordinator.receive();
       if (reply.tag != Tag::kDecision) {
-        throw std::runtime_error(fmt::format("worker {}: expected a decision, got tag {}",
-                                             world.rank(), static_cast<int>(reply.tag)));
+        throw std::runtime_error(fmt::format("worker {}: expected a decision, got tag {}", rank,
+                                             static_cast<int>(reply.tag)));
       }
       const bool stop = reply.body.at("stop").get<bool>();
       if (gang.alone()) return stop ? Decision::kStop : Decision::kContinue;
@@ -70,7 +103,7 @@ void lead(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner) 
     const TrialResult result =
         run_trial(runner, assignment, report_epoch, gang.alone() ? kOwnClock : kLeadersClock);
     gang.tell({{"kind", "over"}});
-    protocol::send(world, kCoordinator, Tag::kDone, result);
+    coordinator.send(Tag::kDone, result);
   }
 }
 
@@ -110,10 +143,17 @@ void follow(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner
 void serve_trials(const mpi::Comm& world, const mpi::Comm& gang, TrialRunner& runner) {
   const GangChannel channel(gang);
   if (gang.rank() == 0) {
-    lead(world, channel, runner);
+    MpiLink coordinator(world);
+    lead(coordinator, world.rank(), channel, runner);
   } else {
     follow(world, channel, runner);
   }
+}
+
+void serve_trials_locally(LocalLink& link, TrialRunner& runner) {
+  const GangChannel no_gang;
+  InProcessLink coordinator(link);
+  lead(coordinator, kCoordinator, no_gang, runner);
 }
 
 }  // namespace fersweep

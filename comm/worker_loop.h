@@ -12,4 +12,9 @@ namespace fersweep {
 // failures are reported, never thrown; MPI failures throw.
 void serve_trials(const mpi::Comm& world, const mpi::Comm& gang, TrialRunner& runner);
 
+struct LocalLink;
+// The same life for a worker in the coordinator's own process, alone (no gang), talking through
+// `link`; it makes no MPI call.
+void serve_trials_locally(LocalLink& link, TrialRunner& runner);
+
 }  // namespace fersweep

@@ -22,12 +22,16 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
 // Blocking MPI receives spin a core; on a small node that core belongs to a worker. Poll with a
 // backoff instead: sub-millisecond latency under load, near-zero CPU while trials run. Returns
 // nothing after `longest`, so the caller can watch its deadlines.
-std::optional<protocol::Message> wait_for_message(const mpi::Comm& world, Clock::duration longest) {
+std::optional<protocol::Message> wait_for_message(const mpi::Comm& world, LocalLink* local,
+                                                  Clock::duration longest) {
   const auto until = Clock::now() + longest;
   auto pause = std::chrono::microseconds(50);
   constexpr auto kLongestPause = std::chrono::milliseconds(20);
   for (;;) {
     if (auto message = protocol::poll(world)) return message;
+    if (local) {
+      if (auto message = local->to_coordinator.try_pop()) return message;
+    }
     if (Clock::now() >= until) return std::nullopt;
     std::this_thread::sleep_for(pause);
     pause = std::min<std::chrono::microseconds>(pause * 2, kLongestPause);
@@ -49,9 +53,17 @@ std::vector<int> gang_leaders(int world_size, int gang_size) {
   return leaders;
 }
 
-int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
+int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, LocalLink* local) {
   using protocol::Tag;
-  auto workers_left = static_cast<int>(gang_leaders(world.size(), gang_size).size());
+  auto workers_left =
+      static_cast<int>(gang_leaders(world.size(), gang_size).size()) + (local ? 1 : 0);
+  auto send = [&](int rank, Tag tag, const nlohmann::json& body) {
+    if (rank == protocol::kCoordinatorRank) {
+      local->to_worker.push({rank, tag, body});
+    } else {
+      protocol::send(world, rank, tag, body);
+    }
+  };
   std::map<int, Busy> busy;  // by rank
   const double deadline = driver.progress_deadline();
 
@@ -59,10 +71,10 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
     if (auto assignment = driver.next_assignment()) {
       driver.trial_started(assignment->trial_id, rank);
       busy[rank] = Busy{assignment->trial_id, Clock::now(), std::nullopt};
-      protocol::send(world, rank, Tag::kAssign, *assignment);
+      send(rank, Tag::kAssign, *assignment);
     } else {
       busy.erase(rank);
-      protocol::send(world, rank, Tag::kShutdown, nlohmann::json::object());
+      send(rank, Tag::kShutdown, nlohmann::json::object());
       --workers_left;
     }
   };
@@ -73,7 +85,7 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
 
   while (workers_left > 0) {
     const std::optional<protocol::Message> message =
-        wait_for_message(world, std::chrono::milliseconds(100));
+        wait_for_message(world, local, std::chrono::milliseconds(100));
     const auto now = Clock::now();
     if (message) {
       const int rank = message->source;
@@ -88,7 +100,7 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver) {
         case Tag::kEpoch: {
           const bool stop =
               stale || driver.epoch_reported(message->body.get<EpochMetrics>()) == Decision::kStop;
-          protocol::send(world, rank, Tag::kDecision, {{"stop", stop}});
+          send(rank, Tag::kDecision, {{"stop", stop}});
           break;
         }
         case Tag::kDone:

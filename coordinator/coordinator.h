@@ -23,6 +23,7 @@
 // the trials in-process instead.
 #include <vector>
 
+#include "comm/local_link.h"
 #include "comm/mpi_checked.h"
 #include "common/trial.h"
 #include "coordinator/sweep_driver.h"
@@ -37,7 +38,9 @@ std::vector<int> gang_leaders(int world_size, int gang_size);
 // trial is lost: its trial runs again elsewhere, and it is taken back if it speaks again. Returns
 // the number of workers still lost when only they were left and stayed silent another deadline:
 // they cannot be released, so the caller must abort them.
-int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver);
+// `local`: a worker in this process (rank 0 trains too), or none.
+int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver,
+               LocalLink* local = nullptr);
 
 // Releases every gang without work: for a coordinator that failed before coordinating.
 void release_workers(const mpi::Comm& world, int gang_size);

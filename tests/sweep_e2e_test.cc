@@ -166,6 +166,35 @@ TEST_F(SweepE2E, SingleProcessRunsInProcessAndRepeatsExactly) {
   EXPECT_FALSE(fs::exists(path("a_checkpoints")));
 }
 
+// --coordinator-trains: on two ranks, rank 0 coordinates and trains on a thread of its own, so a
+// machine with two GPUs and two ranks leaves none idle. Gangs are refused: rank 0 cannot join one.
+TEST_F(SweepE2E, CoordinatorTrainsBesideCoordinating) {
+  const std::string db = path("coordinator_trains.db");
+  const Outcome out = run(kMpiexec + " -n 2 " + kBin + " run " + spec_path() + " --db " + db +
+                          " --checkpoints none --coordinator-trains");
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("2 training rank(s)"), std::string::npos) << out.output;
+  const results::Reader reader(db);
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 4u);
+  std::set<int> ranks;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.status, "finished") << t.error;
+    ranks.insert(t.worker_rank.value_or(-1));
+    EXPECT_EQ(reader.trial(t.id).epochs.size(), 2u);
+  }
+  EXPECT_EQ(ranks, (std::set<int>{0, 1}));
+
+  Json gang = tiny_spec();
+  gang["resources"]["gpus_per_trial"] = 2;
+  const Outcome refused = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("gang.json", gang) +
+                              " --db " + path("refused.db") + " --coordinator-trains");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("--coordinator-trains trains whole trials on rank 0"),
+            std::string::npos)
+      << refused.output;
+}
+
 TEST_F(SweepE2E, BadSpecUnderMpiexecExitsTwoAndLeavesTheDatabaseUntouched) {
   ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
   Json spec = tiny_spec();
