@@ -150,16 +150,30 @@ class ParzenEstimator {
         for (double& s : dim.sigma) s = std::clamp(s, min_sigma, range);
         dim.mu.push_back(0.5 * (low + high));  // the prior
         dim.sigma.push_back(range);
+        // What does not depend on the point: each kernel's normaliser and truncated mass.
+        for (size_t k = 0; k < kernels; ++k) {
+          const double mu = dim.mu[k], sigma = dim.sigma[k];
+          const double inside = normal_cdf((high - mu) / sigma) - normal_cdf((low - mu) / sigma);
+          dim.log_scale.push_back(std::log(sigma * std::sqrt(2 * std::numbers::pi)));
+          dim.log_inside.push_back(std::log(std::max(inside, 1e-300)));
+        }
+      }
+      if (!dim.probabilities.empty()) {
+        for (const auto& row : dim.probabilities) {
+          std::vector<double> logs;
+          for (double probability : row) logs.push_back(std::log(std::max(probability, 1e-300)));
+          dim.log_probabilities.push_back(std::move(logs));
+        }
       }
       dimensions_.push_back(std::move(dim));
     }
+    for (double w : weights_) log_weights_.push_back(std::log(w));
   }
 
   double log_pdf(const std::vector<double>& x) const {
-    std::vector<double> terms(weights_.size());
-    for (size_t k = 0; k < terms.size(); ++k) {
-      terms[k] = std::log(weights_[k]);
-      for (size_t d = 0; d < dimensions_.size(); ++d) terms[k] += log_component(d, k, x[d]);
+    std::vector<double> terms(log_weights_);
+    for (size_t d = 0; d < dimensions_.size(); ++d) {
+      for (size_t k = 0; k < terms.size(); ++k) terms[k] += log_component(d, k, x[d]);
     }
     return log_sum_exp(terms);
   }
@@ -194,7 +208,9 @@ class ParzenEstimator {
   struct Dimension {
     NumericSpace space;
     std::vector<double> mu, sigma;                   // numeric: per component
+    std::vector<double> log_scale, log_inside;       // numeric: log(sigma sqrt(2 pi)), log mass
     std::vector<std::vector<double>> probabilities;  // categorical: [component][choice]
+    std::vector<std::vector<double>> log_probabilities;
   };
 
   // Univariate bandwidths: the larger gap to a neighbour, with the prior's centre and the
@@ -227,40 +243,37 @@ class ParzenEstimator {
 
   double log_component(size_t d, size_t k, double x) const {
     const Dimension& dim = dimensions_[d];
-    if (!dim.probabilities.empty()) {
-      return std::log(std::max(dim.probabilities[k][static_cast<size_t>(x)], 1e-300));
-    }
+    if (!dim.probabilities.empty()) return dim.log_probabilities[k][static_cast<size_t>(x)];
     const double mu = dim.mu[k], sigma = dim.sigma[k];
-    const double low = dim.space.low, high = dim.space.high;
-    const double inside = normal_cdf((high - mu) / sigma) - normal_cdf((low - mu) / sigma);
     if (dim.space.step > 0) {
-      const double upper = std::min(x + dim.space.step / 2, high);
-      const double lower = std::max(x - dim.space.step / 2, low);
+      const double upper = std::min(x + dim.space.step / 2, dim.space.high);
+      const double lower = std::max(x - dim.space.step / 2, dim.space.low);
       const double mass = normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma);
-      return std::log(std::max(mass, 1e-300)) - std::log(std::max(inside, 1e-300));
+      return std::log(std::max(mass, 1e-300)) - dim.log_inside[k];
     }
     const double z = (x - mu) / sigma;
-    return -0.5 * z * z - std::log(sigma * std::sqrt(2 * std::numbers::pi)) -
-           std::log(std::max(inside, 1e-300));
+    return -0.5 * z * z - dim.log_scale[k] - dim.log_inside[k];
   }
 
   std::vector<const Parameter*> parameters_;
   std::vector<Dimension> dimensions_;
   std::vector<double> weights_;  // per component, the prior last; they sum to 1
+  std::vector<double> log_weights_;
 };
 
 // The coordinates of `parameters` in each observation that has all of them.
-std::vector<std::vector<double>> coordinates(const std::vector<const Parameter*>& parameters,
-                                             const std::vector<TpeSampler::Observation>& side) {
+// `space` is the sampler's parameter list, which `parameters` point into.
+std::vector<std::vector<double>> coordinates(
+    const std::vector<Parameter>& space, const std::vector<const Parameter*>& parameters,
+    const std::vector<const TpeSampler::Observation*>& side) {
   std::vector<std::vector<double>> points;
-  for (const auto& o : side) {
+  points.reserve(side.size());
+  for (const TpeSampler::Observation* o : side) {
     std::vector<double> x;
     for (const Parameter* p : parameters) {
-      auto it = o.params.find(p->name);
-      if (it == o.params.end()) break;
-      auto coordinate = encode(*p, *it);
-      if (!coordinate) break;
-      x.push_back(*coordinate);
+      const double coordinate = o->encoded[static_cast<size_t>(p - space.data())];
+      if (std::isnan(coordinate)) break;
+      x.push_back(coordinate);
     }
     if (x.size() == parameters.size()) points.push_back(std::move(x));
   }
@@ -283,35 +296,43 @@ std::optional<Json> TpeSampler::ask() {
   if (informative < options_.startup_trials) {
     config = random_config(parameters_, rng_);
   } else {
-    std::vector<Observation> all(told_);
-    if (options_.constant_liar) all.insert(all.end(), pending_.begin(), pending_.end());
-    std::stable_sort(all.begin(), all.end(), [](const Observation& a, const Observation& b) {
-      if (a.group != b.group) return a.group < b.group;
-      if (a.group == 1 && a.epochs != b.epochs) return a.epochs > b.epochs;
-      if (a.loss != b.loss) return a.loss < b.loss;
-      return a.order < b.order;
+    // Pointers, not copies: with thousands of observations, copying their configs would cost
+    // more than the estimators.
+    std::vector<const Observation*> all;
+    all.reserve(told_.size() + pending_.size());
+    for (const Observation& o : told_) all.push_back(&o);
+    if (options_.constant_liar) {
+      for (const Observation& o : pending_) all.push_back(&o);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Observation* a, const Observation* b) {
+      if (a->group != b->group) return a->group < b->group;
+      if (a->group == 1 && a->epochs != b->epochs) return a->epochs > b->epochs;
+      if (a->loss != b->loss) return a->loss < b->loss;
+      return a->order < b->order;
     });
     const size_t n_below = std::min<size_t>(
         kMaxBelow,
         static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(all.size()))));
-    std::vector<Observation> below(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_below));
-    std::vector<Observation> above(all.begin() + static_cast<std::ptrdiff_t>(n_below), all.end());
-    auto by_age = [](const Observation& a, const Observation& b) { return a.order < b.order; };
-    std::sort(below.begin(), below.end(), by_age);
-    std::sort(above.begin(), above.end(), by_age);
+    std::vector<const Observation*> below(all.begin(),
+                                          all.begin() + static_cast<std::ptrdiff_t>(n_below));
+    std::vector<const Observation*> above(all.begin() + static_cast<std::ptrdiff_t>(n_below),
+                                          all.end());
+    auto by_age = [](const Observation* a, const Observation* b) { return a->order < b->order; };
+    std::stable_sort(below.begin(), below.end(), by_age);
+    std::stable_sort(above.begin(), above.end(), by_age);
     config = sample_model_based(below, above);
   }
-  pending_.push_back({config, 3, 0, kInf, asked_++});
+  pending_.push_back({config, 3, 0, kInf, asked_++, encode_all(config)});
   return config;
 }
 
-Json TpeSampler::sample_model_based(const std::vector<Observation>& below,
-                                    const std::vector<Observation>& above) {
+Json TpeSampler::sample_model_based(const std::vector<const Observation*>& below,
+                                    const std::vector<const Observation*>& above) {
   Json config = Json::object();
   // Draws `candidates` points from l over `group` and keeps the one maximising l/g.
   auto choose = [&](const std::vector<const Parameter*>& group, bool multivariate) {
-    const ParzenEstimator l(group, coordinates(group, below), options_, multivariate);
-    const ParzenEstimator g(group, coordinates(group, above), options_, multivariate);
+    const ParzenEstimator l(group, coordinates(parameters_, group, below), options_, multivariate);
+    const ParzenEstimator g(group, coordinates(parameters_, group, above), options_, multivariate);
     std::vector<double> best;
     double best_score = -kInf;
     for (int i = 0; i < options_.candidates; ++i) {
@@ -343,9 +364,20 @@ Json TpeSampler::sample_model_based(const std::vector<Observation>& below,
   return config;
 }
 
+std::vector<double> TpeSampler::encode_all(const Json& params) const {
+  std::vector<double> encoded(parameters_.size(), std::numeric_limits<double>::quiet_NaN());
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    auto it = params.find(parameters_[i].name);
+    if (it == params.end()) continue;
+    if (auto coordinate = encode(parameters_[i], *it)) encoded[i] = *coordinate;
+  }
+  return encoded;
+}
+
 bool TpeSampler::replay(const Json& params) {
   ask();
   pending_.back().params = params;
+  pending_.back().encoded = encode_all(params);
   return true;
 }
 
@@ -364,7 +396,7 @@ void TpeSampler::tell(const Json& params, TrialStatus status, std::optional<doub
   double loss = failed ? kInf : (maximize_ ? -*value : *value);
   if (!std::isfinite(loss)) loss = kInf;
   const int group = failed ? 2 : status == TrialStatus::kFinished ? 0 : 1;
-  told_.push_back({params, group, epochs, loss, order});
+  told_.push_back({params, group, epochs, loss, order, encode_all(params)});
 }
 
 }  // namespace fersweep::search

@@ -38,11 +38,15 @@ class TpeSampler final : public Sampler {
     int epochs = 0;
     double loss = 0;
     uint64_t order = 0;  // when it was asked: older observations weigh less past 25
+    // Kernel coordinates per parameter of the space (NaN where inactive or not encodable),
+    // computed once rather than looked up in `params` at every ask.
+    std::vector<double> encoded;
   };
 
  private:
-  Json sample_model_based(const std::vector<Observation>& below,
-                          const std::vector<Observation>& above);
+  std::vector<double> encode_all(const Json& params) const;
+  Json sample_model_based(const std::vector<const Observation*>& below,
+                          const std::vector<const Observation*>& above);
 
   std::vector<Parameter> parameters_;
   TpeOptions options_;

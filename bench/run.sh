@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every performance comparison of docs/BENCHMARKS.md in one command, printing the tables:
+#
+#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 10 minutes on 2 cores)
+#
+# 1. training throughput against PyTorch eager (bench/train_vs_pytorch.sh, 1 thread)
+# 2. coordinator throughput against Optuna 3.1, TPE latency, 100k-trial memory
+#    (bench/coordinator_throughput.sh)
+# 3. gradient synchronisation in a gang of two (build/bench/sync_bench under mpiexec)
+# 4. batch assembly (build/bench/batch_bench)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${1:-build}"
+build="$root/$build_dir"
+if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+cmake --build "$build" -j"$(nproc)" --target fersweep sync_bench tpe_latency batch_bench > /dev/null
+echo "# fersweep benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1))"
+echo
+echo "## Training throughput against PyTorch eager (1 thread)"
+echo
+bash "$root/bench/train_vs_pytorch.sh" "$build_dir" 1
+echo
+bash "$root/bench/coordinator_throughput.sh" "$build" 2000
+echo
+echo "## Gradient synchronisation in a gang of two"
+echo
+mpiexec --oversubscribe -n 2 "$build/bench/sync_bench" --steps 40
+echo
+echo "## Batch assembly (1 thread)"
+echo
+"$build/bench/batch_bench" --threads 1
