@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Every performance comparison of docs/BENCHMARKS.md in one command, printing the tables:
 #
-#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 10 minutes on 2 cores)
+#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 12 minutes on 2 cores)
 #
 # 1. training throughput against PyTorch eager (bench/train_vs_pytorch.sh, 1 thread)
 # 2. coordinator throughput against Optuna 3.1, TPE latency, 100k-trial memory
 #    (bench/coordinator_throughput.sh)
 # 3. gradient synchronisation in a gang of two (build/bench/sync_bench under mpiexec)
 # 4. batch assembly (build/bench/batch_bench)
+# 5. pipeline overhead of a training epoch (bench/pipeline_overhead.sh)
+# 6. every model's step time, tensor peak and process RSS at batch 64 (fersweep models)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build}"
@@ -29,3 +31,11 @@ echo
 echo "## Batch assembly (1 thread)"
 echo
 "$build/bench/batch_bench" --threads 1
+echo
+echo "## Pipeline overhead (modified VGG, batch 64, 1 thread)"
+echo
+bash "$root/bench/pipeline_overhead.sh" "$build_dir"
+echo
+echo "## Every model at batch 64, 1 thread"
+echo
+"$build/cli/fersweep" models --batch 64 --threads 1

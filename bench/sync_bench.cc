@@ -2,7 +2,7 @@
 // dense 64-64 with batch-norm, 48x48 grey images, 7 classes): step time alone, then with the
 // gradients summed across the gang per parameter and in buckets. Run under mpiexec:
 //
-//   mpiexec -n 2 build/bench/sync_bench [--batch 64] [--steps 20] [--threads 1]
+//   mpiexec -n 2 build/bench/sync_bench [--batch 64] [--steps 20] [--threads 1] [--adam 1]
 //
 // --batch is the global batch; each rank trains on its half. Rank 0 prints a Markdown table.
 #include <torch/torch.h>
@@ -28,6 +28,7 @@ struct Settings {
   int batch = 64;
   int steps = 20;
   int threads = 1;
+  bool adam = false;  // Adam instead of SGD with momentum
 };
 
 Settings parse(int argc, char** argv) {
@@ -40,6 +41,8 @@ Settings parse(int argc, char** argv) {
       s.steps = value;
     else if (!std::strcmp(argv[i], "--threads"))
       s.threads = value;
+    else if (!std::strcmp(argv[i], "--adam"))
+      s.adam = value != 0;
     else
       throw std::invalid_argument(fmt::format("unknown option {}", argv[i]));
   }
@@ -55,16 +58,23 @@ struct Mode {
 
 // Seconds per step, the mean over `steps` after two warm-up steps.
 double seconds_per_step(models::Classifier& model, parallel::Communicator& gang, const Mode& mode,
-                        const torch::Tensor& x, const torch::Tensor& y, int steps) {
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+                        const torch::Tensor& x, const torch::Tensor& y, int steps, bool adam) {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (adam) {
+    optimizer =
+        std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+  } else {
+    optimizer = std::make_unique<torch::optim::SGD>(model->parameters(),
+                                                    torch::optim::SGDOptions(0.01).momentum(0.9));
+  }
   std::optional<parallel::GradientSync> sync;
   if (mode.sync) sync.emplace(gang, model->parameters(), mode.options);
   auto step = [&] {
-    optimizer.zero_grad();
+    optimizer->zero_grad();
     if (sync) sync->begin_step();
     torch::nn::functional::cross_entropy(model->forward(x), y).backward();
     if (sync) sync->finish_step();
-    optimizer.step();
+    optimizer->step();
   };
   step();
   step();
@@ -133,7 +143,7 @@ int main(int argc, char** argv) {
     };
     std::vector<double> times;
     for (const Mode& mode : modes) {
-      times.push_back(seconds_per_step(model, *gang, mode, x, y, settings.steps));
+      times.push_back(seconds_per_step(model, *gang, mode, x, y, settings.steps, settings.adam));
     }
     const double per_parameter_ms = sum_only_ms(model, *gang, 0, 50);
     const double one_bucket_ms = sum_only_ms(model, *gang, 25 << 20, 50);

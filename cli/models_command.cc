@@ -19,7 +19,7 @@ For every architecture (or the one configuration given with --params): trainable
 batch-norm buffers, forward FLOPs per image, training memory (fixed: weights and gradients; per
 image: activations kept for the backward pass, measured by counting LibTorch's allocations), and
 the measured time and peak tensor memory of one training step (forward, backward, Adam) on this
-machine. Architectures: docs/MODELS.md.
+machine, and the process's peak resident memory (RSS) over those steps: what a worker needs. Architectures: docs/MODELS.md.
 
 options:
   --arch A[,B...]    only these architectures (default: all)
@@ -132,13 +132,16 @@ int models_command(const std::vector<std::string>& raw) {
     if (rows.size() == 1) {
       fmt::print("{} classes, {}x{} px, 1 channel; step: batch {}, {} thread(s)\n", classes,
                  image_size, image_size, batch, worker::intra_op_threads());
-      fmt::print("{:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}\n", "arch", "stem", "params",
-                 "FLOPs", "MiB/img", "fixedMiB", "step ms", "peak MiB");
+      fmt::print("{:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}\n", "arch", "stem",
+                 "params", "FLOPs", "MiB/img", "fixedMiB", "step ms", "peak MiB", "RSS MiB");
     }
-    fmt::print("{:<16} {:<8} {:>8} {:>8} {:>8.2f} {:>8.1f} {:>9} {:>9}\n", r.arch, r.stem,
+    fmt::print("{:<16} {:<8} {:>8} {:>8} {:>8.2f} {:>8.1f} {:>9} {:>9} {:>8}\n", r.arch, r.stem,
                si(static_cast<double>(r.parameters)), si(r.forward_flops), r.bytes_per_image / kMiB,
                r.fixed_bytes / kMiB, batch > 0 ? fmt::format("{:.1f}", r.step_seconds * 1e3) : "-",
-               batch > 0 ? fmt::format("{:.0f}", r.step_peak_bytes / kMiB) : "-");
+               batch > 0 ? fmt::format("{:.0f}", r.step_peak_bytes / kMiB) : "-",
+               batch > 0 && r.step_peak_rss_bytes > 0
+                   ? fmt::format("{:.0f}", r.step_peak_rss_bytes / kMiB)
+                   : "-");
     std::fflush(stdout);
   }
   if (json) fmt::print("{}\n", rows.dump(2));

@@ -19,6 +19,10 @@ struct ModelReport {
   int batch = 0;               // of the timed step; 0 when not timed
   double step_seconds = 0;     // forward + backward + Adam step, median
   double step_peak_bytes = 0;  // tensor memory at the step's peak
+  // The process's peak resident memory over the timed steps (Linux VmHWM, reset before them):
+  // what a worker training this network at this batch needs, LibTorch itself included. 0 where
+  // it cannot be read.
+  double step_peak_rss_bytes = 0;
 };
 
 // Measures the network `config` builds for `num_classes` classes at `image_size` px, timing

@@ -11,6 +11,7 @@
 
 #include "models/model.h"
 #include "models/profile.h"
+#include "models/report.h"
 
 namespace fersweep::models {
 namespace {
@@ -253,6 +254,24 @@ TEST(ModelCost, StepMeasurementSeesTheAdamState) {
   // Weights, gradients and two Adam moments: four copies of the parameters at least.
   EXPECT_GE(step.peak_bytes, 4 * 4.0 * static_cast<double>(cost.parameters));
   EXPECT_NEAR(step.peak_bytes, cost.training_bytes(16, 2), 0.25 * step.peak_bytes);
+}
+
+// The resident-memory peak is reset before each measurement: a small network measured after a
+// large one is not charged for the large one's memory, and each peak holds its step's tensors.
+TEST(ModelReport, PeakRssFollowsEachNetworkNotTheLargestSoFar) {
+  TrialConfig large;
+  large.filters = {64, 128, 256};
+  large.dense = {512};
+  TrialConfig small;
+  small.filters = {8, 16};
+  small.dense = {16};
+  const ModelReport big = report_model(large, 7, 48, 64, 1);
+  const ModelReport little = report_model(small, 7, 48, 64, 1);
+  ASSERT_GT(big.step_peak_rss_bytes, 0.0) << "no /proc/self/status VmHWM here";
+  EXPECT_GE(big.step_peak_rss_bytes, big.step_peak_bytes);
+  EXPECT_GE(little.step_peak_rss_bytes, little.step_peak_bytes);
+  EXPECT_GT(big.step_peak_rss_bytes - little.step_peak_rss_bytes,
+            0.5 * (big.step_peak_bytes - little.step_peak_bytes));
 }
 
 }  // namespace
