@@ -11,14 +11,18 @@
 
 namespace fersweep::coordinator {
 
-SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log)
+SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
+                         NotRegistered)
     : spec_(std::move(spec)),
       store_(store),
       log_(log),
       sampler_(search::make_sampler(spec_)),
       pruner_(search::make_pruner(spec_)),
       start_(std::chrono::steady_clock::now()),
-      planned_(search::planned_trials(spec_)) {
+      planned_(search::planned_trials(spec_)) {}
+
+SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log)
+    : SweepDriver(std::move(spec), store, log, NotRegistered{}) {
   sweep_id_ =
       store_.create_sweep({spec_.name, search::to_string(spec_.method), spec_.objective.metric,
                            spec_.objective.maximize, spec_.seed, planned_, spec_.document});
@@ -26,13 +30,7 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
 
 SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
                          const results::StoredSweep& stored, bool forced)
-    : spec_(std::move(spec)),
-      store_(store),
-      log_(log),
-      sampler_(search::make_sampler(spec_)),
-      pruner_(search::make_pruner(spec_)),
-      start_(std::chrono::steady_clock::now()),
-      planned_(search::planned_trials(spec_)) {
+    : SweepDriver(std::move(spec), store, log, NotRegistered{}) {
   resume(stored, forced);
 }
 

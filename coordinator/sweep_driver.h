@@ -53,6 +53,9 @@ class SweepDriver {
   uint64_t interrupted() const { return interrupted_; }
 
  private:
+  struct NotRegistered {};  // the sampler, the pruner and the budget, before the sweep's row
+  SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log, NotRegistered);
+
   struct Running {
     int number = 0;
     nlohmann::json params;

@@ -2,10 +2,14 @@
 // What the end-to-end suites share: running a command line and reading files back.
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "results/sqlite.h"
 
 namespace fersweep::e2e {
 
@@ -31,6 +35,19 @@ inline std::string file_bytes(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Finished trials in a sweep database that another process may be writing (WAL: reading never
+// blocks it); 0 while the database or its tables do not exist yet.
+inline int64_t finished_trials(const std::string& db) {
+  if (!std::filesystem::exists(db)) return 0;
+  try {
+    sql::Database reader(db, true);
+    sql::Statement count(reader, "SELECT count(*) FROM trials WHERE status = 'finished'");
+    return count.step() ? count.integer(0) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 }  // namespace fersweep::e2e

@@ -78,17 +78,6 @@ std::vector<pid_t> processes_mentioning(const std::string& needle) {
   return pids;
 }
 
-int64_t finished_trials(const std::string& db) {
-  if (!fs::exists(db)) return 0;
-  try {
-    sql::Database reader(db, true);
-    sql::Statement count(reader, "SELECT count(*) FROM trials WHERE status = 'finished'");
-    return count.step() ? count.integer(0) : 0;
-  } catch (const std::exception&) {
-    return 0;  // not created yet
-  }
-}
-
 TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) {
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
@@ -103,12 +92,12 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   std::mt19937 rng(20261125);  // the kill points: reproducible, varied
   int kills = 0;
   for (int round = 0; round < 5; ++round) {
-    const int64_t before = finished_trials(db);
+    const int64_t before = e2e::finished_trials(db);
     if (before >= kGridPoints - 1) break;  // leave something for the last, clean run
     const pid_t mpiexec = spawn(command, log);
     // Wait until this run has finished a trial of its own, then kill at a random moment after.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (finished_trials(db) == before && std::chrono::steady_clock::now() < deadline) {
+    while (e2e::finished_trials(db) == before && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::this_thread::sleep_for(
@@ -189,7 +178,7 @@ TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
       db,       "--checkpoints",   "none"};
   const pid_t mpiexec = spawn(command, log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (finished_trials(db) == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (e2e::finished_trials(db) == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // One worker has just begun its second trial (epoch 1 of 8): it will be interrupted.

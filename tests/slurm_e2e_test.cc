@@ -59,17 +59,6 @@ std::string job_field(const std::string& job, const std::string& field) {
   return std::regex_search(shown.output, match, pattern) ? match[1].str() : "";
 }
 
-int64_t finished_in(const std::string& db) {
-  if (!fs::exists(db)) return 0;
-  try {
-    sql::Database reader(db, true);
-    sql::Statement count(reader, "SELECT count(*) FROM trials WHERE status = 'finished'");
-    return count.step() ? count.integer(0) : 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 template <typename Condition>
 bool wait_for(Condition condition, int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -124,7 +113,7 @@ TEST(SlurmE2E, SbatchTemplateRunsTheSweepAndResumesAfterARequeue) {
 
   // Requeue once the sweep has finished a trial: Slurm stops the job (SIGTERM to every process
   // of it), the script copies the database out, and the job goes back into the queue.
-  ASSERT_TRUE(wait_for([&] { return finished_in(local_db) >= 1; }, 120))
+  ASSERT_TRUE(wait_for([&] { return e2e::finished_trials(local_db) >= 1; }, 120))
       << job_field(job, "JobState") << "\n"
       << e2e::file_bytes(dir + "/job.out");
   ASSERT_EQ(run("scontrol requeue " + job).exit_code, 0);
