@@ -19,6 +19,7 @@
 #include "parallel/backends.h"
 #include "parallel/gradient_sync.h"
 #include "parallel/shard.h"
+#include "worker/torch_runner.h"
 
 namespace {
 
@@ -129,6 +130,9 @@ int main(int argc, char** argv) {
     config.dense_batch_norm = true;
     torch::manual_seed(1);
     models::Classifier model = models::make_model(models::model_options(config, 7, 48));
+    // The trainer's own settings, so that "compute only" is the step a trial really runs.
+    models::use_channels_last(*model);
+    worker::keep_freed_memory_for_reuse();
     const int64_t params = models::trainable_parameters(*model);
     const parallel::Shard shard = parallel::shard_of(settings.batch, gang->rank(), gang->size());
     const torch::Tensor x = torch::randn({shard.count, 1, 48, 48});

@@ -8,7 +8,11 @@ The data pipeline is what a PyTorch user writes: resident uint8 tensors, a fresh
 epoch, and per sample torchvision's RandomCrop(48, padding=2, padding_mode="edge") and
 RandomHorizontalFlip, then the same (x - 127.5) / 64 normalisation.
 
-    /usr/bin/python3 bench/train_reference.py --arch vgg_custom --threads 1
+    /usr/bin/python3 bench/train_reference.py --arch vgg_custom --threads 1 [--channels-last]
+
+--channels-last converts the model with `model.to(memory_format=torch.channels_last)`, as the
+PyTorch performance guide recommends, which is what fersweep's trainer does: the fair comparison
+for the layout, beside the plain eager loop most scripts run.
 """
 import argparse
 import time
@@ -63,6 +67,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--channels-last", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -70,6 +75,8 @@ def main():
     images = torch.randint(0, 256, (args.images, 1, 48, 48), dtype=torch.uint8)
     labels = torch.randint(0, 7, (args.images,))
     model = modified_vgg() if args.arch == "vgg_custom" else mobilenet_v2()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     seconds = 0.0
@@ -79,6 +86,8 @@ def main():
         for first in range(0, args.images, args.batch):
             index = order[first:first + args.batch]
             x = augment(images[index].float().sub_(127.5).div_(64.0), generator)
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             y = labels[index]
             optimiser.zero_grad()
             loss = F.cross_entropy(model(x), y)

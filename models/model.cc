@@ -68,6 +68,19 @@ Classifier make_model(const ModelOptions& o) {
   throw std::invalid_argument("arch: unknown \"" + o.arch + "\"");
 }
 
+void use_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  // Not contiguous(ChannelsLast): that keeps a tensor whose strides already pass as channels-last
+  // (every 1x1 and depthwise kernel, any 1-channel tensor), and LibTorch then reads those strides
+  // as NCHW and runs the whole network in NCHW. Fresh channels-last strides are unambiguous.
+  const auto convert = [](torch::Tensor& tensor) {
+    if (tensor.dim() != 4) return;
+    tensor.set_data(torch::empty_like(tensor, torch::MemoryFormat::ChannelsLast).copy_(tensor));
+  };
+  for (torch::Tensor& parameter : module.parameters()) convert(parameter);
+  for (torch::Tensor& buffer : module.buffers()) convert(buffer);
+}
+
 int64_t trainable_parameters(const torch::nn::Module& module) {
   int64_t total = 0;
   for (const auto& p : module.parameters()) {

@@ -180,6 +180,7 @@ ModelCost measure_cost(const ModelOptions& o) {
   cost.parameters = trainable_parameters(*model);
   cost.buffers = buffer_elements(*model);
   cost.forward_flops = flops_per_image(*model, o);
+  use_channels_last(*model);  // measured in the layout the worker trains in
 
   // Two sizes so that what scales with the batch separates from what does not. Batch 2 is the
   // smallest that batch-norm accepts everywhere; the warm-up allocates the gradients first.
@@ -203,6 +204,7 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   m.batch = batch;
   AllocationCounter counter;
   Classifier model = make_model(o);
+  use_channels_last(*model);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4));
   std::vector<double> seconds;

@@ -23,6 +23,18 @@ class LocalCommunicator final : public Communicator {
   void broadcast(std::string&, int) override {}
 };
 
+// Channels-last weights (models::use_channels_last) are dense but not contiguous in the NCHW
+// sense the backends accept; they travel as an NCHW copy.
+void broadcast_dense(Communicator& comm, const torch::Tensor& tensor, int root) {
+  if (tensor.is_contiguous()) {
+    comm.broadcast(tensor, root);
+    return;
+  }
+  const torch::Tensor copy = tensor.contiguous();
+  comm.broadcast(copy, root);
+  tensor.copy_(copy);
+}
+
 }  // namespace
 
 std::unique_ptr<Communicator> make_local_communicator() {
@@ -45,14 +57,14 @@ void agree(Communicator& comm, const std::optional<std::string>& local_failure) 
 void broadcast_state(Communicator& comm, torch::nn::Module& module, int root) {
   if (comm.size() == 1) return;
   torch::NoGradGuard no_grad;
-  for (const torch::Tensor& parameter : module.parameters()) comm.broadcast(parameter, root);
+  for (const torch::Tensor& parameter : module.parameters()) broadcast_dense(comm, parameter, root);
   broadcast_buffers(comm, module, root);
 }
 
 void broadcast_buffers(Communicator& comm, torch::nn::Module& module, int root) {
   if (comm.size() == 1) return;
   torch::NoGradGuard no_grad;
-  for (const torch::Tensor& buffer : module.buffers()) comm.broadcast(buffer, root);
+  for (const torch::Tensor& buffer : module.buffers()) broadcast_dense(comm, buffer, root);
 }
 
 }  // namespace fersweep::parallel

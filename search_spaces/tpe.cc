@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <span>
 
 #include "search_spaces/space.h"
 
@@ -82,6 +83,15 @@ double log_sum_exp(const std::vector<double>& terms) {
   return top + std::log(sum);
 }
 
+// Observations' coordinates, one row of `dims` per observation: flat, because the above group
+// reaches tens of thousands of rows and is rebuilt at every suggestion.
+struct Points {
+  size_t dims = 0;
+  std::vector<double> values;
+  size_t size() const { return dims == 0 ? 0 : values.size() / dims; }
+  double at(size_t row, size_t d) const { return values[row * dims + d]; }
+};
+
 // Optuna's default_weights: flat for the newest 25, a linear ramp down to 1/n before them.
 std::vector<double> recency_weights(size_t n) {
   std::vector<double> w(n, 1.0);
@@ -100,7 +110,7 @@ void normalise(std::vector<double>& weights) {
 }
 
 // An index drawn with the given probabilities (which sum to 1).
-size_t draw_index(Rng& rng, const std::vector<double>& probabilities) {
+size_t draw_index(Rng& rng, std::span<const double> probabilities) {
   const double u = uniform01(rng);
   double cumulative = 0;
   size_t i = 0;
@@ -115,9 +125,8 @@ size_t draw_index(Rng& rng, const std::vector<double>& probabilities) {
 // (uniform over the space), each a product of truncated normals / categorical distributions.
 class ParzenEstimator {
  public:
-  ParzenEstimator(const std::vector<const Parameter*>& parameters,
-                  const std::vector<std::vector<double>>& points, const TpeOptions& options,
-                  bool multivariate)
+  ParzenEstimator(const std::vector<const Parameter*>& parameters, const Points& points,
+                  const TpeOptions& options, bool multivariate)
       : parameters_(parameters) {
     const size_t n = points.size();
     const size_t kernels = n + 1;
@@ -129,18 +138,21 @@ class ParzenEstimator {
       const Parameter& p = *parameters[d];
       Dimension dim;
       if (is_categorical(p)) {
-        const size_t choices = p.values.size();
-        dim.probabilities.assign(kernels, std::vector<double>(choices, 0));
+        const size_t choices = dim.choices = p.values.size();
+        dim.probabilities.resize(kernels * choices);
         for (size_t k = 0; k < kernels; ++k) {
-          auto& row = dim.probabilities[k];
-          std::fill(row.begin(), row.end(), options.prior_weight / static_cast<double>(kernels));
-          if (k < n) row[static_cast<size_t>(points[k][d])] += 1;
+          std::vector<double> row(choices, options.prior_weight / static_cast<double>(kernels));
+          if (k < n) row[static_cast<size_t>(points.at(k, d))] += 1;
           normalise(row);
+          std::copy(row.begin(), row.end(), dim.probabilities.begin() + k * choices);
+        }
+        for (double probability : dim.probabilities) {
+          dim.log_probabilities.push_back(std::log(std::max(probability, 1e-300)));
         }
       } else {
         dim.space = numeric_space(p);
         const double low = dim.space.low, high = dim.space.high, range = high - low;
-        for (size_t k = 0; k < n; ++k) dim.mu.push_back(points[k][d]);
+        for (size_t k = 0; k < n; ++k) dim.mu.push_back(points.at(k, d));
         dim.sigma = multivariate
                         ? std::vector<double>(n, 0.2 * range *
                                                      std::pow(std::max<double>(1, n),
@@ -158,23 +170,16 @@ class ParzenEstimator {
           dim.log_inside.push_back(std::log(std::max(inside, 1e-300)));
         }
       }
-      if (!dim.probabilities.empty()) {
-        for (const auto& row : dim.probabilities) {
-          std::vector<double> logs;
-          for (double probability : row) logs.push_back(std::log(std::max(probability, 1e-300)));
-          dim.log_probabilities.push_back(std::move(logs));
-        }
-      }
       dimensions_.push_back(std::move(dim));
     }
     for (double w : weights_) log_weights_.push_back(std::log(w));
   }
 
-  double log_pdf(const std::vector<double>& x) const {
-    std::vector<double> terms(log_weights_);
-    for (size_t d = 0; d < dimensions_.size(); ++d) {
-      for (size_t k = 0; k < terms.size(); ++k) terms[k] += log_component(d, k, x[d]);
-    }
+  // `terms`: scratch space, kept by the caller so that thousands of components cost no
+  // allocation per candidate.
+  double log_pdf(const std::vector<double>& x, std::vector<double>& terms) const {
+    terms = log_weights_;
+    for (size_t d = 0; d < dimensions_.size(); ++d) add_log_component(d, x[d], terms);
     return log_sum_exp(terms);
   }
 
@@ -185,7 +190,8 @@ class ParzenEstimator {
     for (size_t d = 0; d < dimensions_.size(); ++d) {
       const Dimension& dim = dimensions_[d];
       if (!dim.probabilities.empty()) {
-        x[d] = static_cast<double>(draw_index(rng, dim.probabilities[k]));
+        x[d] = static_cast<double>(
+            draw_index(rng, std::span(dim.probabilities).subspan(k * dim.choices, dim.choices)));
       } else {
         // Rejection keeps the draw exactly truncated-normal; mu lies inside and sigma is at most
         // the range, so at least a third of the draws land inside.
@@ -207,10 +213,11 @@ class ParzenEstimator {
  private:
   struct Dimension {
     NumericSpace space;
-    std::vector<double> mu, sigma;                   // numeric: per component
-    std::vector<double> log_scale, log_inside;       // numeric: log(sigma sqrt(2 pi)), log mass
-    std::vector<std::vector<double>> probabilities;  // categorical: [component][choice]
-    std::vector<std::vector<double>> log_probabilities;
+    std::vector<double> mu, sigma;              // numeric: per component
+    std::vector<double> log_scale, log_inside;  // numeric: log(sigma sqrt(2 pi)), log mass
+    size_t choices = 0;                         // categorical: number of choices
+    std::vector<double> probabilities;          // categorical: [component * choices + choice]
+    std::vector<double> log_probabilities;
   };
 
   // Univariate bandwidths: the larger gap to a neighbour, with the prior's centre and the
@@ -241,18 +248,36 @@ class ParzenEstimator {
     return sigma;
   }
 
-  double log_component(size_t d, size_t k, double x) const {
+  // terms[k] += log density of component k's `d`-th factor at x, for every component.
+  void add_log_component(size_t d, double x, std::vector<double>& terms) const {
     const Dimension& dim = dimensions_[d];
-    if (!dim.probabilities.empty()) return dim.log_probabilities[k][static_cast<size_t>(x)];
-    const double mu = dim.mu[k], sigma = dim.sigma[k];
+    const size_t kernels = terms.size();
+    if (!dim.probabilities.empty()) {
+      const auto choice = static_cast<size_t>(x);
+      for (size_t k = 0; k < kernels; ++k) {
+        terms[k] += dim.log_probabilities[k * dim.choices + choice];
+      }
+      return;
+    }
     if (dim.space.step > 0) {
       const double upper = std::min(x + dim.space.step / 2, dim.space.high);
       const double lower = std::max(x - dim.space.step / 2, dim.space.low);
-      const double mass = normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma);
-      return std::log(std::max(mass, 1e-300)) - dim.log_inside[k];
+      for (size_t k = 0; k < kernels; ++k) {
+        const double mu = dim.mu[k], sigma = dim.sigma[k];
+        const double mass = normal_cdf((upper - mu) / sigma) - normal_cdf((lower - mu) / sigma);
+        terms[k] += std::log(std::max(mass, 1e-300)) - dim.log_inside[k];
+      }
+      return;
     }
-    const double z = (x - mu) / sigma;
-    return -0.5 * z * z - dim.log_scale[k] - dim.log_inside[k];
+    const double* mu = dim.mu.data();
+    const double* sigma = dim.sigma.data();
+    const double* log_scale = dim.log_scale.data();
+    const double* log_inside = dim.log_inside.data();
+    double* out = terms.data();
+    for (size_t k = 0; k < kernels; ++k) {
+      const double z = (x - mu[k]) / sigma[k];
+      out[k] += -0.5 * z * z - log_scale[k] - log_inside[k];
+    }
   }
 
   std::vector<const Parameter*> parameters_;
@@ -263,19 +288,21 @@ class ParzenEstimator {
 
 // The coordinates of `parameters` in each observation that has all of them.
 // `space` is the sampler's parameter list, which `parameters` point into.
-std::vector<std::vector<double>> coordinates(
-    const std::vector<Parameter>& space, const std::vector<const Parameter*>& parameters,
-    const std::vector<const TpeSampler::Observation*>& side) {
-  std::vector<std::vector<double>> points;
-  points.reserve(side.size());
+Points coordinates(const std::vector<Parameter>& space,
+                   const std::vector<const Parameter*>& parameters,
+                   const std::vector<const TpeSampler::Observation*>& side) {
+  Points points{parameters.size(), {}};
+  points.values.reserve(side.size() * parameters.size());
   for (const TpeSampler::Observation* o : side) {
-    std::vector<double> x;
+    const size_t row_start = points.values.size();
     for (const Parameter* p : parameters) {
       const double coordinate = o->encoded[static_cast<size_t>(p - space.data())];
-      if (std::isnan(coordinate)) break;
-      x.push_back(coordinate);
+      if (std::isnan(coordinate)) {
+        points.values.resize(row_start);
+        break;
+      }
+      points.values.push_back(coordinate);
     }
-    if (x.size() == parameters.size()) points.push_back(std::move(x));
   }
   return points;
 }
@@ -333,11 +360,11 @@ Json TpeSampler::sample_model_based(const std::vector<const Observation*>& below
   auto choose = [&](const std::vector<const Parameter*>& group, bool multivariate) {
     const ParzenEstimator l(group, coordinates(parameters_, group, below), options_, multivariate);
     const ParzenEstimator g(group, coordinates(parameters_, group, above), options_, multivariate);
-    std::vector<double> best;
+    std::vector<double> best, scratch;
     double best_score = -kInf;
     for (int i = 0; i < options_.candidates; ++i) {
       std::vector<double> x = l.sample(rng_);
-      const double score = l.log_pdf(x) - g.log_pdf(x);
+      const double score = l.log_pdf(x, scratch) - g.log_pdf(x, scratch);
       if (best.empty() || score > best_score) {
         best = std::move(x);
         best_score = score;

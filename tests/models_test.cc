@@ -168,6 +168,66 @@ TEST_P(EveryArchitecture, OneTrainingStepLowersTheLossOnAFixedBatch) {
   EXPECT_LT(after, before.item<double>() - 1e-5) << GetParam().arch;
 }
 
+// Channels-last is a layout, not a different network: the same weights give the same logits and
+// gradients, and every 4-D weight must read as channels-last to LibTorch, including the 1x1 and
+// depthwise kernels whose NCHW strides would also pass a channels-last contiguity check. In double
+// precision, so that a layout slip (say, flattening NHWC features in the wrong order) stands out
+// from the float rounding that batch norm over a tiny batch amplifies.
+class ChannelsLastLayout : public ::testing::TestWithParam<ShapeCase> {};
+
+TEST_P(ChannelsLastLayout, GivesTheSameLogitsAndGradients) {
+  ModelOptions o = reference(GetParam().arch, 6);
+  o.stem = GetParam().stem;
+  o.dropout = 0.0;
+  o.stochastic_depth = 0.0;
+  o.image_size = 32;
+  torch::manual_seed(3);
+  const Classifier nchw = make_model(o);
+  nchw->to(torch::kDouble);
+  torch::manual_seed(3);
+  const Classifier nhwc = make_model(o);
+  nhwc->to(torch::kDouble);
+  use_channels_last(*nhwc);
+  for (const torch::Tensor& p : nhwc->parameters()) {
+    if (p.dim() == 4) {
+      EXPECT_EQ(p.suggest_memory_format(), torch::MemoryFormat::ChannelsLast) << p.sizes();
+    }
+  }
+  const torch::Tensor x = torch::randn({4, 1, 32, 32}, torch::kDouble);
+  const torch::Tensor y = torch::arange(4, torch::kLong);
+  const torch::Tensor logits_nchw = nchw->forward(x);
+  const torch::Tensor logits_nhwc = nhwc->forward(x);
+  EXPECT_TRUE(torch::allclose(logits_nchw, logits_nhwc, 1e-9, 1e-12)) << GetParam().arch;
+  torch::nn::functional::cross_entropy(logits_nchw, y).backward();
+  torch::nn::functional::cross_entropy(logits_nhwc, y).backward();
+  const auto expected = nchw->named_parameters();
+  double largest = 0;
+  for (const auto& p : expected)
+    largest = std::max(largest, p.value().grad().abs().max().item<double>());
+  for (const auto& p : nhwc->named_parameters()) {
+    const torch::Tensor& want = expected[p.key()].grad();
+    // A batch norm feeding another convolution and batch norm has a bias gradient of exactly 0
+    // in exact arithmetic (the next norm removes every per-channel offset), so what is computed
+    // there is rounding noise; such tensors are compared at the network's gradient scale.
+    const double scale = std::max(want.abs().max().item<double>(), 1e-3 * largest);
+    EXPECT_LT((p.value().grad() - want).abs().max().item<double>() / scale, 1e-9)
+        << GetParam().arch << " " << p.key();
+  }
+}
+
+// Every block type once; double-precision convolutions are slow, so one stem each.
+INSTANTIATE_TEST_SUITE_P(Zoo, ChannelsLastLayout,
+                         ::testing::Values(ShapeCase{"vgg_custom", Stem::kImageNet},
+                                           ShapeCase{"vgg16", Stem::kSmall},
+                                           ShapeCase{"resnet18", Stem::kImageNet},
+                                           ShapeCase{"resnet50", Stem::kImageNet},
+                                           ShapeCase{"mobilenet_v2", Stem::kSmall},
+                                           ShapeCase{"efficientnet_b0", Stem::kSmall}),
+                         [](const auto& info) {
+                           return info.param.arch +
+                                  (info.param.stem == Stem::kSmall ? "_small" : "_imagenet");
+                         });
+
 INSTANTIATE_TEST_SUITE_P(
     Zoo, EveryArchitecture,
     ::testing::Values(ShapeCase{"vgg_custom", Stem::kImageNet}, ShapeCase{"vgg16", Stem::kSmall},

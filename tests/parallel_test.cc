@@ -153,6 +153,27 @@ TEST(BroadcastState, EveryRankEndsWithTheLeadersWeightsAndBuffers) {
   EXPECT_NEAR(after[0], leaders[0], 1e-9);
 }
 
+// Workers store convolution weights channels-last (models::use_channels_last): dense, but not
+// what the backends call contiguous. They must still arrive, and keep their layout.
+TEST(BroadcastState, ChannelsLastWeightsArriveAndKeepTheirLayout) {
+  torch::manual_seed(200 + gang().rank());
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(2, 3, 3));
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.set_data(
+        torch::empty_like(conv->weight, torch::MemoryFormat::ChannelsLast).copy_(conv->weight));
+  }
+  ASSERT_FALSE(conv->weight.is_contiguous());
+  torch::Tensor leaders = conv->weight.contiguous().clone();
+  gang().broadcast(leaders, 0);
+  std::vector<double> differed{torch::equal(conv->weight, leaders) ? 0.0 : 1.0};
+  gang().sum(differed);
+  ASSERT_GT(differed[0], 0) << "the ranks started with the same weights: nothing tested";
+  broadcast_state(gang(), *conv, 0);
+  EXPECT_TRUE(torch::equal(conv->weight, leaders));
+  EXPECT_EQ(conv->weight.suggest_memory_format(), torch::MemoryFormat::ChannelsLast);
+}
+
 TEST(MpiCommunicator, SumsTensorsAndHostValues) {
   torch::Tensor t = torch::full({5}, static_cast<float>(gang().rank() + 1));
   gang().start_sum(t)->wait();

@@ -25,7 +25,7 @@ TrialAssignment tiny_assignment() {
   a.threads = 1;
   a.params = {
       {"filters", {8, 16, 32, 64}}, {"convs_per_block", 1}, {"dense", {32}}, {"dropout", 0.1},
-      {"batch_size", 32},           {"lr", 0.003}};
+      {"batch_size", 16},           {"lr", 0.001}};
   return a;
 }
 

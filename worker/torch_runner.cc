@@ -262,6 +262,7 @@ std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare(const TrialAssignment& 
       mix_seed(assignment.seed, 0xDA7A), device_, prefetch_pays());
   setup->model = models::make_model(setup->options);
   setup->model->to(device_);
+  models::use_channels_last(*setup->model);
   setup->optimizer = make_optimizer(config, setup->model->parameters());
   setup->schedule =
       std::make_unique<LrSchedule>(config, assignment.epochs, setup->batches->batches_per_epoch());
@@ -447,6 +448,8 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
   return result;
 }
 
+}  // namespace
+
 // LibTorch's CPU allocator is malloc. glibc serves every block over its mmap threshold (at most
 // 32 MiB, adapting) with a fresh mmap and returns it on free, so each training step maps, faults
 // in, zeroes and unmaps its activation buffers again: 12 % of a modified-VGG trial's time was in
@@ -461,8 +464,6 @@ void keep_freed_memory_for_reuse() {
     mallopt(M_TOP_PAD, 64 * 1024 * 1024);           // grow the heap in large steps
   });
 }
-
-}  // namespace
 
 std::unique_ptr<TrialRunner> make_torch_runner(RunnerOptions options) {
   keep_freed_memory_for_reuse();
