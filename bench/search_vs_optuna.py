@@ -180,6 +180,9 @@ def main():
                     optuna_fixed_best(function, False, args.trials, s) for s in seeds],
                 "optuna 3.1 TPESampler(multivariate=True), logpdf scale fixed": [
                     optuna_fixed_best(function, True, args.trials, s) for s in seeds],
+                "fersweep tpe, bandwidth 0.2 (Optuna's)": [
+                    fersweep_best(args.fersweep, function, "tpe", s, args.trials, workdir,
+                                  {"bandwidth": 0.2}) for s in seeds],
                 "fersweep tpe, univariate": [
                     fersweep_best(args.fersweep, function, "tpe", s, args.trials, workdir,
                                   {"multivariate": False}) for s in seeds],

@@ -3,8 +3,11 @@
 // gradients summed across the gang per parameter and in buckets. Run under mpiexec:
 //
 //   mpiexec -n 2 build/bench/sync_bench [--batch 64] [--steps 20] [--threads 1] [--adam 1]
+//                                        [--nccl 1]
 //
 // --batch is the global batch; each rank trains on its half. Rank 0 prints a Markdown table.
+// --nccl 1 trains on GPU r of the node on rank r and sums through the NCCL communicator (at
+// world size 1 too: a real step through NCCL, which a gang of one would not use).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -17,6 +20,7 @@
 #include "comm/mpi_checked.h"
 #include "models/model.h"
 #include "parallel/backends.h"
+#include "parallel/communicator.h"
 #include "parallel/gradient_sync.h"
 #include "parallel/shard.h"
 #include "worker/torch_runner.h"
@@ -30,7 +34,13 @@ struct Settings {
   int steps = 20;
   int threads = 1;
   bool adam = false;  // Adam instead of SGD with momentum
+  bool nccl = false;  // the NCCL communicator and a GPU per rank instead of MPI on the CPU
 };
+
+// Host clocks time GPU work only once the queued kernels have run.
+void wait_for_device(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
 
 Settings parse(int argc, char** argv) {
   Settings s;
@@ -44,6 +54,8 @@ Settings parse(int argc, char** argv) {
       s.threads = value;
     else if (!std::strcmp(argv[i], "--adam"))
       s.adam = value != 0;
+    else if (!std::strcmp(argv[i], "--nccl"))
+      s.nccl = value != 0;
     else
       throw std::invalid_argument(fmt::format("unknown option {}", argv[i]));
   }
@@ -79,10 +91,12 @@ double seconds_per_step(models::Classifier& model, parallel::Communicator& gang,
   };
   step();
   step();
+  wait_for_device(x.device());
   std::vector<double> ready{0.0};
   gang.sum(ready);  // start timing together
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i) step();
+  wait_for_device(x.device());
   std::vector<double> elapsed{
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
   gang.sum(elapsed);
@@ -92,17 +106,18 @@ double seconds_per_step(models::Classifier& model, parallel::Communicator& gang,
 // Milliseconds to sum the model's gradients across the gang alone, without compute: one sum per
 // parameter against one per bucket. The mean of `repeats`.
 double sum_only_ms(models::Classifier& model, parallel::Communicator& gang, int64_t bucket_bytes,
-                   int repeats) {
+                   int repeats, const torch::Device& device) {
+  const auto on_device = torch::TensorOptions().device(device);
   std::vector<torch::Tensor> flats;
   int64_t floats = 0;
   for (const auto& p : model->parameters()) {
     if (bucket_bytes == 0) {
-      flats.push_back(torch::ones({p.numel()}));
+      flats.push_back(torch::ones({p.numel()}, on_device));
     } else {
       floats += p.numel();
     }
   }
-  if (bucket_bytes != 0) flats.push_back(torch::ones({floats}));
+  if (bucket_bytes != 0) flats.push_back(torch::ones({floats}, on_device));
   std::vector<double> ready{0.0};
   gang.sum(ready);
   const auto start = std::chrono::steady_clock::now();
@@ -111,6 +126,7 @@ double sum_only_ms(models::Classifier& model, parallel::Communicator& gang, int6
     for (auto& flat : flats) pending.push_back(gang.start_sum(flat));
     for (auto& p : pending) p->wait();
   }
+  wait_for_device(device);
   std::vector<double> elapsed{
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
   gang.sum(elapsed);
@@ -124,7 +140,13 @@ int main(int argc, char** argv) {
   try {
     const Settings settings = parse(argc, argv);
     torch::set_num_threads(settings.threads);
-    const auto gang = parallel::make_mpi_communicator(mpi::Comm::world());
+    const mpi::Comm world = mpi::Comm::world();
+    // With --nccl, rank r trains on GPU r of its node: one node, as mpirun -n <GPUs> starts it.
+    const torch::Device device =
+        settings.nccl ? torch::Device(torch::kCUDA, static_cast<int8_t>(world.rank()))
+                      : torch::Device(torch::kCPU);
+    const auto gang = settings.nccl ? parallel::make_nccl_communicator(world, world.rank())
+                                    : parallel::make_mpi_communicator(world);
     TrialConfig config;
     config.dense = {64, 64};
     config.dense_batch_norm = true;
@@ -133,10 +155,11 @@ int main(int argc, char** argv) {
     // The trainer's own settings, so that "compute only" is the step a trial really runs.
     models::use_channels_last(*model);
     worker::keep_freed_memory_for_reuse();
+    model->to(device);
     const int64_t params = models::trainable_parameters(*model);
     const parallel::Shard shard = parallel::shard_of(settings.batch, gang->rank(), gang->size());
-    const torch::Tensor x = torch::randn({shard.count, 1, 48, 48});
-    const torch::Tensor y = torch::randint(0, 7, {shard.count});
+    const torch::Tensor x = torch::randn({shard.count, 1, 48, 48}).to(device);
+    const torch::Tensor y = torch::randint(0, 7, {shard.count}).to(device);
 
     const std::vector<Mode> modes = {
         {"no sync (compute only)", false, {}},
@@ -149,14 +172,14 @@ int main(int argc, char** argv) {
     for (const Mode& mode : modes) {
       times.push_back(seconds_per_step(model, *gang, mode, x, y, settings.steps, settings.adam));
     }
-    const double per_parameter_ms = sum_only_ms(model, *gang, 0, 50);
-    const double one_bucket_ms = sum_only_ms(model, *gang, 25 << 20, 50);
+    const double per_parameter_ms = sum_only_ms(model, *gang, 0, 50, device);
+    const double one_bucket_ms = sum_only_ms(model, *gang, 25 << 20, 50, device);
     if (gang->rank() == 0) {
       fmt::print(
           "modified VGG, {} parameters ({:.1f} MiB of gradients); {} ranks x {} thread(s), "
-          "global batch {} ({} per rank), {} steps\n\n",
-          params, params * 4.0 / (1 << 20), gang->size(), settings.threads, settings.batch,
-          shard.count, settings.steps);
+          "{} backend on {}, global batch {} ({} per rank), {} steps\n\n",
+          params, params * 4.0 / (1 << 20), gang->size(), settings.threads, gang->backend(),
+          device.str(), settings.batch, shard.count, settings.steps);
       fmt::print("| gradient sync | buckets | ms per step | sync share of the step |\n");
       fmt::print("|---|---:|---:|---:|\n");
       for (size_t i = 0; i < modes.size(); ++i) {

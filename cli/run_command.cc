@@ -18,6 +18,7 @@
 #include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "parallel/gang.h"
+#include "parallel/gpu_slots.h"
 #include "results/queries.h"
 #include "results/store.h"
 #include "results/tables.h"
@@ -108,7 +109,14 @@ std::string device_for(const Args& args, const mpi::NodePlacement& placement) {
     if (chosen == "cuda") throw InputError("--device cuda: this LibTorch or machine has no GPU");
     return "cpu";
   }
-  return fmt::format("cuda:{}", placement.training_index % gpus);
+  return fmt::format("cuda:{}", parallel::gpu_of(placement.training_index, gpus));
+}
+
+// GPUs the training ranks of a node spread over: none on the CPU, one when --device names it.
+int gpus_in_use(const Args& args, const std::string& device) {
+  if (!device.starts_with("cuda")) return 0;
+  const std::string chosen = args.option("device").value_or("auto");
+  return chosen == "auto" || chosen == "cuda" ? worker::cuda_device_count() : 1;
 }
 
 int hardware_threads() {
@@ -135,8 +143,21 @@ int share_gang_size(const mpi::Comm& world, int gang_size) {
 }
 
 // The spec, read by rank 0 and checked against the ranks mpirun started.
-search::SweepSpec load_spec_for_world(const mpi::Comm& world, const Args& args) {
+search::SweepSpec load_spec_for_world(const mpi::Comm& world, const Args& args,
+                                      const mpi::NodePlacement& placement,
+                                      const std::string& device) {
   search::SweepSpec spec = search::load_spec_file(args.positionals()[0]);
+  const int gpus = gpus_in_use(args, device);
+  if (auto problem =
+          parallel::packing_problem(placement.training_ranks, gpus, spec.trials_per_gpu)) {
+    throw InputError(fmt::format("{}: {}", args.positionals()[0], *problem));
+  }
+  if (const int idle = parallel::idle_slots(placement.training_ranks, gpus, spec.trials_per_gpu);
+      idle > 0 && spec.trials_per_gpu > 1 && !args.flag("quiet")) {
+    fmt::print(
+        "note: {} of {} GPU trial slots on this node have no rank (resources.trials_per_gpu {})\n",
+        idle, gpus * spec.trials_per_gpu, spec.trials_per_gpu);
+  }
   const int gang = spec.gpus_per_trial;
   if (args.flag("coordinator-trains") && gang > 1) {
     throw InputError(fmt::format(
@@ -203,14 +224,15 @@ struct CoordinatorState {
   bool workers_released = false;  // no worker is waiting for rank 0 any more
 };
 
-int coordinate_sweep(const mpi::Comm& world, const Args& args, int worker_threads,
-                     const worker::RunnerOptions& runner_options, CoordinatorState& state) {
+int coordinate_sweep(const mpi::Comm& world, const Args& args, const mpi::NodePlacement& placement,
+                     int worker_threads, const worker::RunnerOptions& runner_options,
+                     CoordinatorState& state) {
   const bool quiet = args.flag("quiet");
   const int top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
   const std::string db_path = args.required_option("db");
   search::SweepSpec spec;
   try {
-    spec = load_spec_for_world(world, args);
+    spec = load_spec_for_world(world, args, placement, runner_options.device);
   } catch (const InputError&) {
     share_gang_size(world, 0);
     state.workers_released = true;
@@ -342,8 +364,12 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
       worker::set_intra_op_threads(auto_threads);
     }
     worker::RunnerOptions runner_options;
-    runner_options.default_memory_gb = memory_share_gb(placement.training_ranks);
     runner_options.device = device_for(args, placement);
+    // The node's memory bounds CPU trials; a GPU's is not known here, so GPU trials are checked
+    // only against resources.memory_gb (docs/GPU.md).
+    runner_options.default_memory_gb = gpus_in_use(args, runner_options.device) > 0
+                                           ? 0
+                                           : memory_share_gb(placement.training_ranks);
     if (rank != 0) {
       ignore_stop_signals();  // the coordinator winds the sweep down
       const int gang_size = share_gang_size(world, 0);
@@ -356,7 +382,8 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     }
     install_stop_handlers();
     try {
-      return coordinate_sweep(world, args, worker::intra_op_threads(), runner_options, state);
+      return coordinate_sweep(world, args, placement, worker::intra_op_threads(), runner_options,
+                              state);
     } catch (const InputError&) {
       // Bad spec or database, found before any work was handed out: let the workers go.
       if (!state.workers_released) coordinator::release_workers(world, state.gang_size);

@@ -297,6 +297,7 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"memory_gb", a.memory_gb},
          {"time_limit_seconds", a.time_limit_seconds},
          {"bucket_mb", a.bucket_mb},
+         {"precision", a.precision},
          {"checkpoint_dir", a.checkpoint_dir},
          {"objective_metric", a.objective_metric},
          {"maximize", a.maximize}};
@@ -314,6 +315,7 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("memory_gb").get_to(a.memory_gb);
   in.at("time_limit_seconds").get_to(a.time_limit_seconds);
   a.bucket_mb = in.value("bucket_mb", 25.0);
+  a.precision = in.value("precision", std::string("fp32"));
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);
   in.at("objective_metric").get_to(a.objective_metric);
   in.at("maximize").get_to(a.maximize);

@@ -85,6 +85,9 @@ struct TrialAssignment {
   double time_limit_seconds = 0;
   // Spec resources.bucket_mb: gradients of a multi-rank trial are summed in buckets this large.
   double bucket_mb = 25;
+  // Spec resources.precision: "fp32", or "bf16" (forward passes under bfloat16 autocast, weights
+  // and optimizer state in float32).
+  std::string precision = "fp32";
   // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
   std::string checkpoint_dir;
   std::string objective_metric = "val_accuracy";  // what "best" means for the checkpoint

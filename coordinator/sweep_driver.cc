@@ -138,6 +138,7 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   assignment.benchmark = spec_.benchmark;
   assignment.time_limit_seconds = spec_.trial_time_limit;
   assignment.bucket_mb = spec_.bucket_mb;
+  assignment.precision = spec_.precision;
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
   running_[assignment.trial_id] = std::move(run);

@@ -110,6 +110,10 @@ TpeOptions parse_tpe(const Json& body) {
     throw InputError(
         fmt::format("tpe.prior_weight: must be in (0, 1000], got {}", tpe.prior_weight));
   }
+  tpe.bandwidth = reader.number("bandwidth", tpe.bandwidth);
+  if (!(tpe.bandwidth > 0 && tpe.bandwidth <= 1)) {
+    throw InputError(fmt::format("tpe.bandwidth: must be in (0, 1], got {}", tpe.bandwidth));
+  }
   reader.reject_unknown_keys();
   return tpe;
 }
@@ -260,6 +264,17 @@ SweepSpec parse_spec(const Json& document) {
                                    reader.path_of("memory_gb"), spec.memory_gb));
     }
     spec.gpus_per_trial = reader.int_in("gpus_per_trial", 1, 1024, 1);
+    spec.trials_per_gpu = reader.int_in("trials_per_gpu", 1, 64, 1);
+    if (spec.trials_per_gpu > 1 && spec.gpus_per_trial > 1) {
+      throw InputError(fmt::format(
+          "{}: a trial spanning {} GPUs owns them; trials_per_gpu must then be 1, got {}",
+          reader.path_of("trials_per_gpu"), spec.gpus_per_trial, spec.trials_per_gpu));
+    }
+    spec.precision = reader.string("precision", "fp32");
+    if (spec.precision != "fp32" && spec.precision != "bf16") {
+      throw InputError(fmt::format("{}: expected \"fp32\" or \"bf16\", got \"{}\"",
+                                   reader.path_of("precision"), spec.precision));
+    }
     spec.bucket_mb = reader.number("bucket_mb", 25.0);
     if (!(spec.bucket_mb > 0 && spec.bucket_mb <= 1024)) {
       throw InputError(fmt::format("{}: must be in (0, 1024] MiB, got {}",

@@ -154,7 +154,7 @@ class ParzenEstimator {
         const double low = dim.space.low, high = dim.space.high, range = high - low;
         for (size_t k = 0; k < n; ++k) dim.mu.push_back(points.at(k, d));
         dim.sigma = multivariate
-                        ? std::vector<double>(n, 0.2 * range *
+                        ? std::vector<double>(n, options.bandwidth * range *
                                                      std::pow(std::max<double>(1, n),
                                                               -1.0 / (parameters.size() + 4)))
                         : neighbour_bandwidths(dim.mu, low, high);

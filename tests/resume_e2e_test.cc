@@ -211,7 +211,9 @@ TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
   const results::Reader reader(db);
   std::set<std::string> finished;
   for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
-    if (t.status == "finished") EXPECT_TRUE(finished.insert(t.params.dump()).second);
+    if (t.status == "finished") {
+      EXPECT_TRUE(finished.insert(t.params.dump()).second);
+    }
   }
   EXPECT_EQ(finished.size(), 4u);
   EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
@@ -246,7 +248,9 @@ TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
     std::set<std::string> finished;
     bool lost_one = false;
     for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
-      if (t.status == "finished") EXPECT_TRUE(finished.insert(t.params.dump()).second);
+      if (t.status == "finished") {
+        EXPECT_TRUE(finished.insert(t.params.dump()).second);
+      }
       if (t.number == 1) {
         EXPECT_EQ(t.status, "interrupted");
         EXPECT_NE(t.error.find("lost: rank "), std::string::npos) << t.error;

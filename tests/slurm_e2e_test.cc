@@ -135,7 +135,9 @@ TEST(SlurmE2E, SbatchTemplateRunsTheSweepAndResumesAfterARequeue) {
   std::set<std::string> finished;
   int interrupted = 0;
   for (const auto& t : reader.trials(sweeps[0].id)) {
-    if (t.status == "finished") EXPECT_TRUE(finished.insert(t.params.dump()).second);
+    if (t.status == "finished") {
+      EXPECT_TRUE(finished.insert(t.params.dump()).second);
+    }
     interrupted += t.status == "interrupted";
     EXPECT_TRUE(t.status == "finished" || t.status == "interrupted") << t.status << t.error;
   }

@@ -56,12 +56,17 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   EXPECT_DOUBLE_EQ(spec.memory_gb, 3.5);
   EXPECT_EQ(spec.gpus_per_trial, 4);
   EXPECT_DOUBLE_EQ(spec.bucket_mb, 8.0);
+  EXPECT_EQ(spec.trials_per_gpu, 1);
+  EXPECT_EQ(spec.precision, "fp32");
   ASSERT_EQ(spec.parameters.size(), 3u);
   EXPECT_EQ(spec.parameters[0].name, "arch");  // sorted by name
   EXPECT_EQ(spec.parameters[1].distribution, Distribution::kValues);
   EXPECT_EQ(spec.parameters[2].distribution, Distribution::kLogUniform);
   EXPECT_DOUBLE_EQ(spec.parameters[2].min, 0.0001);
   EXPECT_EQ(spec.document, doc);
+  doc["resources"] = {{"trials_per_gpu", 4}, {"precision", "bf16"}};
+  EXPECT_EQ(parse_spec(doc).trials_per_gpu, 4);
+  EXPECT_EQ(parse_spec(doc).precision, "bf16");
 }
 
 struct InvalidCase {
@@ -107,6 +112,8 @@ const InvalidCase kInvalidCases[] = {
     {"wall_time_negative", R"({"budget": {"wall_time": -5}})", "budget.wall_time: must be > 0"},
     {"tpe_options_for_random", R"({"tpe": {"gamma": 0.2}})", "tpe: only used with method \"tpe\""},
     {"tpe_gamma", R"({"method": "tpe", "tpe": {"gamma": 1.5}})", "tpe.gamma: must be in (0, 1)"},
+    {"tpe_bandwidth", R"({"method": "tpe", "tpe": {"bandwidth": 0}})",
+     "tpe.bandwidth: must be in (0, 1], got 0"},
     {"tpe_unknown", R"({"method": "tpe", "tpe": {"n_ei": 3}})", "tpe.n_ei: unknown field"},
     {"stopping_type", R"({"early_stopping": {"type": "patience"}})",
      "early_stopping.type: unknown rule \"patience\""},
@@ -231,6 +238,13 @@ const InvalidCase kInvalidCases[] = {
      "resources.memory_gb: expected a number"},
     {"gang_zero", R"({"resources": {"gpus_per_trial": 0}})",
      "resources.gpus_per_trial: must be in [1, 1024], got 0"},
+    {"packed_gang", R"({"resources": {"gpus_per_trial": 2, "trials_per_gpu": 4}})",
+     "resources.trials_per_gpu: a trial spanning 2 GPUs owns them; trials_per_gpu must then be 1, "
+     "got 4"},
+    {"precision", R"({"resources": {"precision": "fp16"}})",
+     "resources.precision: expected \"fp32\" or \"bf16\", got \"fp16\""},
+    {"packing_zero", R"({"resources": {"trials_per_gpu": 0}})",
+     "resources.trials_per_gpu: must be in [1, 64], got 0"},
     {"bucket_zero", R"({"resources": {"bucket_mb": 0}})",
      "resources.bucket_mb: must be in (0, 1024] MiB, got 0"},
     {"unknown_stem", R"({"parameters": {"stem": {"value": "tiny"}}})",
@@ -258,7 +272,10 @@ TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
   doc["method"] = "tpe";
   doc["epochs"] = 27;
   doc["budget"] = {{"trials", 40}, {"wall_time", "1h30m"}};
-  doc["tpe"] = {{"startup_trials", 4}, {"multivariate", false}, {"constant_liar", false}};
+  doc["tpe"] = {{"startup_trials", 4},
+                {"multivariate", false},
+                {"constant_liar", false},
+                {"bandwidth", 0.25}};
   doc["early_stopping"] = {{"type", "hyperband"}, {"min_epochs", 2}, {"eta", 4}};
   const SweepSpec spec = parse_spec(doc);
   EXPECT_EQ(spec.method, Method::kTpe);
@@ -268,6 +285,7 @@ TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
   EXPECT_FALSE(spec.tpe.multivariate);
   EXPECT_FALSE(spec.tpe.constant_liar);
   EXPECT_EQ(spec.tpe.candidates, 24);  // default kept
+  EXPECT_DOUBLE_EQ(spec.tpe.bandwidth, 0.25);
   EXPECT_EQ(spec.early_stopping.rule, StoppingRule::kHyperband);
   EXPECT_EQ(spec.early_stopping.min_epochs, 2);
   EXPECT_EQ(spec.early_stopping.eta, 4);
@@ -357,7 +375,7 @@ TEST(SpecSchema, AgreesWithTheParser) {
     }
     EXPECT_NO_THROW(parse_spec(doc)) << section << " " << body.dump();
   }
-  for (const Json limit : {Json(90), Json("1h30m")}) {
+  for (const Json& limit : {Json(90), Json("1h30m")}) {
     Json doc = base_spec();
     doc["failures"] = {{"trial_time_limit", limit}, {"progress_deadline", limit}};
     EXPECT_DOUBLE_EQ(parse_spec(doc).trial_time_limit, limit.is_number() ? 90.0 : 5400.0);

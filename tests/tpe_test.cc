@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "benchmarks/functions.h"
@@ -62,6 +63,42 @@ TEST_P(TpeBeatsRandom, InMedianRegretOverTenSeedsAtFiftyTrials) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Functions, TpeBeatsRandom, testing::Values("branin", "hartmann6"));
+
+// The bandwidth sets how far suggestions stray from the good observations: with the same 30
+// observations, narrow kernels must keep the suggestions nearer to the best three.
+TEST(Tpe, NarrowerBandwidthSuggestsCloserToTheGoodPoints) {
+  const auto mean_distance_to_good = [](double bandwidth) {
+    SweepSpec spec = benchmark_spec("hartmann6", "tpe", 5);
+    spec.tpe.bandwidth = bandwidth;
+    spec.tpe.constant_liar = false;  // asks without tells must all see the same model
+    auto sampler = make_sampler(spec);
+    std::vector<std::pair<double, Json>> told;
+    for (int i = 0; i < 30; ++i) {
+      const Json c = *sampler->ask();
+      told.emplace_back(evaluate("hartmann6", c), c);
+      sampler->tell(c, TrialStatus::kFinished, told.back().first, 1);
+    }
+    std::sort(told.begin(), told.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    double total = 0;
+    constexpr int kAsks = 40;
+    for (int i = 0; i < kAsks; ++i) {
+      const Json c = *sampler->ask();
+      double nearest = INFINITY;
+      for (int g = 0; g < 3; ++g) {  // ceil(0.1 * 30): the "below" group
+        double squared = 0;
+        for (const auto& [name, value] : c.items()) {
+          squared += std::pow(value.get<double>() - told[g].second[name].get<double>(), 2);
+        }
+        nearest = std::min(nearest, std::sqrt(squared));
+      }
+      total += nearest;
+    }
+    return total / kAsks;
+  };
+  const double narrow = mean_distance_to_good(0.05), wide = mean_distance_to_good(0.4);
+  EXPECT_LT(narrow, 0.6 * wide) << "narrow " << narrow << " wide " << wide;
+}
 
 TEST(Tpe, SuggestionsArePureFunctionsOfSeedAndObservations) {
   auto run = [](uint64_t seed) {

@@ -103,6 +103,23 @@ TEST(TorchRunner, SameAssignmentGivesTheSameMetricsOnCpu) {
   EXPECT_NE(train(a).result.final_metrics, first.result.final_metrics);
 }
 
+// bfloat16 autocast is a different computation, so it must give other numbers than float32 (a
+// flag that changed nothing would pass everything else here), and still learn and repeat itself.
+TEST(TorchRunner, Bf16PrecisionTrainsReproduciblyAndDiffersFromFp32) {
+  TrialAssignment a = tiny_assignment();
+  a.epochs = 2;
+  const Recorded fp32 = train(a);
+  a.precision = "bf16";
+  const Recorded bf16 = train(a), again = train(a);
+  ASSERT_EQ(bf16.result.status, TrialStatus::kFinished) << bf16.result.error;
+  EXPECT_EQ(bf16.result.final_metrics, again.result.final_metrics);
+  EXPECT_NE(bf16.result.final_metrics.at("train_loss"), fp32.result.final_metrics.at("train_loss"));
+  // Same data and seed: the two precisions follow nearly the same path.
+  EXPECT_NEAR(bf16.result.final_metrics.at("train_loss"),
+              fp32.result.final_metrics.at("train_loss"), 0.1);
+  EXPECT_LT(bf16.epochs.back().values.at("train_loss"), std::log(7.0));  // below chance's loss
+}
+
 TEST(TorchRunner, StopDecisionEndsTheTrialAsPruned) {
   const Recorded r = train(tiny_assignment(), /*stop_after_epoch=*/1);
   EXPECT_EQ(r.result.status, TrialStatus::kPruned);

@@ -1,5 +1,6 @@
 #include "worker/torch_runner.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <malloc.h>
@@ -102,6 +103,39 @@ data::Augmentation augmentation(const TrialConfig& c) {
           .erasing = c.erasing};
 }
 
+// Forward passes in bfloat16 where autocast allows it (convolutions, matrix products), as
+// torch.autocast does; backward follows the forward's types. Weights, gradients and optimizer
+// state stay float32, so no loss scaling is needed.
+class Autocast {
+ public:
+  Autocast(const torch::Device& device, bool enabled) : cuda_(device.is_cuda()), enabled_(enabled) {
+    if (!enabled_) return;
+    was_enabled_ = cuda_ ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    if (cuda_) {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cuda_) {
+      at::autocast::set_enabled(was_enabled_);
+    } else {
+      at::autocast::set_cpu_enabled(was_enabled_);
+    }
+  }
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
+
+ private:
+  bool cuda_, enabled_, was_enabled_ = false;
+};
+
 // Keeps the trial's best epoch by the sweep's objective.
 class BestModelKeeper {
  public:
@@ -148,6 +182,7 @@ class TorchRunner final : public TrialRunner {
     std::unique_ptr<LrSchedule> schedule;
     torch::nn::functional::CrossEntropyFuncOptions loss_options;
     torch::Tensor class_weights;  // defined for class_balance "weighted_loss"
+    bool bf16 = false;            // resources.precision "bf16"
   };
   struct StepResult {
     double loss = 0;  // mean over the batch
@@ -162,7 +197,8 @@ class TorchRunner final : public TrialRunner {
   // `failure`: this rank's reason to leave the trial before the step (the leader's clock).
   StepResult gang_step(Setup& setup, const Batch& batch, parallel::GradientSync& sync,
                        std::optional<std::string> failure);
-  Evaluation evaluate_in_gang(Setup& setup, const TensorDataset& data, int num_classes);
+  // On the leader's batch-norm statistics in a gang; under the trial's precision.
+  Evaluation evaluate_model(Setup& setup, const TensorDataset& data, int num_classes);
 
   const torch::Device device_;
   const double default_memory_gb_;
@@ -187,7 +223,10 @@ torch::Device choose_device(const std::string& device) {
 TorchRunner::TorchRunner(RunnerOptions options)
     : device_(choose_device(options.device)),
       default_memory_gb_(options.default_memory_gb),
-      gang_(options.gang ? options.gang : parallel::make_local_communicator()) {}
+      gang_(options.gang ? options.gang : parallel::make_local_communicator()) {
+  // A sweep runs the same shapes for thousands of steps: cuDNN's per-shape autotuning pays.
+  if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
+}
 
 void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) {
   nlohmann::json key = config;
@@ -243,6 +282,7 @@ void TorchRunner::load_data(const DataConfig& config, const TrialConfig& trial) 
 std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare(const TrialAssignment& assignment) {
   auto setup = std::make_unique<Setup>();
   const TrialConfig& config = setup->config = TrialConfig::from_params(assignment.params);
+  setup->bf16 = assignment.precision == "bf16";
   load_data(assignment.data, config);
   const int num_classes = static_cast<int>(train_.class_names.size());
   setup->options = models::model_options(config, num_classes, assignment.data.image_size);
@@ -293,9 +333,12 @@ std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare_in_gang(
 
 TorchRunner::StepResult TorchRunner::local_step(Setup& setup, const Batch& batch) {
   setup.optimizer->zero_grad();
-  const torch::Tensor logits = setup.model->forward(batch.images);
-  const torch::Tensor loss =
-      torch::nn::functional::cross_entropy(logits, batch.labels, setup.loss_options);
+  torch::Tensor logits, loss;
+  {
+    const Autocast autocast(device_, setup.bf16);
+    logits = setup.model->forward(batch.images);
+    loss = torch::nn::functional::cross_entropy(logits, batch.labels, setup.loss_options);
+  }
   loss.backward();
   if (setup.config.grad_clip > 0)
     torch::nn::utils::clip_grad_norm_(setup.model->parameters(), setup.config.grad_clip);
@@ -324,9 +367,12 @@ TorchRunner::StepResult TorchRunner::gang_step(Setup& setup, const Batch& batch,
               : static_cast<double>(batch.labels.size(0));
       auto summed = setup.loss_options;
       summed.reduction(torch::kSum);
-      const torch::Tensor logits = setup.model->forward(x);
-      const torch::Tensor loss =
-          torch::nn::functional::cross_entropy(logits, y, summed) / denominator;
+      torch::Tensor logits, loss;
+      {
+        const Autocast autocast(device_, setup.bf16);
+        logits = setup.model->forward(x);
+        loss = torch::nn::functional::cross_entropy(logits, y, summed) / denominator;
+      }
       loss.backward();
       loss_part = loss.item<double>();
       correct = logits.argmax(1).eq(y).sum().item<int64_t>();
@@ -344,9 +390,10 @@ TorchRunner::StepResult TorchRunner::gang_step(Setup& setup, const Batch& batch,
   return {totals[0], static_cast<int64_t>(totals[1])};
 }
 
-Evaluation TorchRunner::evaluate_in_gang(Setup& setup, const TensorDataset& data, int num_classes) {
+Evaluation TorchRunner::evaluate_model(Setup& setup, const TensorDataset& data, int num_classes) {
   // Batch-norm statistics are each rank's own; the leader's are the ones evaluated and saved.
   parallel::broadcast_buffers(*gang_, *setup.model, 0);
+  const Autocast autocast(device_, setup.bf16);
   return evaluate(*setup.model, data, num_classes, *gang_);
 }
 
@@ -406,8 +453,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     train_seconds += seconds_since(epoch_start);
     images_trained += static_cast<int64_t>(train_.size());
 
-    last = in_gang ? evaluate_in_gang(*setup, val_, num_classes)
-                   : evaluate(*model, val_, num_classes, *gang_);
+    last = evaluate_model(*setup, val_, num_classes);
     setup->schedule->end_epoch(last.loss);
     report = classification_report(last.confusion, val_.class_names);
     const auto images = static_cast<double>(train_.size());
@@ -429,8 +475,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
   // The held-out test split, once, with the final weights (pruned trials skip it).
   if (test_.images.defined() && test_.size() > 0 && result.status == TrialStatus::kFinished) {
-    const Evaluation test = in_gang ? evaluate_in_gang(*setup, test_, num_classes)
-                                    : evaluate(*model, test_, num_classes, *gang_);
+    const Evaluation test = evaluate_model(*setup, test_, num_classes);
     const ClassificationReport test_report =
         classification_report(test.confusion, test_.class_names);
     epoch_metrics.values["test_loss"] = test.loss;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The GPU benchmarks of issue 11, in one command on one GPU node, after cluster/gpu/build.sh:
+#   1. images/s of the modified VGG, ResNet18 and MobileNetV2 at 48x48, batch 256: one fersweep
+#      trial each (bf16, channels-last) against bench/gpu/train_reference_gpu.py (PyTorch 2.x,
+#      torch.compile, bf16 autocast, data on the GPU), and the model FLOP utilisation of each
+#      against the bf16 matrix rate measured here;
+#   2. sweep throughput (trials/hour, 5-epoch trials on synthetic data) with
+#      resources.trials_per_gpu = 1, 2, 4, 8 (mpirun -n 1+T);
+#   3. one training step through the NCCL communicator at world size 1 (sync_bench --nccl).
+#   bash bench/gpu/run.sh [BUILD_DIR]                       (default build-gpu)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="$(cd "${1:-$root/build-gpu}" && pwd)"
+bin="$build/cli/fersweep"
+python=${PYTHON:-python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+
+tflops=$("$python" -c '
+import torch, time
+a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16); b = torch.randn_like(a)
+for _ in range(3): a @ b
+torch.cuda.synchronize(); t = time.perf_counter()
+for _ in range(20): a @ b
+torch.cuda.synchronize(); print(f"{20 * 2 * 8192**3 / (time.perf_counter() - t) / 1e12:.1f}")')
+echo "bf16 matrix rate measured: $tflops TFLOP/s"
+
+spec() {  # name arch trials_per_gpu trials epochs images
+  cat > "$work/$1.json" <<JSON
+{"name": "$1", "method": "grid", "seed": 1, "epochs": $5,
+ "budget": {"trials": $4}, "metric": {"name": "val_accuracy", "goal": "maximize"},
+ "data": {"train_size": $6, "val_size": 1024, "image_size": 48, "seed": 1},
+ "resources": {"precision": "bf16", "trials_per_gpu": $3},
+ "parameters": {"arch": {"value": "$2"}, "batch_size": {"value": 256},
+                "lr": {"values": [0.001, 0.0005, 0.002, 0.0003, 0.003, 0.0001, 0.0007, 0.0015]},
+                "optimizer": {"value": "adam"}, "dense": {"value": [64, 64], "when": {"arch": "vgg_custom"}},
+                "dense_batch_norm": {"value": true, "when": {"arch": "vgg_custom"}}}}
+JSON
+}
+
+echo
+echo "| network | parameters | fersweep (images/s) | PyTorch 2.x compiled (images/s) | ratio | fersweep MFU |"
+echo "|---|---|---|---|---|---|"
+for arch in vgg_custom resnet18 mobilenet_v2; do
+  spec "$arch" "$arch" 1 1 3 20480
+  "$bin" run "$work/$arch.json" --db "$work/$arch.db" --checkpoints none --quiet > /dev/null
+  read -r params ours < <("$bin" results --db "$work/$arch.db" show 1 --json |
+    "$python" -c 'import json,sys; t=json.load(sys.stdin); print(t["param_count"], t["images_per_second"])')
+  read -r _ ref_params theirs < <("$python" "$root/bench/gpu/train_reference_gpu.py" --arch "$arch")
+  if [ "$params" != "$ref_params" ]; then echo "$arch: parameter counts differ: $params vs $ref_params" >&2; exit 1; fi
+  trial_params=$("$bin" results --db "$work/$arch.db" show 1 --json | "$python" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))')
+  flops=$("$bin" models --params "$trial_params" --batch 0 --json |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["forward_flops"])')
+  "$python" -c "print(f'| $arch | {$params:,} | {$ours:.0f} | {$theirs:.0f} | {$ours / $theirs:.2f} | {3 * $flops * $ours / ($tflops * 1e12):.1%} |')"
+done
+
+echo
+echo "| trials_per_gpu | trials | wall (s) | trials/hour | against 1 |"
+echo "|---:|---:|---:|---:|---:|"
+single=""
+for t in 1 2 4 8; do
+  spec "pack$t" vgg_custom "$t" $((2 * t)) 5 8192
+  start=$(date +%s.%N)
+  mpirun --oversubscribe -n $((1 + t)) "$bin" run "$work/pack$t.json" --db "$work/pack$t.db" \
+    --checkpoints none --quiet > /dev/null
+  wall=$("$python" -c "import time; print(time.time() - $start)")
+  rate=$("$python" -c "print(3600 * $((2 * t)) / $wall)")
+  single=${single:-$rate}
+  "$python" -c "print(f'| $t | $((2 * t)) | {$wall:.1f} | {$rate:.0f} | {$rate / $single:.2f}x |')"
+done
+
+echo
+mpirun -n 1 "$build/bench/sync_bench" --steps 20 --nccl 1
