@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 
 namespace fersweep {
 
@@ -35,6 +36,14 @@ inline uint64_t uniform_index(Rng& rng, uint64_t n) {
     x = rng();
   } while (x >= limit);
   return x % n;
+}
+
+// Fisher-Yates, for the same reason: std::shuffle's sequence differs between standard libraries.
+template <typename Container>
+void shuffle(Container& items, Rng& rng) {
+  for (size_t i = items.size(); i > 1; --i) {
+    std::swap(items[i - 1], items[uniform_index(rng, i)]);
+  }
 }
 
 // Standard normal by Box-Muller (one value per call; simplicity beats the wasted half here).

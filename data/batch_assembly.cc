@@ -114,9 +114,7 @@ std::vector<int64_t> epoch_order(const ImageSet& set, Sampling sampling, Rng& rn
   std::vector<int64_t> order(n);
   if (sampling == Sampling::kShuffle) {
     std::iota(order.begin(), order.end(), 0);
-    for (int64_t i = n - 1; i > 0; --i) {
-      std::swap(order[i], order[uniform_index(rng, static_cast<uint64_t>(i) + 1)]);
-    }
+    shuffle(order, rng);
     return order;
   }
   std::vector<std::vector<int64_t>> members(set.class_names.size());

@@ -54,9 +54,12 @@ struct SampleTransform {
 // The geometric and colour part: `dst` gets raw intensities in [0, 255] (not yet normalised).
 void apply_transform(const uint8_t* src, int size, const SampleTransform& t, float* dst);
 
-// The normalisation applied to every image the network sees (training, validation and test).
+// The normalisation applied to every image the network sees (training, validation and test):
+// (value - kPixelCentre) / kPixelScale.
+inline constexpr float kPixelCentre = 127.5f;
+inline constexpr float kPixelScale = 64.0f;
 inline float normalise_pixel(float value) {
-  return (value - 127.5f) / 64.0f;
+  return (value - kPixelCentre) / kPixelScale;
 }
 
 }  // namespace fersweep::data

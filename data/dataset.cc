@@ -31,9 +31,7 @@ std::map<std::string, int> parts_of_subjects(const SourceImages& images, const s
   std::sort(subjects.begin(), subjects.end());
   subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
   Rng rng(mix_seed(config.seed, name_hash(source) ^ 0x5B7EC7));
-  for (size_t i = subjects.size(); i > 1; --i) {
-    std::swap(subjects[i - 1], subjects[uniform_index(rng, i)]);
-  }
+  shuffle(subjects, rng);
   const auto n = static_cast<double>(subjects.size());
   const auto val = static_cast<size_t>(std::lround(n * config.val_fraction));
   const auto test = static_cast<size_t>(std::lround(n * config.test_fraction));
@@ -106,8 +104,7 @@ Splits make_splits(const std::vector<std::pair<std::string, const SourceImages*>
     for (int emotion = 0; emotion < kEmotionCount; ++emotion) {
       std::vector<size_t>& order = unhinted[emotion];
       Rng rng(mix_seed(mix_seed(config.seed, name_hash(name)), static_cast<uint64_t>(emotion)));
-      for (size_t i = order.size(); i > 1; --i)
-        std::swap(order[i - 1], order[uniform_index(rng, i)]);
+      shuffle(order, rng);
       const auto n = static_cast<double>(order.size());
       const size_t val = static_cast<size_t>(std::lround(n * config.val_fraction));
       const size_t test = static_cast<size_t>(std::lround(n * config.test_fraction));

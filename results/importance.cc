@@ -89,8 +89,7 @@ class Tree {
     const size_t features = x[0].size();
     std::vector<size_t> candidates(features);
     std::iota(candidates.begin(), candidates.end(), 0);
-    for (size_t i = features - 1; i > 0; --i)
-      std::swap(candidates[i], candidates[uniform_index(rng, i + 1)]);
+    shuffle(candidates, rng);
     candidates.resize(std::max<size_t>(1, (features + 2) / 3));
     double best_score = 0, best_threshold = 0;
     int best_feature = -1;

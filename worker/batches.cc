@@ -19,7 +19,7 @@ TensorDataset to_tensors(const data::ImageSet& set, torch::Device device) {
 }
 
 torch::Tensor normalise(const torch::Tensor& images) {
-  return images.to(torch::kFloat32).sub_(127.5f).div_(64.0f);
+  return images.to(torch::kFloat32).sub_(data::kPixelCentre).div_(data::kPixelScale);
 }
 
 BatchStream::BatchStream(const data::ImageSet& set, int64_t batch_size,
