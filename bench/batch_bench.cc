@@ -87,7 +87,8 @@ double epoch_seconds(const data::ImageSet& set, const std::vector<int>& filters,
   const models::Classifier model =
       models::make_model(models::model_options(config, 7, set.image_size));
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
-  worker::BatchStream stream(set, kBatch, a, data::Sampling::kShuffle, 5, torch::kCPU, prefetch);
+  worker::BatchStream stream(set, kBatch, a, data::Sampling::kShuffle, 5, torch::kCPU,
+                             prefetch ? worker::Assembly::kPrefetch : worker::Assembly::kInline);
   double best = 1e30;
   for (int epoch = 0; epoch < 5; ++epoch) {
     const auto start = Clock::now();

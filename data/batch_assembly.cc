@@ -9,9 +9,11 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
+}  // namespace
+
 // The draws happen in a fixed order, and the first three always, so that flip-and-shift runs keep
 // the random stream they had before rotation and colour existed.
-SampleTransform draw(const Augmentation& a, Rng& rng) {
+SampleTransform draw_transform(const Augmentation& a, Rng& rng) {
   SampleTransform d;
   const uint64_t positions = 2 * static_cast<uint64_t>(a.shift) + 1;
   d.dx = static_cast<int>(uniform_index(rng, positions)) - a.shift;
@@ -23,6 +25,8 @@ SampleTransform draw(const Augmentation& a, Rng& rng) {
   if (a.contrast > 0) d.contrast = uniform(rng, std::max(0.0, 1 - a.contrast), 1 + a.contrast);
   return d;
 }
+
+namespace {
 
 // Flip, then shift: exact pixel copies with edges replicated.
 void shift_and_flip(const uint8_t* src, int size, const SampleTransform& d, float* dst) {
@@ -152,7 +156,7 @@ void assemble_batch(const ImageSet& set, std::span<const int64_t> indices,
       for (size_t p = 0; p < pixels; ++p) dst[p] = normalise_pixel(static_cast<float>(src[p]));
       continue;
     }
-    apply_transform(src, size, draw(augmentation, rng), dst);
+    apply_transform(src, size, draw_transform(augmentation, rng), dst);
     for (size_t p = 0; p < pixels; ++p) dst[p] = normalise_pixel(dst[p]);
     if (augmentation.erasing > 0) maybe_erase(augmentation.erasing, size, rng, dst);
   }

@@ -51,6 +51,10 @@ struct SampleTransform {
   double brightness = 1, contrast = 1;
 };
 
+// One sample's random augmentation, drawn as assemble_batch draws it (erasing aside, which is
+// drawn after the sample's pixels).
+SampleTransform draw_transform(const Augmentation& augmentation, Rng& rng);
+
 // The geometric and colour part: `dst` gets raw intensities in [0, 255] (not yet normalised).
 void apply_transform(const uint8_t* src, int size, const SampleTransform& t, float* dst);
 

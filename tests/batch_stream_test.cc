@@ -15,11 +15,13 @@ data::ImageSet faces(int count) {
   return data::generate_synthetic_faces(options);
 }
 
-std::vector<Batch> epochs_of(const data::ImageSet& set, bool prefetch, int epochs,
-                             data::Sampling sampling = data::Sampling::kShuffle) {
-  const data::Augmentation augmentation{
-      .enabled = true, .shift = 3, .rotation = 10, .brightness = 0.2, .erasing = 0.3};
-  BatchStream stream(set, 32, augmentation, sampling, 77, torch::kCPU, prefetch);
+const data::Augmentation kEverything{
+    .enabled = true, .shift = 3, .rotation = 10, .brightness = 0.2, .erasing = 0.3};
+
+std::vector<Batch> epochs_of(const data::ImageSet& set, Assembly assembly, int epochs,
+                             data::Sampling sampling = data::Sampling::kShuffle,
+                             const data::Augmentation& augmentation = kEverything) {
+  BatchStream stream(set, 32, augmentation, sampling, 77, torch::kCPU, assembly);
   std::vector<Batch> out;
   for (int e = 0; e < epochs; ++e) {
     stream.start_epoch();
@@ -30,8 +32,8 @@ std::vector<Batch> epochs_of(const data::ImageSet& set, bool prefetch, int epoch
 
 TEST(BatchStream, PrefetchingGivesTheSameBatchesAsAssemblingInline) {
   const data::ImageSet set = faces(100);  // 3 full batches and one of 4
-  const std::vector<Batch> inline_batches = epochs_of(set, false, 2);
-  const std::vector<Batch> prefetched = epochs_of(set, true, 2);
+  const std::vector<Batch> inline_batches = epochs_of(set, Assembly::kInline, 2);
+  const std::vector<Batch> prefetched = epochs_of(set, Assembly::kPrefetch, 2);
   ASSERT_EQ(inline_batches.size(), 8u);
   ASSERT_EQ(prefetched.size(), 8u);
   EXPECT_EQ(prefetched[3].images.sizes(), (std::vector<int64_t>{4, 1, 24, 24}));
@@ -59,6 +61,39 @@ TEST(BatchStream, AnEpochCutShortLeavesTheNextOneWhole) {
   for (int64_t b = 0; b < stream.batches_per_epoch(); ++b) seen += stream.next().labels.size(0);
   EXPECT_EQ(seen, 100);
   EXPECT_THROW(stream.next(), std::logic_error);
+}
+
+// The set resident on the device (here the CPU, which runs the same tensor code a GPU would):
+// the same batches, bit for bit, as the host's assembly, shuffled or balanced, augmented with
+// flip and shift or not at all, including a last, smaller batch.
+TEST(BatchStream, OnDeviceAssemblyGivesTheHostsBatchesExactly) {
+  const data::ImageSet set = faces(100);
+  const data::Augmentation flip_and_shift{.enabled = true, .flip = true, .shift = 3};
+  for (const data::Augmentation& augmentation : {flip_and_shift, data::Augmentation{}}) {
+    for (const auto sampling : {data::Sampling::kShuffle, data::Sampling::kBalanced}) {
+      const auto host = epochs_of(set, Assembly::kInline, 2, sampling, augmentation);
+      const auto device = epochs_of(set, Assembly::kOnDevice, 2, sampling, augmentation);
+      ASSERT_EQ(device.size(), host.size());
+      for (size_t b = 0; b < host.size(); ++b) {
+        EXPECT_TRUE(torch::equal(host[b].images, device[b].images)) << b;
+        EXPECT_TRUE(torch::equal(host[b].labels, device[b].labels)) << b;
+      }
+    }
+  }
+  // Flip and shift moved pixels: a test of gathering, not of copying.
+  const auto plain = epochs_of(set, Assembly::kOnDevice, 1, data::Sampling::kShuffle, {});
+  const auto moved =
+      epochs_of(set, Assembly::kOnDevice, 1, data::Sampling::kShuffle, flip_and_shift);
+  EXPECT_FALSE(torch::equal(plain[0].images, moved[0].images));
+}
+
+TEST(BatchStream, OnDeviceAssemblyRefusesWhatOnlyTheHostDoes) {
+  const data::ImageSet set = faces(10);
+  EXPECT_FALSE(BatchStream::on_device_supported(kEverything));
+  EXPECT_TRUE(BatchStream::on_device_supported({}));
+  EXPECT_THROW(BatchStream(set, 4, kEverything, data::Sampling::kShuffle, 1, torch::kCPU,
+                           Assembly::kOnDevice),
+               std::invalid_argument);
 }
 
 }  // namespace

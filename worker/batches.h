@@ -31,12 +31,24 @@ struct Batch {
   torch::Tensor labels;  // int64 [n]
 };
 
+// Where a BatchStream makes its batches. All three give the same batches, bit for bit.
+enum class Assembly {
+  kInline,    // on the host, on the training thread
+  kPrefetch,  // on the host, on a helper thread one batch ahead
+  // The image set resident on the device as uint8; each batch gathered, flipped, shifted and
+  // normalised there, so nothing but indices crosses to a GPU per step. Flip and shift only.
+  kOnDevice,
+};
+
 // The training batches of successive epochs. The helper thread owns the random stream while it
 // assembles, and batches are drawn in order, so results do not depend on thread timing.
 class BatchStream {
  public:
   BatchStream(const data::ImageSet& set, int64_t batch_size, data::Augmentation augmentation,
-              data::Sampling sampling, uint64_t seed, torch::Device device, bool prefetch = true);
+              data::Sampling sampling, uint64_t seed, torch::Device device,
+              Assembly assembly = Assembly::kPrefetch);
+  // Whether Assembly::kOnDevice can make these batches (flip and shift, or no augmentation).
+  static bool on_device_supported(const data::Augmentation& augmentation);
   ~BatchStream();
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;
@@ -50,13 +62,17 @@ class BatchStream {
   void fill(int64_t batch, Batch& out);
   Batch assemble(int64_t batch);
   void prefetch(int64_t batch);  // starts assembling on the helper thread
+  Batch gather_on_device(int64_t batch);
 
   const data::ImageSet& set_;
   const int64_t batch_size_;
   const data::Augmentation augmentation_;
   const data::Sampling sampling_;
   const torch::Device device_;
+  const Assembly assembly_;
   const bool prefetch_;
+  torch::Tensor resident_images_;  // kOnDevice: uint8 [N, H, W] on the device
+  torch::Tensor resident_labels_;  // kOnDevice: int64 [N] on the device
   Rng rng_;
   std::vector<int64_t> order_;
   int64_t next_batch_ = 0;

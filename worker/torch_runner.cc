@@ -85,12 +85,18 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
       data_bytes / (1024 * 1024), budget_gb, advice));
 }
 
-// The helper thread can hide batch assembly only where a core is free for it: beside a GPU, or
-// when LibTorch's threads leave one. With every core computing it competes with them for no
-// measurable gain (docs/BENCHMARKS.md, "Training batches"). Results are the same either way.
-bool prefetch_pays() {
+// On a GPU, flip-and-shift batches are made there from the resident uint8 set. Otherwise the
+// helper thread can hide host assembly only where a core is free for it: beside a GPU, or when
+// LibTorch's threads leave one. With every core computing it competes with them for no
+// measurable gain (docs/BENCHMARKS.md, "Training batches"). Results are the same every way.
+Assembly batch_assembly(const torch::Device& device, const data::Augmentation& augmentation) {
+  if (device.is_cuda() && BatchStream::on_device_supported(augmentation)) {
+    return Assembly::kOnDevice;
+  }
   const auto cores = static_cast<int>(std::thread::hardware_concurrency());
-  return torch::cuda::is_available() || cores == 0 || torch::get_num_threads() < cores;
+  const bool prefetch =
+      torch::cuda::is_available() || cores == 0 || torch::get_num_threads() < cores;
+  return prefetch ? Assembly::kPrefetch : Assembly::kInline;
 }
 
 data::Augmentation augmentation(const TrialConfig& c) {
@@ -299,7 +305,7 @@ std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare(const TrialAssignment& 
       train_, config.batch_size, augmentation(config),
       config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
                                                   : data::Sampling::kShuffle,
-      mix_seed(assignment.seed, 0xDA7A), device_, prefetch_pays());
+      mix_seed(assignment.seed, 0xDA7A), device_, batch_assembly(device_, augmentation(config)));
   setup->model = models::make_model(setup->options);
   setup->model->to(device_);
   models::use_channels_last(*setup->model);
