@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every performance comparison of docs/BENCHMARKS.md in one command, printing the tables:
 #
-#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 12 minutes on 2 cores)
+#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 10 minutes on 2 cores)
 #
 # 1. training throughput against PyTorch eager (bench/train_vs_pytorch.sh, 1 thread)
 # 2. coordinator throughput against Optuna 3.1, TPE latency, 100k-trial memory

@@ -4,7 +4,7 @@
 # MobileNetV2 at 48x48, batch 64, Adam, flip + 2 px shift augmentation, 4,000 images, 2 epochs,
 # the same thread count. PyTorch runs twice: the plain eager loop, and with the model in
 # channels-last as fersweep's trainer keeps it. Prints a Markdown table for docs/BENCHMARKS.md.
-#   bash bench/train_vs_pytorch.sh [build dir] [threads]      (about 5 minutes on 2 cores)
+#   bash bench/train_vs_pytorch.sh [build dir] [threads]      (about 3 minutes on 2 cores)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/${1:-build}/cli/fersweep"
