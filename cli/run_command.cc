@@ -18,6 +18,7 @@
 #include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "parallel/gang.h"
+#include "parallel/gpu_memory.h"
 #include "parallel/gpu_slots.h"
 #include "results/queries.h"
 #include "results/store.h"
@@ -117,6 +118,23 @@ int gpus_in_use(const Args& args, const std::string& device) {
   if (!device.starts_with("cuda")) return 0;
   const std::string chosen = args.option("device").value_or("auto");
   return chosen == "auto" || chosen == "cuda" ? worker::cuda_device_count() : 1;
+}
+
+// A trial's memory budget unless resources.memory_gb sets one: this rank's share of the node's
+// memory on the CPU, or of its GPU's where the CUDA runtime says how much that has (otherwise
+// GPU trials are checked against resources.memory_gb only). docs/GPU.md.
+double default_memory_gb(const Args& args, const std::string& device,
+                         const mpi::NodePlacement& placement) {
+  const int gpus = gpus_in_use(args, device);
+  if (gpus == 0) return memory_share_gb(placement.training_ranks);
+  const size_t colon = device.find(':');
+  const int index = colon == std::string::npos ? 0 : std::stoi(device.substr(colon + 1));
+  const std::optional<double> total = parallel::gpu_total_memory_gb(index);
+  if (!total) return 0;
+  // One GPU named by --device takes every training rank of the node; otherwise gpu_of spreads them.
+  const int sharing = gpus == 1 ? placement.training_ranks
+                                : parallel::ranks_on_gpu(placement.training_ranks, gpus, index);
+  return parallel::gpu_memory_share_gb(*total, sharing);
 }
 
 int hardware_threads() {
@@ -365,11 +383,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
     }
     worker::RunnerOptions runner_options;
     runner_options.device = device_for(args, placement);
-    // The node's memory bounds CPU trials; a GPU's is not known here, so GPU trials are checked
-    // only against resources.memory_gb (docs/GPU.md).
-    runner_options.default_memory_gb = gpus_in_use(args, runner_options.device) > 0
-                                           ? 0
-                                           : memory_share_gb(placement.training_ranks);
+    runner_options.default_memory_gb = default_memory_gb(args, runner_options.device, placement);
     if (rank != 0) {
       ignore_stop_signals();  // the coordinator winds the sweep down
       const int gang_size = share_gang_size(world, 0);

@@ -39,21 +39,30 @@ void shift_and_flip(const uint8_t* src, int size, const SampleTransform& d, floa
   }
 }
 
-// Flip, rotate about the centre, shift; bilinear, with edges replicated. The source position
-// moves by a constant step along a row, and taps inside the image skip the edge clamping.
+// Flip, rotate about the centre, shift; bilinear, with edges replicated. Each pixel's source
+// position is one sum of a per-column and a per-row term (not a step along the row) so that
+// worker/device_augment.cc, which has no rows to step along, gets the same bits. Taps inside the
+// image skip the clamping.
 void rotate(const uint8_t* src, int size, const SampleTransform& d, float* dst) {
   const float centre = static_cast<float>(size - 1) / 2.0f;
   const auto c = static_cast<float>(std::cos(d.angle)), s = static_cast<float>(std::sin(d.angle));
-  const float step = d.flip ? -1.0f : 1.0f;  // change of u per output column
+  const auto dx = static_cast<float>(d.dx), dy = static_cast<float>(d.dy);
   const auto at = [&](int y, int x) {
     return static_cast<float>(src[std::clamp(y, 0, size - 1) * size + std::clamp(x, 0, size - 1)]);
   };
+  thread_local std::vector<float> column_terms;  // c·u and s·u per column; no per-sample allocation
+  column_terms.resize(2 * static_cast<size_t>(size));
+  float* const cos_u = column_terms.data();
+  float* const sin_u = cos_u + size;
+  for (int x = 0; x < size; ++x) {
+    const float u = static_cast<float>(d.flip ? size - 1 - x : x) - centre;
+    cos_u[x] = c * u, sin_u[x] = s * u;
+  }
   for (int y = 0; y < size; ++y) {
-    const float u0 = (d.flip ? static_cast<float>(size - 1) : 0.0f) - centre;
     const float v = static_cast<float>(y) - centre;
-    float sx = c * u0 - s * v + centre + static_cast<float>(d.dx);
-    float sy = s * u0 + c * v + centre + static_cast<float>(d.dy);
-    for (int x = 0; x < size; ++x, sx += c * step, sy += s * step) {
+    const float row_x = (centre + dx) - s * v, row_y = (centre + dy) + c * v;
+    for (int x = 0; x < size; ++x) {
+      const float sx = cos_u[x] + row_x, sy = sin_u[x] + row_y;
       const float fx = std::floor(sx), fy = std::floor(sy);
       const float ax = sx - fx, ay = sy - fy;
       const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);
@@ -84,10 +93,12 @@ void adjust_colour(const SampleTransform& d, size_t pixels, float* image) {
   }
 }
 
+}  // namespace
+
 // As torchvision's RandomErasing(p, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0), after
 // normalisation.
-void maybe_erase(double probability, int size, Rng& rng, float* image) {
-  if (uniform01(rng) >= probability) return;
+Erasure draw_erasure(double probability, int size, Rng& rng) {
+  if (uniform01(rng) >= probability) return {};
   const double area = static_cast<double>(size) * size;
   for (int attempt = 0; attempt < 10; ++attempt) {
     const double target = area * uniform(rng, 0.02, 0.33);
@@ -97,12 +108,10 @@ void maybe_erase(double probability, int size, Rng& rng, float* image) {
     if (h < 1 || w < 1 || h >= size || w >= size) continue;
     const auto top = static_cast<int>(uniform_index(rng, size - h + 1));
     const auto left = static_cast<int>(uniform_index(rng, size - w + 1));
-    for (int y = top; y < top + h; ++y) std::fill_n(image + y * size + left, w, 0.0f);
-    return;
+    return {.top = top, .left = left, .height = h, .width = w};
   }
+  return {};
 }
-
-}  // namespace
 
 void apply_transform(const uint8_t* src, int size, const SampleTransform& t, float* dst) {
   if (t.angle != 0) {
@@ -158,7 +167,10 @@ void assemble_batch(const ImageSet& set, std::span<const int64_t> indices,
     }
     apply_transform(src, size, draw_transform(augmentation, rng), dst);
     for (size_t p = 0; p < pixels; ++p) dst[p] = normalise_pixel(dst[p]);
-    if (augmentation.erasing > 0) maybe_erase(augmentation.erasing, size, rng, dst);
+    if (augmentation.erasing <= 0) continue;
+    const Erasure e = draw_erasure(augmentation.erasing, size, rng);
+    for (int y = e.top; y < e.top + e.height; ++y)
+      std::fill_n(dst + y * size + e.left, e.width, 0.0f);
   }
 }
 

@@ -52,11 +52,22 @@ struct SampleTransform {
 };
 
 // One sample's random augmentation, drawn as assemble_batch draws it (erasing aside, which is
-// drawn after the sample's pixels).
+// drawn after it with draw_erasure).
 SampleTransform draw_transform(const Augmentation& augmentation, Rng& rng);
 
 // The geometric and colour part: `dst` gets raw intensities in [0, 255] (not yet normalised).
+// Rotation samples the source bilinearly at, for output pixel (x, y) and c = (size - 1) / 2,
+//   u = (flip ? size - 1 - x : x) - c,  v = y - c,
+//   sx = cos·u + ((c + dx) - sin·v),  sy = sin·u + ((c + dy) + cos·v),
+// each in float and in that order, so that the same tensor operations on a GPU give the same bits.
 void apply_transform(const uint8_t* src, int size, const SampleTransform& t, float* dst);
+
+// The rectangle RandomErasing blanks in one sample; an empty one when it does not fire. Its draws
+// depend on the image's size only, never its pixels, so they can be made apart from the image.
+struct Erasure {
+  int top = 0, left = 0, height = 0, width = 0;
+};
+Erasure draw_erasure(double probability, int size, Rng& rng);
 
 // The normalisation applied to every image the network sees (training, validation and test):
 // (value - kPixelCentre) / kPixelScale.

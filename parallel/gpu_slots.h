@@ -32,4 +32,20 @@ inline int idle_slots(int training_ranks, int gpus, int trials_per_gpu) {
   return gpus <= 0 ? 0 : std::max(0, gpus * trials_per_gpu - training_ranks);
 }
 
+// Training ranks of a node that gpu_of puts on `gpu`.
+inline int ranks_on_gpu(int training_ranks, int gpus, int gpu) {
+  return gpus <= 0 ? 0 : training_ranks / gpus + (gpu < training_ranks % gpus ? 1 : 0);
+}
+
+// Outside the caching allocator that the trial's memory estimate covers, each process's CUDA
+// context, cuBLAS and cuDNN workspaces take about this much of the GPU.
+inline constexpr double kGpuReservePerRankGb = 1.0;
+
+// The default memory budget of one of `sharing_ranks` ranks on a GPU of `total_gb`: an equal
+// share of what their contexts leave (0 when nothing is left, which refuses every trial).
+inline double gpu_memory_share_gb(double total_gb, int sharing_ranks) {
+  const int ranks = std::max(1, sharing_ranks);
+  return std::max(0.0, total_gb / ranks - kGpuReservePerRankGb);
+}
+
 }  // namespace fersweep::parallel

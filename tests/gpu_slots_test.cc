@@ -33,5 +33,20 @@ TEST(GpuSlots, MoreRanksThanSlotsIsRefusedWithTheLimit) {
   EXPECT_EQ(idle_slots(4, 0, 4), 0);
 }
 
+TEST(GpuSlots, EachRankBudgetsItsShareOfItsGpu) {
+  // 11 ranks round robin over 4 GPUs: 3, 3, 3, 2, as gpu_of places them.
+  for (int gpu = 0; gpu < 4; ++gpu) {
+    int placed = 0;
+    for (int index = 0; index < 11; ++index) placed += gpu_of(index, 4) == gpu ? 1 : 0;
+    EXPECT_EQ(ranks_on_gpu(11, 4, gpu), placed) << gpu;
+  }
+  EXPECT_EQ(ranks_on_gpu(5, 0, 0), 0);
+  // An H200 (139.8 GiB) packed 8 deep: each trial may plan for 17.475 - 1 GiB.
+  EXPECT_NEAR(gpu_memory_share_gb(139.8, 8), 16.475, 1e-12);
+  EXPECT_NEAR(gpu_memory_share_gb(80, 1), 79.0, 1e-12);
+  EXPECT_EQ(gpu_memory_share_gb(8, 16), 0.0) << "half a GiB each is less than a context";
+  EXPECT_NEAR(gpu_memory_share_gb(80, 0), 79.0, 1e-12);
+}
+
 }  // namespace
 }  // namespace fersweep::parallel

@@ -3,6 +3,7 @@
 #include <span>
 
 #include "common/error.h"
+#include "worker/device_augment.h"
 
 namespace fersweep::worker {
 
@@ -35,10 +36,6 @@ BatchStream::BatchStream(const data::ImageSet& set, int64_t batch_size,
       rng_(seed) {
   if (batch_size <= 0) throw std::invalid_argument("BatchStream: batch_size must be positive");
   if (assembly != Assembly::kOnDevice) return;
-  if (!on_device_supported(augmentation)) {
-    throw std::invalid_argument(
-        "BatchStream: assembly on the device does rotation, colour and erasing on the host only");
-  }
   const auto n = static_cast<int64_t>(set.size());
   // Copied (clone) even onto the CPU: the stream must not alias the set's vector.
   resident_images_ = torch::from_blob(const_cast<uint8_t*>(set.pixels.data()),
@@ -47,10 +44,6 @@ BatchStream::BatchStream(const data::ImageSet& set, int64_t batch_size,
                          .clone();
   std::vector<int64_t> labels(set.labels.begin(), set.labels.end());
   resident_labels_ = torch::tensor(labels, torch::kInt64).to(device);
-}
-
-bool BatchStream::on_device_supported(const data::Augmentation& a) {
-  return !a.enabled || (a.rotation == 0 && a.brightness == 0 && a.contrast == 0 && a.erasing == 0);
 }
 
 BatchStream::~BatchStream() {
@@ -104,39 +97,20 @@ Batch BatchStream::assemble(int64_t batch) {
   return out;
 }
 
-// The same draws as the host paths, in the same order; the pixels move as shift_and_flip moves
-// them (data/batch_assembly.cc): out[y][x] = in[clamp(y + dy)][clamp((flip ? S-1-x : x) + dx)].
+// The same draws as the host paths, in the same order; only they and the indices cross to the
+// device.
 Batch BatchStream::gather_on_device(int64_t batch) {
   const int64_t first = batch * batch_size_;
   const int64_t count = std::min<int64_t>(batch_size_, static_cast<int64_t>(order_.size()) - first);
-  const int64_t side = set_.image_size;
-  std::vector<int64_t> moves;  // per sample: dy, dx, flip
-  if (augmentation_.enabled) {
-    moves.reserve(static_cast<size_t>(3 * count));
-    for (int64_t k = 0; k < count; ++k) {
-      const data::SampleTransform t = data::draw_transform(augmentation_, rng_);
-      moves.insert(moves.end(), {t.dy, t.dx, t.flip ? 1 : 0});
-    }
-  }
-  const auto on_device = torch::TensorOptions().dtype(torch::kInt64).device(device_);
   const torch::Tensor index =
       torch::tensor(std::vector<int64_t>(order_.begin() + first, order_.begin() + first + count),
                     torch::kInt64)
           .to(device_, /*non_blocking=*/true);
-  torch::Tensor images = resident_images_.index_select(0, index);
-  if (augmentation_.enabled) {
-    const torch::Tensor m =
-        torch::tensor(moves, torch::kInt64).view({count, 3}).to(device_, /*non_blocking=*/true);
-    const torch::Tensor position = torch::arange(side, on_device).view({1, side});
-    const torch::Tensor rows = (position + m.narrow(1, 0, 1)).clamp(0, side - 1);
-    const torch::Tensor mirrored =
-        torch::where(m.narrow(1, 2, 1).eq(1), side - 1 - position, position);
-    const torch::Tensor cols = (mirrored + m.narrow(1, 1, 1)).clamp(0, side - 1);
-    images = images.gather(1, rows.unsqueeze(2).expand({count, side, side}))
-                 .gather(2, cols.unsqueeze(1).expand({count, side, side}));
-  }
-  return {images.unsqueeze(1).to(torch::kFloat32).sub_(data::kPixelCentre).div_(data::kPixelScale),
-          resident_labels_.index_select(0, index)};
+  const torch::Tensor images = resident_images_.index_select(0, index);
+  const torch::Tensor labels = resident_labels_.index_select(0, index);
+  if (!augmentation_.enabled) return {normalise_on_device(images), labels};
+  const auto draws = draw_samples(augmentation_, set_.image_size, count, rng_);
+  return {augment_on_device(images, draws, augmentation_), labels};
 }
 
 // The buffers are allocated here, on the training thread, so that the allocator reuses the

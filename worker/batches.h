@@ -31,12 +31,13 @@ struct Batch {
   torch::Tensor labels;  // int64 [n]
 };
 
-// Where a BatchStream makes its batches. All three give the same batches, bit for bit.
+// Where a BatchStream makes its batches. All three give the same batches: bit for bit, except
+// that contrast jitter on the device may differ in a float's last bit (worker/device_augment.h).
 enum class Assembly {
   kInline,    // on the host, on the training thread
   kPrefetch,  // on the host, on a helper thread one batch ahead
-  // The image set resident on the device as uint8; each batch gathered, flipped, shifted and
-  // normalised there, so nothing but indices crosses to a GPU per step. Flip and shift only.
+  // The image set resident on the device as uint8; each batch gathered, augmented and normalised
+  // there, so nothing but indices and each sample's drawn augmentation crosses to a GPU per step.
   kOnDevice,
 };
 
@@ -47,8 +48,6 @@ class BatchStream {
   BatchStream(const data::ImageSet& set, int64_t batch_size, data::Augmentation augmentation,
               data::Sampling sampling, uint64_t seed, torch::Device device,
               Assembly assembly = Assembly::kPrefetch);
-  // Whether Assembly::kOnDevice can make these batches (flip and shift, or no augmentation).
-  static bool on_device_supported(const data::Augmentation& augmentation);
   ~BatchStream();
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;

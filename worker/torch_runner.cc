@@ -85,14 +85,12 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
       data_bytes / (1024 * 1024), budget_gb, advice));
 }
 
-// On a GPU, flip-and-shift batches are made there from the resident uint8 set. Otherwise the
+// On a GPU, batches are made there from the resident uint8 set. Otherwise the
 // helper thread can hide host assembly only where a core is free for it: beside a GPU, or when
 // LibTorch's threads leave one. With every core computing it competes with them for no
 // measurable gain (docs/BENCHMARKS.md, "Training batches"). Results are the same every way.
-Assembly batch_assembly(const torch::Device& device, const data::Augmentation& augmentation) {
-  if (device.is_cuda() && BatchStream::on_device_supported(augmentation)) {
-    return Assembly::kOnDevice;
-  }
+Assembly batch_assembly(const torch::Device& device) {
+  if (device.is_cuda()) return Assembly::kOnDevice;
   const auto cores = static_cast<int>(std::thread::hardware_concurrency());
   const bool prefetch =
       torch::cuda::is_available() || cores == 0 || torch::get_num_threads() < cores;
@@ -305,7 +303,7 @@ std::unique_ptr<TorchRunner::Setup> TorchRunner::prepare(const TrialAssignment& 
       train_, config.batch_size, augmentation(config),
       config.class_balance == "balanced_sampling" ? data::Sampling::kBalanced
                                                   : data::Sampling::kShuffle,
-      mix_seed(assignment.seed, 0xDA7A), device_, batch_assembly(device_, augmentation(config)));
+      mix_seed(assignment.seed, 0xDA7A), device_, batch_assembly(device_));
   setup->model = models::make_model(setup->options);
   setup->model->to(device_);
   models::use_channels_last(*setup->model);

@@ -4,6 +4,8 @@
 #      trial each (bf16, channels-last) against bench/gpu/train_reference_gpu.py (PyTorch 2.x,
 #      torch.compile, bf16 autocast, data on the GPU), and the model FLOP utilisation of each
 #      against the bf16 matrix rate measured here;
+#   1b. the modified VGG again with every augmentation (rotation, colour, erasing), made on the GPU
+#      by worker/device_augment.cc, against its flip-and-shift figure;
 #   2. sweep throughput (trials/hour, 5-epoch trials on synthetic data) with
 #      resources.trials_per_gpu = 1, 2, 4, 8 (mpirun -n 1+T);
 #   3. one training step through the NCCL communicator at world size 1 (sync_bench --nccl).
@@ -27,7 +29,7 @@ for _ in range(20): a @ b
 torch.cuda.synchronize(); print(f"{20 * 2 * 8192**3 / (time.perf_counter() - t) / 1e12:.1f}")')
 echo "bf16 matrix rate measured: $tflops TFLOP/s"
 
-spec() {  # name arch trials_per_gpu trials epochs images
+spec() {  # name arch trials_per_gpu trials epochs images [extra parameters, JSON members]
   cat > "$work/$1.json" <<JSON
 {"name": "$1", "method": "grid", "seed": 1, "epochs": $5,
  "budget": {"trials": $4}, "metric": {"name": "val_accuracy", "goal": "maximize"},
@@ -36,7 +38,7 @@ spec() {  # name arch trials_per_gpu trials epochs images
  "parameters": {"arch": {"value": "$2"}, "batch_size": {"value": 256},
                 "lr": {"values": [0.001, 0.0005, 0.002, 0.0003, 0.003, 0.0001, 0.0007, 0.0015]},
                 "optimizer": {"value": "adam"}, "dense": {"value": [64, 64], "when": {"arch": "vgg_custom"}},
-                "dense_batch_norm": {"value": true, "when": {"arch": "vgg_custom"}}}}
+                "dense_batch_norm": {"value": true, "when": {"arch": "vgg_custom"}}${7:+, $7}}}
 JSON
 }
 
@@ -55,6 +57,17 @@ for arch in vgg_custom resnet18 mobilenet_v2; do
     "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["forward_flops"])')
   "$python" -c "print(f'| $arch | {$params:,} | {$ours:.0f} | {$theirs:.0f} | {$ours / $theirs:.2f} | {3 * $flops * $ours / ($tflops * 1e12):.1%} |')"
 done
+
+images_per_second() {  # db
+  "$bin" results --db "$1" show 1 --json |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)["images_per_second"])'
+}
+spec augmented vgg_custom 1 1 3 20480 '"rotation": {"value": 10}, "brightness": {"value": 0.2},
+  "contrast": {"value": 0.2}, "erasing": {"value": 0.25}'
+"$bin" run "$work/augmented.json" --db "$work/augmented.db" --checkpoints none --quiet > /dev/null
+plain=$(images_per_second "$work/vgg_custom.db")
+augmented=$(images_per_second "$work/augmented.db")
+"$python" -c "print(f'\nvgg_custom, every augmentation on the GPU: {$augmented:.0f} images/s, {$augmented / $plain:.2f}x flip + shift ({$plain:.0f})')"
 
 echo
 echo "| trials_per_gpu | trials | wall (s) | trials/hour | against 1 |"
