@@ -108,7 +108,7 @@ Batch BatchStream::gather_on_device(int64_t batch) {
           .to(device_, /*non_blocking=*/true);
   const torch::Tensor images = resident_images_.index_select(0, index);
   const torch::Tensor labels = resident_labels_.index_select(0, index);
-  if (!augmentation_.enabled) return {normalise_on_device(images), labels};
+  if (!augmentation_.enabled) return {normalise(images.unsqueeze(1)), labels};
   const auto draws = draw_samples(augmentation_, set_.image_size, count, rng_);
   return {augment_on_device(images, draws, augmentation_), labels};
 }

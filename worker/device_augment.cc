@@ -133,10 +133,6 @@ std::vector<SampleDraws> draw_samples(const data::Augmentation& augmentation, in
   return draws;
 }
 
-torch::Tensor normalise_on_device(const torch::Tensor& images) {
-  return images.unsqueeze(1).to(torch::kFloat32).sub_(data::kPixelCentre).div_(data::kPixelScale);
-}
-
 torch::Tensor augment_on_device(const torch::Tensor& images, const std::vector<SampleDraws>& draws,
                                 const data::Augmentation& augmentation) {
   const torch::Tensor table = draw_table(draws, images.device());

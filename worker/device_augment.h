@@ -26,7 +26,4 @@ std::vector<SampleDraws> draw_samples(const data::Augmentation& augmentation, in
 torch::Tensor augment_on_device(const torch::Tensor& images, const std::vector<SampleDraws>& draws,
                                 const data::Augmentation& augmentation);
 
-// No augmentation: uint8 [n, S, S] -> float [n, 1, S, S], normalised.
-torch::Tensor normalise_on_device(const torch::Tensor& images);
-
 }  // namespace fersweep::worker
