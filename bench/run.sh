@@ -15,6 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build}"
 build="$root/$build_dir"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+"$root/cluster/install-deps.sh" --bench > /dev/null
 cmake --build "$build" -j"$(nproc)" --target fersweep sync_bench tpe_latency batch_bench > /dev/null
 echo "# fersweep benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1))"
 echo

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "comm/mpi_checked.h"
+#include "common/heap.h"
 #include "models/model.h"
 #include "parallel/backends.h"
 #include "parallel/communicator.h"
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
     models::Classifier model = models::make_model(models::model_options(config, 7, 48));
     // The trainer's own settings, so that "compute only" is the step a trial really runs.
     models::use_channels_last(*model);
-    worker::keep_freed_memory_for_reuse();
+    keep_freed_memory_for_reuse();
     model->to(device);
     const int64_t params = models::trainable_parameters(*model);
     const parallel::Shard shard = parallel::shard_of(settings.batch, gang->rank(), gang->size());

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/heap.h"
 #include "common/random.h"
 #include "search_spaces/sampler.h"
 #include "search_spaces/spec.h"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   std::vector<int> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
   if (sizes.empty()) sizes = {100, 1000, 10000};
+  fersweep::keep_freed_memory_for_reuse();  // as `fersweep run` does
   const auto spec = fersweep::search::parse_spec(space());
   fmt::print("| finished trials | mean ask (ms) | slowest ask (ms) |\n|---:|---:|---:|\n");
   for (int n : sizes) {

@@ -15,6 +15,7 @@
 #include "comm/mpi_checked.h"
 #include "comm/worker_loop.h"
 #include "common/error.h"
+#include "common/heap.h"
 #include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "parallel/gang.h"
@@ -364,6 +365,7 @@ int run_command(int& argc, char**& argv, const std::vector<std::string>& raw) {
   mpi::Session session(argc, argv);
   const mpi::Comm world = mpi::Comm::world();
   const int rank = world.rank();
+  keep_freed_memory_for_reuse();  // training steps and TPE suggestions repeat their allocations
   CoordinatorState state;
   state.workers_released = world.size() == 1;
   try {

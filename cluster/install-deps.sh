@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs fersweep's build, run and test dependencies from Debian packages (Debian 12).
 # Idempotent and offline when everything is already installed.
+#   cluster/install-deps.sh [--bench]   (--bench: also the Python references bench/ measures
+#                                        fersweep against; never a runtime dependency)
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,12 @@ packages=(
   chromium                     # tests: the HTML report rendered in a headless browser
   slurm-wlm munge              # tests: the sbatch template under a one-node Slurm
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-torchvision python3-optuna python3-scipy)  # PyTorch 1.13, Optuna 3.1
+elif [ -n "${1:-}" ]; then
+  echo "install-deps: unknown argument '$1' (only --bench)" >&2
+  exit 2
+fi
 
 missing=()
 for package in "${packages[@]}"; do

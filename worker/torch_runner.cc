@@ -3,16 +3,14 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
-#include <malloc.h>
-
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/heap.h"
 #include "common/random.h"
 #include "data/dataset.h"
 #include "data/synthetic_faces.h"
@@ -499,21 +497,7 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
 
 }  // namespace
 
-// LibTorch's CPU allocator is malloc. glibc serves every block over its mmap threshold (at most
-// 32 MiB, adapting) with a fresh mmap and returns it on free, so each training step maps, faults
-// in, zeroes and unmaps its activation buffers again: 12 % of a modified-VGG trial's time was in
-// the kernel's page-fault path (perf, docs/BENCHMARKS.md). A worker does the same steps over and
-// over, so it keeps freed memory in the heap instead, at the cost of holding its peak.
-void keep_freed_memory_for_reuse() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD,
-            32 * 1024 * 1024);  // glibc's largest: blocks below come from the heap
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);  // never give the top of the heap back
-    mallopt(M_TOP_PAD, 64 * 1024 * 1024);           // grow the heap in large steps
-  });
-}
-
+// LibTorch's CPU allocator is malloc, and a worker runs the same steps over and over.
 std::unique_ptr<TrialRunner> make_torch_runner(RunnerOptions options) {
   keep_freed_memory_for_reuse();
   return std::make_unique<TorchRunner>(std::move(options));

@@ -27,11 +27,6 @@ struct RunnerOptions {
 // saying what to shrink.
 std::unique_ptr<TrialRunner> make_torch_runner(RunnerOptions options = {});
 
-// Makes glibc keep freed memory in the heap instead of returning it to the kernel, so that the
-// same training step does not fault in and zero its buffers again each time. Once per process;
-// make_torch_runner calls it.
-void keep_freed_memory_for_reuse();
-
 // GPUs this LibTorch can use here (0 with Debian's CPU-only build).
 int cuda_device_count();
 
