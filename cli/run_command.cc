@@ -1,9 +1,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -101,12 +104,35 @@ std::string checkpoint_dir(const Args& args, const std::string& db_path) {
   return (db.parent_path() / (db.stem().string() + "_checkpoints")).string();
 }
 
+// N of "cuda:N", or nothing when `device` is not of that form.
+std::optional<int> cuda_index(const std::string& device) {
+  constexpr std::string_view kPrefix = "cuda:";
+  if (!device.starts_with(kPrefix) || device.size() == kPrefix.size()) return std::nullopt;
+  int index = 0;
+  const char* end = device.data() + device.size();
+  const auto [stop, error] = std::from_chars(device.data() + kPrefix.size(), end, index);
+  if (error != std::errc() || stop != end || index < 0) return std::nullopt;
+  return index;
+}
+
 // The --device choice for this rank: with several GPUs on a node, its place among the node's
-// training ranks picks one, round robin.
+// training ranks picks one, round robin. Checked here, before the database is touched.
 std::string device_for(const Args& args, const mpi::NodePlacement& placement) {
   const std::string chosen = args.option("device").value_or("auto");
-  if (chosen != "auto" && chosen != "cuda") return chosen;
+  if (chosen == "cpu") return chosen;
+  const std::optional<int> index = cuda_index(chosen);
+  if (!index && chosen != "auto" && chosen != "cuda") {
+    throw InputError(
+        fmt::format("--device: expected auto, cpu, cuda or cuda:N, got \"{}\"", chosen));
+  }
   const int gpus = worker::cuda_device_count();
+  if (index) {
+    if (*index >= gpus) {
+      throw InputError(
+          fmt::format("--device {}: this LibTorch or machine has {} GPU(s)", chosen, gpus));
+    }
+    return chosen;
+  }
   if (gpus == 0) {
     if (chosen == "cuda") throw InputError("--device cuda: this LibTorch or machine has no GPU");
     return "cpu";
@@ -128,8 +154,7 @@ double default_memory_gb(const Args& args, const std::string& device,
                          const mpi::NodePlacement& placement) {
   const int gpus = gpus_in_use(args, device);
   if (gpus == 0) return memory_share_gb(placement.training_ranks);
-  const size_t colon = device.find(':');
-  const int index = colon == std::string::npos ? 0 : std::stoi(device.substr(colon + 1));
+  const int index = cuda_index(device).value_or(0);  // device_for made it cuda:N
   const std::optional<double> total = parallel::gpu_total_memory_gb(index);
   if (!total) return 0;
   // One GPU named by --device takes every training rank of the node; otherwise gpu_of spreads them.
