@@ -19,5 +19,5 @@ extract "$work/stepped_source.cc" stepped > "$work/stepped.cc"
 extract "$root/data/batch_assembly.cc" summed > "$work/summed.cc"
 sed -i 's|#include "data/batch_assembly.h"|&\n#include <vector>|' "$work/stepped.cc" "$work/summed.cc"
 g++ -std=c++20 -O2 -ffp-contract=off -w -I"$root" "$work/stepped.cc" "$work/summed.cc" \
-  "$root/bench/ab/rotation_main.cc" -o "$work/rotation_ab"
+  "$root/bench/rotation_sum_order.cc" -o "$work/rotation_ab"
 "$work/rotation_ab"
