@@ -83,10 +83,11 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
       data_bytes / (1024 * 1024), budget_gb, advice));
 }
 
-// On a GPU, batches are made there from the resident uint8 set. Otherwise the
-// helper thread can hide host assembly only where a core is free for it: beside a GPU, or when
-// LibTorch's threads leave one. With every core computing it competes with them for no
-// measurable gain (docs/BENCHMARKS.md, "Training batches"). Results are the same every way.
+// On a GPU, batches are made there from the resident uint8 set. Otherwise the helper thread can
+// hide host assembly only where a core is free for it (when LibTorch's threads leave one); with
+// every core computing it competes with them for no measurable gain (docs/BENCHMARKS.md,
+// "Training batches"). The batches are the same every way, bar contrast jitter's last bits on
+// the device (worker/device_augment.h).
 Assembly batch_assembly(const torch::Device& device) {
   if (device.is_cuda()) return Assembly::kOnDevice;
   const auto cores = static_cast<int>(std::thread::hardware_concurrency());
