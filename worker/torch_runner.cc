@@ -85,10 +85,9 @@ void check_memory(const models::ModelOptions& options, const TrialConfig& config
 
 // On a GPU, batches are made there from the resident uint8 set. Otherwise the helper thread can
 // hide host assembly only where a core is free for it (a CPU trial on a GPU node, or LibTorch's
-// threads leaving one); with
-// every core computing it competes with them for no measurable gain (docs/BENCHMARKS.md,
-// "Training batches"). The batches are the same every way, bar contrast jitter's last bits on
-// the device (worker/device_augment.h).
+// threads leaving one); with every core computing it competes with them for no measurable gain
+// (docs/BENCHMARKS.md, "Training batches"). The batches are the same every way, bar contrast
+// jitter's last bits on the device (worker/device_augment.h).
 Assembly batch_assembly(const torch::Device& device) {
   if (device.is_cuda()) return Assembly::kOnDevice;
   const auto cores = static_cast<int>(std::thread::hardware_concurrency());
