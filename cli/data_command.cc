@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "data/dataset.h"
 #include "data/synthetic_formats.h"
 #include "search_spaces/spec.h"
@@ -111,7 +112,7 @@ int inspect(const Args& args) {
                                          {"no_face", loaded[i].no_face},
                                          {"problems", loaded[i].problems}};
     }
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", json_text(out, 2));
     return 0;
   }
   fmt::print("grouping {}: {} classes, {} px, split {}\n", grouping.name, grouping.num_classes(),

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace fersweep::cli {
 
@@ -28,7 +29,8 @@ options:
   -h, --help             this help; `fersweep <command> --help` for a command's
   --version              print the version
 
-Exit codes: 0 success, 1 internal or environment failure, 2 bad input (spec, data, CLI, DB).
+Exit codes: 0 success, 1 failure (internal, environment, or a sweep that ended with no finished
+trial), 2 bad input (spec, data, CLI, DB), 128 + N stopped by signal N.
 )";
 
 bool wants_help(const std::vector<std::string>& args) {
@@ -66,10 +68,10 @@ int main(int argc, char** argv) {
     if (command == "predict") return cli::predict_command(rest);
     throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
   } catch (const InputError& e) {
-    fmt::print(stderr, "fersweep: {}\n", e.what());
+    fmt::print(stderr, "fersweep: {}\n", terminal_text(e.what()));
     return kExitInputError;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "fersweep: error: {}\n", e.what());
+    fmt::print(stderr, "fersweep: error: {}\n", terminal_text(e.what()));
     return kExitFailure;
   }
 }

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "results/queries.h"
 #include "worker/predict.h"
 
@@ -69,7 +70,7 @@ int export_model_command(const std::vector<std::string>& raw) {
   }
   const nlohmann::json description = worker::export_model_file(trial.checkpoint, out);
   if (args.flag("json")) {
-    fmt::print("{}\n", description.dump(2));
+    fmt::print("{}\n", json_text(description, 2));
   } else {
     fmt::print("wrote {}: trial {} ({}, {} classes, {} px, {} = {:.4f} at epoch {})\n", out,
                trial.id, description.at("model").at("arch").get<std::string>(),
@@ -113,9 +114,10 @@ int predict_command(const std::vector<std::string>& raw) {
     table += fmt::format("{}: {} {:.2f}{}\n", args.positionals()[i], p.class_names[order[0]],
                          probs[order[0]], rest);
   }
-  fmt::print("{}", args.flag("json")
-                       ? nlohmann::json{{"crop", p.crop}, {"predictions", rows}}.dump(2) + "\n"
-                       : table);
+  fmt::print("{}",
+             args.flag("json")
+                 ? json_text(nlohmann::json{{"crop", p.crop}, {"predictions", rows}}, 2) + "\n"
+                 : table);
   return 0;
 }
 

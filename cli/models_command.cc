@@ -8,6 +8,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "models/report.h"
 #include "worker/torch_runner.h"
 
@@ -49,13 +50,7 @@ std::vector<TrialConfig> configs_to_report(const Args& args) {
     if (args.option("arch") || args.option("stem")) {
       throw InputError("--params: give arch and stem inside the JSON, not with --arch/--stem");
     }
-    nlohmann::json parsed;
-    try {
-      parsed = nlohmann::json::parse(*params);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(fmt::format("--params: not valid JSON ({})", e.what()));
-    }
-    return {TrialConfig::from_params(parsed)};
+    return {TrialConfig::from_params(parse_json(*params, "--params"))};
   }
   std::vector<std::string> archs = architecture_names();
   if (auto chosen = args.option("arch")) {
@@ -144,7 +139,7 @@ int models_command(const std::vector<std::string>& raw) {
                    : "-");
     std::fflush(stdout);
   }
-  if (json) fmt::print("{}\n", rows.dump(2));
+  if (json) fmt::print("{}\n", json_text(rows, 2));
   return 0;
 }
 

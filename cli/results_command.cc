@@ -8,6 +8,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/json_reader.h"
+#include "common/metrics.h"
+#include "common/text.h"
 #include "results/importance.h"
 #include "results/queries.h"
 #include "results/report.h"
@@ -49,7 +52,9 @@ subcommands:
                       parameter importance and the spec
   plot --out DIR      the same figures as SVG files
   upgrade             upgrade a database written by an older fersweep to this schema, in
-                      place and in one transaction (the only subcommand that writes)
+                      place and in one transaction (the only subcommand that writes DB)
+  copy --out FILE     a consistent copy of DB, also while a sweep writes it, as one file put
+                      in place by a rename (a stale FILE-wal beside it is removed first)
 
 options:
   --db DB             the SQLite results database (required)
@@ -58,6 +63,7 @@ options:
 )help";
 
 namespace {
+
 int64_t trial_id(const std::string& text, const char* subcommand) {
   try {
     size_t used = 0;
@@ -69,6 +75,158 @@ int64_t trial_id(const std::string& text, const char* subcommand) {
                                subcommand, text));
 }
 
+// What every subcommand gets: the arguments, the database path and the output form.
+struct Context {
+  const Args& args;
+  std::string db;
+  bool json;
+
+  results::SweepSummary sweep(const results::Reader& reader) const {
+    return reader.sweep(args.int_option("sweep", 1, INT64_MAX));
+  }
+  // Everything goes out through here: JSON with valid UTF-8, text without control characters.
+  int print(const nlohmann::json& document, const std::string& text) const {
+    fmt::print("{}", json ? json_text(document, 2) + "\n" : terminal_text(text));
+    return 0;
+  }
+  int print_written(const std::vector<std::string>& written) const {
+    return print({{"written", written}}, fmt::format("wrote {}\n", fmt::join(written, ", ")));
+  }
+};
+
+int sweeps(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const auto all = results::Reader(c.db).sweeps();
+  return c.json ? c.print(results::sweeps_json(all), "") : c.print({}, results::sweeps_table(all));
+}
+
+int rank(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const results::SweepSummary sweep = c.sweep(reader);
+  const std::string metric = c.args.option("metric").value_or(sweep.metric);
+  const bool maximize = larger_is_better(metric, sweep.metric, sweep.maximize);
+  const int top = static_cast<int>(c.args.int_option("top", 1, 1000000).value_or(10));
+  const auto ranked = reader.rank(sweep.id, metric, maximize, top);
+  return c.json ? c.print(results::rank_json(sweep, ranked, metric), "")
+                : c.print({}, results::rank_table(sweep, ranked, metric));
+}
+
+int show(const Context& c) {
+  c.args.expect_positionals(2, 2, "TRIAL (a trial id, as printed by rank)");
+  const int64_t id = trial_id(c.args.positionals()[1], "show");
+  const results::TrialDetail detail = results::Reader(c.db).trial(id);
+  return c.json ? c.print(results::trial_json(detail), "")
+                : c.print({}, results::trial_text(detail, c.args.flag("normalize")));
+}
+
+int list(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const results::SweepSummary sweep = c.sweep(reader);
+  const auto trials = reader.list(sweep.id, c.args.option("where").value_or(""));
+  const std::string metric = c.args.option("metric").value_or(sweep.metric);
+  return c.json ? c.print(results::list_json(trials), "")
+                : c.print({}, results::list_table(trials, metric));
+}
+
+int compare(const Context& c) {
+  c.args.expect_positionals(3, 64, "T1 T2 ... (two or more trial ids)");
+  std::vector<int64_t> ids;
+  for (size_t i = 1; i < c.args.positionals().size(); ++i) {
+    ids.push_back(trial_id(c.args.positionals()[i], "compare"));
+  }
+  const results::Reader reader(c.db);
+  std::vector<results::TrialDetail> details;
+  for (const int64_t id : ids) details.push_back(reader.trial(id));
+  return c.json ? c.print(results::compare_json(details), "")
+                : c.print({}, results::compare_text(details));
+}
+
+int summary(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const results::SweepSummary sweep = c.sweep(reader);
+  const nlohmann::json document = results::summary_json(sweep, reader.trials(sweep.id));
+  return c.print(document, results::summary_text(document));
+}
+
+int export_trials(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  return c.print_written(results::export_sweep(reader, c.sweep(reader),
+                                               c.args.option("format").value_or("csv"),
+                                               c.args.required_option("out")));
+}
+
+int importance(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const results::ImportanceView view = results::sweep_importance(reader, c.sweep(reader));
+  return c.print(results::importance_json(view), results::importance_table(view));
+}
+
+int report(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const std::string out = c.args.required_option("out");
+  const std::string html = results::html_report(reader, c.sweep(reader));
+  std::ofstream file(out, std::ios::binary);
+  file << html;
+  file.close();
+  if (!file) throw InputError(fmt::format("--out: cannot write {}", out));
+  return c.print_written({out});
+}
+
+int plot(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  return c.print_written(
+      results::write_plots(reader, c.sweep(reader), c.args.required_option("out")));
+}
+
+int upgrade(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  if (!std::filesystem::exists(c.db)) throw InputError(fmt::format("{}: no such database", c.db));
+  results::Store store(c.db);  // opening for writing upgrades the schema
+  return c.print({{"database", c.db}, {"schema_version", results::kSchemaVersion}},
+                 fmt::format("{}: schema version {}\n", c.db, results::kSchemaVersion));
+}
+
+int copy(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const std::string out = c.args.required_option("out");
+  results::copy_database(c.db, out);
+  return c.print({{"copied", c.db}, {"to", out}}, fmt::format("copied {} to {}\n", c.db, out));
+}
+
+struct Subcommand {
+  const char* name;
+  int (*run)(const Context&);
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"sweeps", sweeps},
+    {"rank", rank},
+    {"list", list},
+    {"show", show},
+    {"compare", compare},
+    {"summary", summary},
+    {"export", export_trials},
+    {"importance", importance},
+    {"report", report},
+    {"plot", plot},
+    {"upgrade", upgrade},
+    {"copy", copy},
+};
+
+std::string subcommand_names() {
+  std::string names;
+  for (const Subcommand& s : kSubcommands)
+    names += (names.empty() ? "" : ", ") + std::string(s.name);
+  return names;
+}
+
 }  // namespace
 
 int results_command(const std::vector<std::string>& raw) {
@@ -78,155 +236,14 @@ int results_command(const std::vector<std::string>& raw) {
   }
   const Args args(raw, {"json", "normalize"},
                   {"db", "metric", "top", "sweep", "where", "format", "out"}, "fersweep results");
-  args.expect_positionals(
-      1, 64, "a subcommand (sweeps, rank, list, show, compare, summary, export or upgrade)");
-  const std::string& subcommand = args.positionals()[0];
-  const bool json = args.flag("json");
-  const std::string db_path = args.required_option("db");
-
-  if (subcommand == "sweeps") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    nlohmann::json rows = nlohmann::json::array();
-    std::string table = fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", "sweep", "name",
-                                    "method", "status", "finished", "planned", "created");
-    for (const auto& s : reader.sweeps()) {
-      const int64_t finished = s.trials_with_status("finished");
-      rows.push_back({{"id", s.id},
-                      {"name", s.name},
-                      {"method", s.method},
-                      {"status", s.status},
-                      {"metric", s.metric},
-                      {"planned_trials", s.planned_trials},
-                      {"trials_by_status", s.trials_by_status},
-                      {"created_at", s.created_at}});
-      table +=
-          fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", s.id, s.name.substr(0, 20),
-                      s.method, s.status, finished, s.planned_trials, s.created_at);
-    }
-    fmt::print("{}", json ? rows.dump(2) + "\n" : table);
-    return 0;
+  args.expect_positionals(1, 64, "a subcommand (" + subcommand_names() + ")");
+  const std::string& name = args.positionals()[0];
+  const Context context{args, args.required_option("db"), args.flag("json")};
+  for (const Subcommand& subcommand : kSubcommands) {
+    if (name == subcommand.name) return subcommand.run(context);
   }
-  if (subcommand == "rank") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    const std::string metric = args.option("metric").value_or(sweep.metric);
-    // Losses are minimised, everything else (accuracy, F1) maximised, unless it is the objective.
-    const bool maximize = metric == sweep.metric ? sweep.maximize : !metric.ends_with("loss");
-    const int top = static_cast<int>(args.int_option("top", 1, 1000000).value_or(10));
-    const auto ranked = reader.rank(sweep.id, metric, maximize, top);
-    fmt::print("{}", json ? results::rank_json(sweep, ranked, metric).dump(2) + "\n"
-                          : results::rank_table(sweep, ranked, metric));
-    return 0;
-  }
-  if (subcommand == "show") {
-    args.expect_positionals(2, 2, "TRIAL (a trial id, as printed by rank)");
-    const int64_t id = trial_id(args.positionals()[1], "show");
-    const results::Reader reader(db_path);
-    const results::TrialDetail detail = reader.trial(id);
-    fmt::print("{}", json ? results::trial_json(detail).dump(2) + "\n"
-                          : results::trial_text(detail, args.flag("normalize")));
-    return 0;
-  }
-  if (subcommand == "list") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    const auto trials = reader.list(sweep.id, args.option("where").value_or(""));
-    const std::string metric = args.option("metric").value_or(sweep.metric);
-    fmt::print("{}", json ? results::list_json(trials).dump(2) + "\n"
-                          : results::list_table(trials, metric));
-    return 0;
-  }
-  if (subcommand == "compare") {
-    args.expect_positionals(3, 64, "T1 T2 ... (two or more trial ids)");
-    std::vector<int64_t> ids;
-    for (size_t i = 1; i < args.positionals().size(); ++i) {
-      ids.push_back(trial_id(args.positionals()[i], "compare"));
-    }
-    const results::Reader reader(db_path);
-    std::vector<results::TrialDetail> details;
-    for (const int64_t id : ids) details.push_back(reader.trial(id));
-    fmt::print("{}", json ? results::compare_json(details).dump(2) + "\n"
-                          : results::compare_text(details));
-    return 0;
-  }
-  if (subcommand == "summary") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    const nlohmann::json summary = results::summary_json(sweep, reader.trials(sweep.id));
-    fmt::print("{}", json ? summary.dump(2) + "\n" : results::summary_text(summary));
-    return 0;
-  }
-  if (subcommand == "export") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    const auto written = results::export_sweep(reader, sweep, args.option("format").value_or("csv"),
-                                               args.required_option("out"));
-    fmt::print("{}", json ? nlohmann::json{{"written", written}}.dump(2) + "\n"
-                          : fmt::format("wrote {}\n", fmt::join(written, ", ")));
-    return 0;
-  }
-  if (subcommand == "importance") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    std::vector<nlohmann::json> params;
-    std::vector<double> objective;
-    for (const auto& t : reader.rank(sweep.id, sweep.metric, sweep.maximize, 1000000)) {
-      params.push_back(t.params);
-      objective.push_back(t.metrics.at(sweep.metric));
-    }
-    const auto importance = results::parameter_importance(params, objective);
-    nlohmann::json rows = nlohmann::json::array();
-    std::string table = fmt::format("{:<20} {:>8}  (of {} over {} finished trials)\n", "parameter",
-                                    "share", sweep.metric, params.size());
-    for (const auto& i : importance) {
-      rows.push_back({{"parameter", i.parameter}, {"share", i.share}});
-      table += fmt::format("{:<20} {:>8.3f}  {}\n", i.parameter.substr(0, 20), i.share,
-                           std::string(static_cast<size_t>(std::lround(i.share * 40)), '#'));
-    }
-    fmt::print("{}",
-               json ? nlohmann::json{{"metric", sweep.metric}, {"importance", rows}}.dump(2) + "\n"
-                    : table);
-    return 0;
-  }
-  if (subcommand == "report" || subcommand == "plot") {
-    args.expect_positionals(1, 1, "");
-    const results::Reader reader(db_path);
-    const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
-    const std::string out = args.required_option("out");
-    std::vector<std::string> written;
-    if (subcommand == "plot") {
-      written = results::write_plots(reader, sweep, out);
-    } else {
-      const std::string html = results::html_report(reader, sweep);
-      std::ofstream file(out, std::ios::binary);
-      file << html;
-      file.close();
-      if (!file) throw InputError(fmt::format("--out: cannot write {}", out));
-      written.push_back(out);
-    }
-    fmt::print("{}", json ? nlohmann::json{{"written", written}}.dump(2) + "\n"
-                          : fmt::format("wrote {}\n", fmt::join(written, ", ")));
-    return 0;
-  }
-  if (subcommand == "upgrade") {
-    args.expect_positionals(1, 1, "");
-    if (!std::filesystem::exists(db_path)) {
-      throw InputError(fmt::format("{}: no such database", db_path));
-    }
-    results::Store store(db_path);  // opening for writing upgrades the schema
-    fmt::print("{}: schema version {}\n", db_path, results::kSchemaVersion);
-    return 0;
-  }
-  throw InputError(fmt::format(
-      "fersweep results: unknown subcommand \"{}\" (choose from sweeps, rank, list, show, "
-      "compare, summary, export, importance, report, plot, upgrade)",
-      subcommand));
+  throw InputError(fmt::format("fersweep results: unknown subcommand \"{}\" (choose from {})", name,
+                               subcommand_names()));
 }
 
 }  // namespace fersweep::cli

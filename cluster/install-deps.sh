@@ -14,6 +14,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev  # image decoding, resizing
   libopencv-objdetect-dev opencv-data                                # face detection (Haar)
   libgtest-dev                 # tests
+  libexpat1-dev                # tests: every SVG figure parsed as XML
   chromium                     # tests: the HTML report rendered in a headless browser
   slurm-wlm munge              # tests: the sbatch template under a one-node Slurm
 )

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "comm/placement.h"
+
 namespace fersweep::mpi {
 
 class MpiError : public std::runtime_error {
@@ -81,10 +83,6 @@ void all_reduce_sum(const Comm& comm, std::vector<double>& values);
 
 // Where this rank sits among the ranks that train on its node (world rank 0 only coordinates,
 // unless it is the only rank or `coordinator_trains`). Collective over `world`.
-struct NodePlacement {
-  int training_ranks = 1;  // training ranks on this node
-  int training_index = 0;  // this rank's position among them, from 0 (picks its GPU)
-};
 NodePlacement node_placement(const Comm& world, bool coordinator_trains = false);
 
 }  // namespace fersweep::mpi

@@ -34,4 +34,27 @@ std::optional<Message> poll(const mpi::Comm& comm) {
   return decode(std::move(*envelope));
 }
 
+std::vector<uint8_t> encode(const GangMessage& message) {
+  std::vector<uint8_t> bytes{static_cast<uint8_t>(message.tag)};
+  const std::vector<uint8_t> body = nlohmann::json::to_msgpack(message.body);
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  return bytes;
+}
+
+GangMessage decode_gang_message(const std::vector<uint8_t>& bytes) {
+  if (bytes.empty() || bytes[0] < static_cast<uint8_t>(GangTag::kAssign) ||
+      bytes[0] > static_cast<uint8_t>(GangTag::kShutdown)) {
+    throw std::runtime_error(fmt::format("gang protocol: unknown message tag {}",
+                                         bytes.empty() ? -1 : static_cast<int>(bytes[0])));
+  }
+  GangMessage message{static_cast<GangTag>(bytes[0])};
+  try {
+    message.body = nlohmann::json::from_msgpack(bytes.begin() + 1, bytes.end());
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("gang protocol: undecodable body (tag {}): {}",
+                                         static_cast<int>(bytes[0]), e.what()));
+  }
+  return message;
+}
+
 }  // namespace fersweep::protocol

@@ -33,4 +33,23 @@ void send(const mpi::Comm& comm, int dest, Tag tag, const nlohmann::json& body);
 Message receive(const mpi::Comm& comm, int source = MPI_ANY_SOURCE);
 std::optional<Message> poll(const mpi::Comm& comm);
 
+// A gang's sub-protocol: its leader relays the coordinator's word to the other ranks of the gang,
+// one broadcast each (comm/worker_loop.h).
+enum class GangTag : uint8_t {
+  kAssign = 1,    // TrialAssignment: the trial the gang trains next
+  kVerdict = 2,   // after each epoch: {"stop": bool, "error": text}; an error fails the trial
+  kOver = 3,      // the leader has left the trial. Body: {}
+  kShutdown = 4,  // no more trials, leave. Body: {}
+};
+
+struct GangMessage {
+  GangTag tag = GangTag::kShutdown;
+  nlohmann::json body = nlohmann::json::object();
+};
+
+// The tag's byte, then the body as MessagePack.
+std::vector<uint8_t> encode(const GangMessage& message);
+// Throws std::runtime_error on an unknown tag or an undecodable body.
+GangMessage decode_gang_message(const std::vector<uint8_t>& bytes);
+
 }  // namespace fersweep::protocol

@@ -12,23 +12,24 @@ using Json = nlohmann::json;
 using protocol::Tag;
 constexpr int kCoordinator = protocol::kCoordinatorRank;
 
-// The leader's word to its gang, one broadcast each: {"kind": "assign", "assignment": ...},
-// {"kind": "verdict", "stop": bool, "error": text} after each epoch, {"kind": "over"} once the
-// leader has left a trial, and {"kind": "shutdown"}.
+using protocol::GangMessage;
+using protocol::GangTag;
+
+// The leader's word to its gang (protocol::GangTag), one broadcast each.
 class GangChannel {
  public:
   GangChannel() = default;  // no gang: a worker alone
   explicit GangChannel(const mpi::Comm& gang) : gang_(&gang), size_(gang.size()) {}
   bool alone() const { return size_ == 1; }
-  void tell(const Json& message) const {
+  void tell(GangTag tag, Json body = Json::object()) const {
     if (alone()) return;
-    std::vector<uint8_t> bytes = Json::to_msgpack(message);
+    std::vector<uint8_t> bytes = protocol::encode(GangMessage{tag, std::move(body)});
     mpi::broadcast_bytes(*gang_, bytes, 0);
   }
-  Json hear() const {
+  GangMessage hear() const {
     std::vector<uint8_t> bytes;
     mpi::broadcast_bytes(*gang_, bytes, 0);
-    return Json::from_msgpack(bytes);
+    return protocol::decode_gang_message(bytes);
   }
 
  private:
@@ -76,14 +77,14 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
   for (;;) {
     protocol::Message message = coordinator.receive();
     if (message.tag == Tag::kShutdown) {
-      gang.tell({{"kind", "shutdown"}});
+      gang.tell(GangTag::kShutdown);
       return;
     }
     if (message.tag != Tag::kAssign) {
       throw std::runtime_error(fmt::format("worker {}: expected an assignment, got tag {}", rank,
                                            static_cast<int>(message.tag)));
     }
-    gang.tell({{"kind", "assign"}, {"assignment", message.body}});
+    gang.tell(GangTag::kAssign, message.body);
     const auto assignment = message.body.get<TrialAssignment>();
     const auto start = std::chrono::steady_clock::now();
     auto report_epoch = [&](const EpochMetrics& epoch) {
@@ -96,42 +97,41 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
       const bool stop = reply.body.at("stop").get<bool>();
       if (gang.alone()) return stop ? Decision::kStop : Decision::kContinue;
       const std::string error = time_limit_exceeded(assignment, start, epoch.epoch).value_or("");
-      gang.tell({{"kind", "verdict"}, {"stop", stop}, {"error", error}});
+      gang.tell(GangTag::kVerdict, {{"stop", stop}, {"error", error}});
       if (!error.empty()) throw std::runtime_error(error);
       return stop ? Decision::kStop : Decision::kContinue;
     };
     const TrialResult result =
         run_trial(runner, assignment, report_epoch, gang.alone() ? kOwnClock : kLeadersClock);
-    gang.tell({{"kind", "over"}});
+    gang.tell(GangTag::kOver);
     coordinator.send(Tag::kDone, result);
   }
 }
 
 void follow(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner) {
   for (;;) {
-    Json message = gang.hear();
-    const std::string kind = message.at("kind");
-    if (kind == "shutdown") return;
-    if (kind != "assign") {
+    const GangMessage message = gang.hear();
+    if (message.tag == GangTag::kShutdown) return;
+    if (message.tag != GangTag::kAssign) {
       throw std::runtime_error(
-          fmt::format("worker {}: expected an assignment from the gang leader, got \"{}\"",
-                      world.rank(), kind));
+          fmt::format("worker {}: expected an assignment from the gang leader, got tag {}",
+                      world.rank(), static_cast<int>(message.tag)));
     }
-    const auto assignment = message.at("assignment").get<TrialAssignment>();
+    const auto assignment = message.body.get<TrialAssignment>();
     bool leader_left = false;
     auto obey_verdict = [&](const EpochMetrics&) {
-      Json verdict = gang.hear();
-      if (verdict.at("kind") == "over") {
+      const GangMessage verdict = gang.hear();
+      if (verdict.tag == GangTag::kOver) {
         leader_left = true;
         throw std::runtime_error("the gang leader left the trial before this rank did");
       }
-      const std::string error = verdict.at("error");
+      const std::string error = verdict.body.at("error");
       if (!error.empty()) throw std::runtime_error(error);
-      return verdict.at("stop").get<bool>() ? Decision::kStop : Decision::kContinue;
+      return verdict.body.at("stop").get<bool>() ? Decision::kStop : Decision::kContinue;
     };
     // The leader reports the gang's result; a member's own is only needed to keep in step.
     run_trial(runner, assignment, obey_verdict, kLeadersClock);
-    if (!leader_left && gang.hear().at("kind") != "over") {
+    if (!leader_left && gang.hear().tag != GangTag::kOver) {
       throw std::runtime_error(fmt::format(
           "worker {}: the gang leader went on while this rank left the trial", world.rank()));
     }

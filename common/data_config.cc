@@ -1,6 +1,7 @@
 #include "common/data_config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -107,6 +108,29 @@ DataConfig DataConfig::from_spec(const Json& object, const std::string& path) {
   }
   reader.reject_unknown_keys();
   return data;
+}
+
+void DataConfig::check_paths(const std::string& path) const {
+  namespace fs = std::filesystem;
+  for (const auto& [name, source] : sources) {
+    const std::string field = fmt::format("{}.sources.{}.path", path, name);
+    const fs::path where(source.path);
+    const std::string shown =
+        where.is_absolute() ? source.path
+                            : fmt::format("{} (from {})", source.path, fs::current_path().string());
+    std::error_code error;
+    const fs::file_status status = fs::status(where, error);
+    if (!fs::exists(status)) throw InputError(fmt::format("{}: {} does not exist", field, shown));
+    const bool wants_file = source.format == "fer2013";
+    if (wants_file && !fs::is_regular_file(status)) {
+      throw InputError(
+          fmt::format("{}: {} is not a file (a fer2013 source is its CSV file)", field, shown));
+    }
+    if (!wants_file && !fs::is_directory(status)) {
+      throw InputError(fmt::format("{}: {} is not a directory (a {} source is a folder tree)",
+                                   field, shown, source.format));
+    }
+  }
 }
 
 void to_json(Json& out, const SourceSpec& s) {

@@ -36,6 +36,10 @@ struct DataConfig {
   bool synthetic() const { return sources.empty(); }
   // Reads the spec's "data" object strictly; errors name `path`.
   static DataConfig from_spec(const nlohmann::json& object, const std::string& path);
+  // Every source's path exists and has its format's kind (a file for fer2013, a directory
+  // otherwise); InputError naming `<path>.sources.NAME.path` otherwise. Relative paths are taken
+  // from the working directory, as the loaders take them.
+  void check_paths(const std::string& path) const;
 };
 
 // The formats a source may have, and the class groupings every sweep knows (data/emotions.h).

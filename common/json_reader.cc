@@ -1,5 +1,8 @@
 #include "common/json_reader.h"
 
+#include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -96,6 +99,93 @@ void ObjectReader::reject_unknown_keys() const {
       for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
       throw InputError(fmt::format("{}: unknown field (known fields: {})", path_of(key), known));
     }
+  }
+}
+
+namespace {
+
+// Where the parser is: one frame per open array or object, holding the position of the value
+// being read in it (an index or a key) and, for objects, the keys seen so far.
+class ParsePosition {
+ public:
+  explicit ParsePosition(const std::string& source) : source_(source) {}
+
+  bool on_event(int depth, Json::parse_event_t event, const Json& parsed) {
+    using Event = Json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        next_element();
+        if (depth + 1 > kMaxJsonDepth) {
+          throw InputError(fmt::format("{}: {}: nested deeper than {} levels", source_,
+                                       path_or_top(), kMaxJsonDepth));
+        }
+        frames_.push_back({event == Event::array_start, -1, {}, {}});
+        break;
+      case Event::key: {
+        Frame& object = frames_.back();
+        object.key = parsed.get<std::string>();
+        if (!object.keys.insert(object.key).second) {
+          throw InputError(fmt::format("{}: {}: key appears twice in one object", source_, path()));
+        }
+        break;
+      }
+      case Event::value:
+        next_element();
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    int64_t index = -1;
+    std::string key;
+    std::set<std::string> keys;
+  };
+
+  void next_element() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  std::string path() const {
+    std::string out;
+    for (const Frame& frame : frames_) {
+      out = frame.array ? fmt::format("{}[{}]", out, frame.index) : join_path(out, frame.key);
+    }
+    return out;
+  }
+  std::string path_or_top() const {
+    const std::string p = path();
+    return p.empty() ? "(top level)" : p;
+  }
+
+  const std::string& source_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+std::string json_text(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+Json parse_json(std::string_view text, const std::string& source) {
+  ParsePosition position(source);
+  try {
+    return Json::parse(text, [&](int depth, Json::parse_event_t event, Json& parsed) {
+      return position.on_event(depth, event, parsed);
+    });
+  } catch (const Json::parse_error& e) {
+    const size_t upto = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    const size_t line = 1 + std::count(text.begin(), text.begin() + upto, '\n');
+    const size_t line_start = text.rfind('\n', upto == 0 ? 0 : upto - 1);
+    const size_t column = line_start == std::string_view::npos ? upto + 1 : upto - line_start;
+    throw InputError(fmt::format("{}:{}:{}: invalid JSON ({})", source, line, column, e.what()));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,19 @@ class ObjectReader {
   std::string path_;
   std::set<std::string> seen_;
 };
+
+// The deepest nesting of arrays and objects any fersweep input may have. Specs need about six
+// levels; the limit keeps recursive code (copies, dumps, comparisons) far from the stack's end.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses JSON written by a user or read back from a database. Throws InputError, naming `source`,
+// for a syntax error (with line:column), nesting deeper than kMaxJsonDepth, or a key repeated in
+// one object (with the key's path, as an unknown key is named).
+Json parse_json(std::string_view text, const std::string& source);
+
+// JSON text for output: as dump(indent), with any invalid UTF-8 in strings (a class name from a
+// Latin-1 folder, a database written by hand) replaced by U+FFFD instead of throwing.
+std::string json_text(const Json& value, int indent = -1);
 
 // Type checks for loose values; each throws InputError("<path>: expected ..., got ...").
 int64_t expect_integer(const Json& value, const std::string& path);

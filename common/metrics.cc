@@ -58,29 +58,38 @@ ClassificationReport classification_report(const ConfusionMatrix& matrix,
     throw std::invalid_argument(
         fmt::format("classification_report: {} names for {} classes", class_names.size(), k));
   }
+  std::vector<int64_t> support(k, 0), predicted(k, 0);
+  for (int a = 0; a < k; ++a) {
+    for (int p = 0; p < k; ++p) {
+      support[a] += matrix.at(a, p);
+      predicted[p] += matrix.at(a, p);
+    }
+  }
+  // The macro average is over the classes present in the truth or the predictions, as
+  // scikit-learn's default labels are: a class of the grouping that no image has and nothing was
+  // predicted as (a source subset without it) says nothing about the model (docs/RESULTS.md).
+  int present = 0;
+  for (int c = 0; c < k; ++c) present += support[c] > 0 || predicted[c] > 0 ? 1 : 0;
   ClassificationReport report;
   report.macro_avg.name = "macro avg";
   report.weighted_avg.name = "weighted avg";
   int64_t correct = 0;
   const int64_t total = matrix.total();
   for (int c = 0; c < k; ++c) {
-    int64_t support = 0, predicted = 0;
-    for (int j = 0; j < k; ++j) {
-      support += matrix.at(c, j);
-      predicted += matrix.at(j, c);
-    }
     const double tp = static_cast<double>(matrix.at(c, c));
     correct += matrix.at(c, c);
     ClassMetrics m;
     m.name = class_names[c];
-    m.support = support;
-    m.precision = safe_ratio(tp, static_cast<double>(predicted));
-    m.recall = safe_ratio(tp, static_cast<double>(support));
+    m.support = support[c];
+    m.precision = safe_ratio(tp, static_cast<double>(predicted[c]));
+    m.recall = safe_ratio(tp, static_cast<double>(support[c]));
     m.f1 = safe_ratio(2 * m.precision * m.recall, m.precision + m.recall);
-    report.macro_avg.precision += m.precision / k;
-    report.macro_avg.recall += m.recall / k;
-    report.macro_avg.f1 += m.f1 / k;
-    const double weight = safe_ratio(static_cast<double>(support), static_cast<double>(total));
+    if (support[c] > 0 || predicted[c] > 0) {
+      report.macro_avg.precision += m.precision / present;
+      report.macro_avg.recall += m.recall / present;
+      report.macro_avg.f1 += m.f1 / present;
+    }
+    const double weight = safe_ratio(static_cast<double>(support[c]), static_cast<double>(total));
     report.weighted_avg.precision += m.precision * weight;
     report.weighted_avg.recall += m.recall * weight;
     report.weighted_avg.f1 += m.f1 * weight;
@@ -89,6 +98,12 @@ ClassificationReport classification_report(const ConfusionMatrix& matrix,
   report.macro_avg.support = report.weighted_avg.support = total;
   report.accuracy = safe_ratio(static_cast<double>(correct), static_cast<double>(total));
   return report;
+}
+
+bool larger_is_better(const std::string& metric, const std::string& objective,
+                      bool objective_maximized) {
+  if (metric == objective) return objective_maximized;
+  return !metric.ends_with("loss");
 }
 
 void to_json(nlohmann::json& out, const ClassMetrics& m) {

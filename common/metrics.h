@@ -41,12 +41,19 @@ struct ClassMetrics {
 struct ClassificationReport {
   std::vector<ClassMetrics> classes;
   double accuracy = 0;
-  ClassMetrics macro_avg;     // unweighted mean over all classes
+  // Unweighted mean over the classes present in the truth or the predictions (scikit-learn's
+  // default labels); a class absent from both is listed with zeros but not averaged.
+  ClassMetrics macro_avg;
   ClassMetrics weighted_avg;  // mean weighted by support
 };
 
 ClassificationReport classification_report(const ConfusionMatrix& matrix,
                                            const std::vector<std::string>& class_names);
+
+// Whether larger values of `metric` are better: a sweep's objective follows its goal; any other
+// metric is minimised when it is a loss and maximised otherwise (accuracy, F1).
+bool larger_is_better(const std::string& metric, const std::string& objective,
+                      bool objective_maximized);
 
 void to_json(nlohmann::json& out, const ClassMetrics& metrics);
 void from_json(const nlohmann::json& in, ClassMetrics& metrics);

@@ -1,8 +1,8 @@
 #include "common/trial.h"
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <exception>
 #include <set>
 
@@ -51,6 +51,18 @@ std::string choice_problem(const Json& v, std::initializer_list<const char*> cho
     if (v.get<std::string>() == c) return "";
   }
   return fmt::format("unknown value {} (choose from {})", v.dump(), all);
+}
+
+template <NamedEnum E>
+std::string enum_problem(const Json& v) {
+  if (!v.is_string()) return "expected one of " + enum_choices<E>() + ", got " + json_type_name(v);
+  if (enum_from_name<E>(v.get<std::string>())) return "";
+  return fmt::format("unknown value {} (choose from {})", v.dump(), enum_choices<E>());
+}
+
+template <NamedEnum E>
+E enum_value(const Json& v) {
+  return *enum_from_name<E>(v.get<std::string>());
 }
 
 std::string bool_problem(const Json& v) {
@@ -121,11 +133,8 @@ const std::vector<ParameterRule>& rules() {
        [](C& c, const Json& v) { c.batch_size = v.get<int>(); }},
       {"lr", [](const Json& v) { return number_range_problem(v, 1e-12, 10.0, false); },
        [](C& c, const Json& v) { c.lr = v.get<double>(); }},
-      {"optimizer",
-       [](const Json& v) {
-         return choice_problem(v, {"adam", "adamw", "sgd"});
-       },
-       [](C& c, const Json& v) { c.optimizer = v.get<std::string>(); }},
+      {"optimizer", enum_problem<Optimizer>,
+       [](C& c, const Json& v) { c.optimizer = enum_value<Optimizer>(v); }},
       {"momentum", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, true); },
        [](C& c, const Json& v) { c.momentum = v.get<double>(); }},
       {"nesterov", bool_problem, [](C& c, const Json& v) { c.nesterov = v.get<bool>(); }},
@@ -135,11 +144,8 @@ const std::vector<ParameterRule>& rules() {
        [](C& c, const Json& v) { c.label_smoothing = v.get<double>(); }},
       {"grad_clip", [](const Json& v) { return number_range_problem(v, 0.0, 1e6, false); },
        [](C& c, const Json& v) { c.grad_clip = v.get<double>(); }},
-      {"schedule",
-       [](const Json& v) {
-         return choice_problem(v, {"constant", "step", "cosine", "plateau"});
-       },
-       [](C& c, const Json& v) { c.schedule = v.get<std::string>(); }},
+      {"schedule", enum_problem<Schedule>,
+       [](C& c, const Json& v) { c.schedule = enum_value<Schedule>(v); }},
       {"warmup_epochs", [](const Json& v) { return int_range_problem(v, 0, 10000); },
        [](C& c, const Json& v) { c.warmup_epochs = v.get<int>(); }},
       {"step_size", [](const Json& v) { return int_range_problem(v, 1, 10000); },
@@ -162,11 +168,8 @@ const std::vector<ParameterRule>& rules() {
        [](C& c, const Json& v) { c.contrast = v.get<double>(); }},
       {"erasing", [](const Json& v) { return number_range_problem(v, 0.0, 1.0, false); },
        [](C& c, const Json& v) { c.erasing = v.get<double>(); }},
-      {"class_balance",
-       [](const Json& v) {
-         return choice_problem(v, {"none", "weighted_loss", "balanced_sampling"});
-       },
-       [](C& c, const Json& v) { c.class_balance = v.get<std::string>(); }},
+      {"class_balance", enum_problem<ClassBalance>,
+       [](C& c, const Json& v) { c.class_balance = enum_value<ClassBalance>(v); }},
   };
   return table;
 }
@@ -215,23 +218,16 @@ TrialConfig TrialConfig::from_params(const Json& params) {
   return config;
 }
 
-std::string to_string(TrialStatus status) {
-  switch (status) {
-    case TrialStatus::kFinished:
-      return "finished";
-    case TrialStatus::kFailed:
-      return "failed";
-    case TrialStatus::kPruned:
-      return "pruned";
-  }
-  return "unknown";
+bool is_judged(TrialStatus status) {
+  return status == TrialStatus::kFinished || status == TrialStatus::kPruned ||
+         status == TrialStatus::kFailed;
 }
 
-TrialStatus trial_status_from_string(const std::string& text) {
-  if (text == "finished") return TrialStatus::kFinished;
-  if (text == "failed") return TrialStatus::kFailed;
-  if (text == "pruned") return TrialStatus::kPruned;
-  throw std::invalid_argument("unknown trial status: " + text);
+std::optional<std::string> non_finite_metric(const std::map<std::string, double>& values) {
+  for (const auto& [name, value] : values) {
+    if (!std::isfinite(value)) return fmt::format("{} is {}", name, value);
+  }
+  return std::nullopt;
 }
 
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
@@ -240,6 +236,10 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
   const auto start = std::chrono::steady_clock::now();
   try {
     TrialResult result = runner.run(assignment, [&](const EpochMetrics& epoch) {
+      // A net that diverged in an epoch's last steps: its metrics are no result to store or rank.
+      if (const auto bad = non_finite_metric(epoch.values)) {
+        throw std::runtime_error(fmt::format("diverged: {} after epoch {}", *bad, epoch.epoch));
+      }
       epochs_reported = epoch.epoch;
       const Decision decision = on_epoch(epoch);
       if (!enforce_time_limit) return decision;
@@ -249,6 +249,9 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
       return decision;
     });
     result.trial_id = assignment.trial_id;
+    if (const auto bad = non_finite_metric(result.final_metrics)) {
+      throw std::runtime_error(fmt::format("diverged: {} at the end of the trial", *bad));
+    }
     return result;
   } catch (const std::exception& e) {
     TrialResult failed;
@@ -297,7 +300,7 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"memory_gb", a.memory_gb},
          {"time_limit_seconds", a.time_limit_seconds},
          {"bucket_mb", a.bucket_mb},
-         {"precision", a.precision},
+         {"precision", to_string(a.precision)},
          {"checkpoint_dir", a.checkpoint_dir},
          {"objective_metric", a.objective_metric},
          {"maximize", a.maximize}};
@@ -315,7 +318,7 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("memory_gb").get_to(a.memory_gb);
   in.at("time_limit_seconds").get_to(a.time_limit_seconds);
   a.bucket_mb = in.value("bucket_mb", 25.0);
-  a.precision = in.value("precision", std::string("fp32"));
+  a.precision = enum_from_name<Precision>(in.at("precision").get<std::string>(), "precision");
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);
   in.at("objective_metric").get_to(a.objective_metric);
   in.at("maximize").get_to(a.maximize);
@@ -350,7 +353,7 @@ void to_json(Json& out, const TrialResult& r) {
 
 void from_json(const Json& in, TrialResult& r) {
   in.at("trial_id").get_to(r.trial_id);
-  r.status = trial_status_from_string(in.at("status").get<std::string>());
+  r.status = enum_from_name<TrialStatus>(in.at("status").get<std::string>(), "status");
   in.at("error").get_to(r.error);
   in.at("epochs_completed").get_to(r.epochs_completed);
   in.at("class_names").get_to(r.class_names);

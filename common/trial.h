@@ -12,9 +12,42 @@
 #include <nlohmann/json.hpp>
 
 #include "common/data_config.h"
+#include "common/enum_names.h"
 #include "common/metrics.h"
 
 namespace fersweep {
+
+enum class Optimizer { kAdam, kAdamW, kSgd };
+enum class Schedule { kConstant, kStep, kCosine, kPlateau };
+// none | weighted_loss (inverse class frequency) | balanced_sampling (uniform class per draw)
+enum class ClassBalance { kNone, kWeightedLoss, kBalancedSampling };
+// fp32, or bf16: forward passes under bfloat16 autocast, weights and optimizer state in float32.
+enum class Precision { kFp32, kBf16 };
+
+template <>
+struct EnumNames<Optimizer> {
+  static constexpr std::array<EnumName<Optimizer>, 3> table{
+      {{Optimizer::kAdam, "adam"}, {Optimizer::kAdamW, "adamw"}, {Optimizer::kSgd, "sgd"}}};
+};
+template <>
+struct EnumNames<Schedule> {
+  static constexpr std::array<EnumName<Schedule>, 4> table{{{Schedule::kConstant, "constant"},
+                                                            {Schedule::kStep, "step"},
+                                                            {Schedule::kCosine, "cosine"},
+                                                            {Schedule::kPlateau, "plateau"}}};
+};
+template <>
+struct EnumNames<ClassBalance> {
+  static constexpr std::array<EnumName<ClassBalance>, 3> table{
+      {{ClassBalance::kNone, "none"},
+       {ClassBalance::kWeightedLoss, "weighted_loss"},
+       {ClassBalance::kBalancedSampling, "balanced_sampling"}}};
+};
+template <>
+struct EnumNames<Precision> {
+  static constexpr std::array<EnumName<Precision>, 2> table{
+      {{Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}}};
+};
 
 // Hyperparameters of one trial, with defaults for anything the spec leaves out. The names of the
 // fields are the parameter names a sweep spec may use.
@@ -38,18 +71,18 @@ struct TrialConfig {
   // Training
   int batch_size = 64;
   double lr = 1e-3;
-  std::string optimizer = "adam";  // adam | adamw | sgd
-  double momentum = 0.9;           // sgd only
-  bool nesterov = false;           // sgd only
+  Optimizer optimizer = Optimizer::kAdam;
+  double momentum = 0.9;  // sgd only
+  bool nesterov = false;  // sgd only
   double weight_decay = 0.0;
   double label_smoothing = 0.0;
-  double grad_clip = 0.0;             // max global L2 norm of the gradients; 0: no clipping
-  std::string schedule = "constant";  // constant | step | cosine | plateau
-  int warmup_epochs = 0;              // linear warm-up from lr / steps, per step
-  int step_size = 10;                 // step: epochs between decays
-  double lr_decay = 0.1;              // step and plateau: factor per decay
-  int plateau_patience = 2;           // plateau: epochs without a better val_loss before a decay
-  double min_lr = 0.0;                // cosine: final rate; plateau: floor
+  double grad_clip = 0.0;  // max global L2 norm of the gradients; 0: no clipping
+  Schedule schedule = Schedule::kConstant;
+  int warmup_epochs = 0;     // linear warm-up from lr / steps, per step
+  int step_size = 10;        // step: epochs between decays
+  double lr_decay = 0.1;     // step and plateau: factor per decay
+  int plateau_patience = 2;  // plateau: epochs without a better val_loss before a decay
+  double min_lr = 0.0;       // cosine: final rate; plateau: floor
   // Augmentation of training images (docs/DATA.md#augmentation); `augment` false turns all off.
   bool augment = true;
   bool flip = true;       // horizontal, with probability 1/2
@@ -58,8 +91,7 @@ struct TrialConfig {
   double brightness = 0;  // factor in [1 - b, 1 + b]
   double contrast = 0;    // factor in [1 - c, 1 + c]
   double erasing = 0;     // probability of erasing a random rectangle
-  // none | weighted_loss (inverse class frequency) | balanced_sampling (uniform class per draw)
-  std::string class_balance = "none";
+  ClassBalance class_balance = ClassBalance::kNone;
 
   // Unknown names or bad values throw InputError("parameters.<name>: ...").
   static TrialConfig from_params(const nlohmann::json& params);
@@ -85,10 +117,8 @@ struct TrialAssignment {
   double time_limit_seconds = 0;
   // Spec resources.bucket_mb: gradients of a multi-rank trial are summed in buckets this large.
   double bucket_mb = 25;
-  // Spec resources.precision: "fp32", or "bf16" (forward passes under bfloat16 autocast, weights
-  // and optimizer state in float32).
-  std::string precision = "fp32";
-  // Where to keep the trial's best model (`trial_<id>.pt` and `.json`); empty: nowhere.
+  Precision precision = Precision::kFp32;  // spec resources.precision
+  // Where to keep the trial's best model (`trial_<id>.json` and its weights); empty: nowhere.
   std::string checkpoint_dir;
   std::string objective_metric = "val_accuracy";  // what "best" means for the checkpoint
   bool maximize = true;
@@ -108,9 +138,34 @@ struct EpochMetrics {
   std::optional<double> value(const std::string& name) const;
 };
 
-enum class TrialStatus { kFinished, kFailed, kPruned };
-std::string to_string(TrialStatus status);
-TrialStatus trial_status_from_string(const std::string& text);
+// A trial's life: pending (sampled, not handed out) -> running -> one of the ends. `interrupted`:
+// its sweep stopped (a signal, a crash, a lost worker) while it ran; --resume runs it again.
+enum class TrialStatus { kPending, kRunning, kFinished, kPruned, kFailed, kInterrupted };
+template <>
+struct EnumNames<TrialStatus> {
+  static constexpr std::array<EnumName<TrialStatus>, 6> table{
+      {{TrialStatus::kPending, "pending"},
+       {TrialStatus::kRunning, "running"},
+       {TrialStatus::kFinished, "finished"},
+       {TrialStatus::kPruned, "pruned"},
+       {TrialStatus::kFailed, "failed"},
+       {TrialStatus::kInterrupted, "interrupted"}}};
+};
+// Finished, pruned or failed: judged, and never run again (unless a failure is retried).
+bool is_judged(TrialStatus status);
+
+enum class SweepStatus { kRunning, kFinished, kFailed, kInterrupted };
+template <>
+struct EnumNames<SweepStatus> {
+  static constexpr std::array<EnumName<SweepStatus>, 4> table{
+      {{SweepStatus::kRunning, "running"},
+       {SweepStatus::kFinished, "finished"},
+       {SweepStatus::kFailed, "failed"},
+       {SweepStatus::kInterrupted, "interrupted"}}};
+};
+
+// The first metric that is NaN or infinite, as "name is value", or nothing.
+std::optional<std::string> non_finite_metric(const std::map<std::string, double>& values);
 
 struct TrialResult {
   int64_t trial_id = 0;

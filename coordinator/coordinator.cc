@@ -53,6 +53,28 @@ struct Busy {
   std::optional<Clock::time_point> lost_since;  // silent past the progress deadline
 };
 
+// Marks the workers silent past `deadline` while running a trial as lost (their trials run again
+// elsewhere). Returns how many are lost for good: all the workers left, each silent another
+// deadline since it was marked; 0 while any worker is still in play.
+int watch_deadline(std::map<int, Busy>& busy, int workers_left, double deadline,
+                   SweepDriver& driver, Clock::time_point now) {
+  for (auto& [rank, worker] : busy) {
+    const double silent = seconds_between(worker.last_heard, now);
+    if (worker.lost_since || silent <= deadline) continue;
+    worker.lost_since = now;
+    driver.trial_lost(worker.trial_id,
+                      fmt::format("lost: rank {} reported nothing for {:.1f} s "
+                                  "(failures.progress_deadline is {} s); run again",
+                                  rank, silent, deadline));
+  }
+  const auto lost = static_cast<int>(
+      std::count_if(busy.begin(), busy.end(), [](const auto& b) { return b.second.lost_since; }));
+  const bool gone_for_good = std::all_of(busy.begin(), busy.end(), [&](const auto& b) {
+    return !b.second.lost_since || seconds_between(*b.second.lost_since, now) > deadline;
+  });
+  return lost > 0 && lost == workers_left && gone_for_good ? lost : 0;
+}
+
 }  // namespace
 
 std::vector<int> gang_leaders(int world_size, int gang_size) {
@@ -86,11 +108,6 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
       --workers_left;
     }
   };
-  auto lost_workers = [&] {
-    return static_cast<int>(
-        std::count_if(busy.begin(), busy.end(), [](const auto& b) { return b.second.lost_since; }));
-  };
-
   while (workers_left > 0) {
     const std::optional<protocol::Message> message =
         wait_for_message(world, local, std::chrono::milliseconds(100));
@@ -121,23 +138,8 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
       }
     }
     if (deadline <= 0) continue;
-    for (auto& [rank, worker] : busy) {
-      const double silent = seconds_between(worker.last_heard, now);
-      if (worker.lost_since || silent <= deadline) continue;
-      worker.lost_since = now;
-      driver.trial_lost(worker.trial_id,
-                        fmt::format("lost: rank {} reported nothing for {:.1f} s "
-                                    "(failures.progress_deadline is {} s); run again",
-                                    rank, silent, deadline));
-    }
     // Only lost workers remain, and none came back within another deadline: stop waiting.
-    const int lost = lost_workers();
-    if (lost > 0 && lost == workers_left &&
-        std::all_of(busy.begin(), busy.end(), [&](const auto& b) {
-          return !b.second.lost_since || seconds_between(*b.second.lost_since, now) > deadline;
-        })) {
-      return lost;
-    }
+    if (const int lost = watch_deadline(busy, workers_left, deadline, driver, now)) return lost;
   }
   return 0;
 }

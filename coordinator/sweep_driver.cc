@@ -43,7 +43,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
   std::vector<std::vector<const results::StoredTrial*>> configs;
   std::map<uint64_t, size_t> config_of_seed;
   for (const results::StoredTrial& t : trials) {
-    const bool terminal = t.status == "finished" || t.status == "pruned" || t.status == "failed";
+    const bool terminal = is_judged(t.status);
     if (t.seed == mix_seed(spec_.seed, static_cast<uint64_t>(t.number))) {
       if (!sampler_->replay(t.params) && !forced) {
         throw InputError(fmt::format(
@@ -66,26 +66,27 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     for (const auto& [epoch, value] : t.objective_by_epoch) {
       pruner_->should_stop(t.number, epoch, value);
     }
-    pruner_->trial_ended(t.number, t.status == "finished");
+    pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
   }
   issued_ = trials.empty() ? 0 : static_cast<uint64_t>(trials.back().number) + 1;
 
   for (const auto& attempts : configs) {
     const results::StoredTrial& last = *attempts.back();
-    const auto failures = static_cast<int>(std::count_if(
-        attempts.begin(), attempts.end(), [](const auto* t) { return t->status == "failed"; }));
+    const auto failures =
+        static_cast<int>(std::count_if(attempts.begin(), attempts.end(), [](const auto* t) {
+          return t->status == TrialStatus::kFailed;
+        }));
     Running again{0, last.params, last.seed, failures};
-    if (last.status == "pending" || last.status == "running") {
+    if (last.status == TrialStatus::kPending || last.status == TrialStatus::kRunning) {
       store_.mark_interrupted(last.id,
                               "interrupted: the sweep stopped while this trial ran; --resume "
                               "runs it again as a new trial");
       retries_.push_back(std::move(again));
-    } else if (last.status == "interrupted" ||
-               (last.status == "failed" && failures <= spec_.retries)) {
+    } else if (last.status == TrialStatus::kInterrupted ||
+               (last.status == TrialStatus::kFailed && failures <= spec_.retries)) {
       retries_.push_back(std::move(again));
     } else {
-      sampler_->tell(last.params, trial_status_from_string(last.status), last.objective,
-                     last.epochs_completed);
+      sampler_->tell(last.params, last.status, last.objective, last.epochs_completed);
       ++done_;
     }
   }
@@ -233,7 +234,7 @@ void SweepDriver::trial_lost(int64_t trial_id, const std::string& why) {
   }
 }
 
-void SweepDriver::finish(const std::string& status) {
+void SweepDriver::finish(SweepStatus status) {
   store_.finish_sweep(sweep_id_, status);
 }
 

@@ -45,7 +45,7 @@ class SweepDriver {
   void trial_lost(int64_t trial_id, const std::string& why);
   // Spec failures.progress_deadline in seconds; 0: none.
   double progress_deadline() const { return spec_.progress_deadline; }
-  void finish(const std::string& status);
+  void finish(SweepStatus status);
 
   // Once a stop signal has arrived (common/stop_signal.h) no new trial starts, running trials
   // stop at their next epoch and are recorded as interrupted, for --resume to run again.

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/data_config.h"
-#include "data/emotions.h"
+#include "common/emotions.h"
 #include "data/image_set.h"
 #include "data/sources.h"
 

@@ -3,14 +3,9 @@
 #include <string>
 #include <vector>
 
-namespace fersweep::data {
+#include "common/emotions.h"
 
-// FER2013's label order, the canonical emotion vocabulary of fersweep.
-inline const std::vector<std::string>& fer2013_class_names() {
-  static const std::vector<std::string> names = {"Angry", "Disgust",  "Fear",   "Happy",
-                                                 "Sad",   "Surprise", "Neutral"};
-  return names;
-}
+namespace fersweep::data {
 
 // Square grayscale images stored contiguously as uint8 (image i starts at i * size * size).
 struct ImageSet {

@@ -16,8 +16,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
+#include "common/emotions.h"
 #include "common/error.h"
-#include "data/emotions.h"
 #include "data/image_set.h"
 
 namespace fersweep::data {

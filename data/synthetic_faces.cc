@@ -22,8 +22,6 @@ struct Expression {
   double wrinkle = 0;    // nose-bridge wrinkles (disgust, some anger)
 };
 
-constexpr int kDisgust = 1;
-
 // Prototypes in FER2013 label order: Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral.
 constexpr std::array<Expression, 7> kPrototypes = {{
     {-0.6, 1.0, 0.70, -0.30, 0.05, 0.24, 0.0, 0.35},

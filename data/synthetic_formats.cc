@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "common/emotions.h"
 #include "common/error.h"
-#include "data/emotions.h"
 #include "data/image_set.h"
 
 namespace fersweep::data {

@@ -3,10 +3,15 @@
 #include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
+#if FERSWEEP_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -17,11 +22,19 @@
 namespace fersweep::models {
 namespace {
 
+// PyTorch 2.3 made Allocator::allocate non-const (the CUDA LibTorch of a GPU node is >= 2.7;
+// Debian's is 1.13).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define FERSWEEP_ALLOCATE_CONST
+#else
+#define FERSWEEP_ALLOCATE_CONST const
+#endif
+
 // An allocator that keeps live and peak byte counts. oneDNN frees through raw_deleter(), which
 // requires the context to be the data pointer itself, so sizes live in a side table.
 class CountingAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t bytes) const override {
+  c10::DataPtr allocate(size_t bytes) FERSWEEP_ALLOCATE_CONST override {
     void* data = c10::alloc_cpu(bytes);
     {
       std::lock_guard lock(mutex_);
@@ -32,6 +45,11 @@ class CountingAllocator final : public c10::Allocator {
     return {data, data, &release, c10::Device(c10::DeviceType::CPU)};
   }
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
+  // Pure virtual since PyTorch 2.1 (Allocator::clone copies through it); a plain member before,
+  // hence no `override`.
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    std::memcpy(dest, src, count);
+  }
 
   int64_t live() const {
     std::lock_guard lock(mutex_);
@@ -67,18 +85,18 @@ class CountingAllocator final : public c10::Allocator {
 };
 
 // Installs the counting allocator for the scope. Not reentrant; measurements run one at a time.
-class AllocationCounter {
+class CpuAllocationCounter {
  public:
-  AllocationCounter() : previous_(c10::GetCPUAllocator()) {
+  CpuAllocationCounter() : previous_(c10::GetCPUAllocator()) {
     static CountingAllocator counting;
     counting_ = &counting;
     c10::SetCPUAllocator(counting_, kPriority);
     counting_->reset_peak();
     start_ = counting_->live();
   }
-  ~AllocationCounter() { c10::SetCPUAllocator(previous_, kPriority); }
-  AllocationCounter(const AllocationCounter&) = delete;
-  AllocationCounter& operator=(const AllocationCounter&) = delete;
+  ~CpuAllocationCounter() { c10::SetCPUAllocator(previous_, kPriority); }
+  CpuAllocationCounter(const CpuAllocationCounter&) = delete;
+  CpuAllocationCounter& operator=(const CpuAllocationCounter&) = delete;
 
   void reset_peak() { counting_->reset_peak(); }
   double peak_bytes() const { return static_cast<double>(counting_->peak() - start_); }
@@ -87,6 +105,52 @@ class AllocationCounter {
   static constexpr uint8_t kPriority = std::numeric_limits<uint8_t>::max();
   c10::Allocator* previous_;
   CountingAllocator* counting_ = nullptr;
+  int64_t start_ = 0;
+};
+
+// Tensor memory a device handed out since the meter started: on the CPU through the counting
+// allocator, on a GPU from the CUDA caching allocator's own statistics (bytes given to tensors,
+// not what the cache reserved from the driver), which is what a trial there will need.
+class AllocationCounter {
+ public:
+  explicit AllocationCounter(const torch::Device& device) : device_(device) {
+    if (!device.is_cuda()) {
+      cpu_.emplace();
+      return;
+    }
+#if FERSWEEP_TORCH_CUDA
+    start_ = gpu_allocated_bytes(false);
+#else
+    throw std::logic_error("memory of a CUDA device measured by a LibTorch without CUDA");
+#endif
+  }
+
+  void reset_peak() {
+    if (cpu_) return cpu_->reset_peak();
+#if FERSWEEP_TORCH_CUDA
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device_.index());
+#endif
+  }
+  double peak_bytes() const {
+    if (cpu_) return cpu_->peak_bytes();
+#if FERSWEEP_TORCH_CUDA
+    return static_cast<double>(gpu_allocated_bytes(true) - start_);
+#else
+    return 0;
+#endif
+  }
+
+ private:
+#if FERSWEEP_TORCH_CUDA
+  // The Stat and DeviceStats types have moved between namespaces across releases; index 0 of the
+  // statistics arrays is StatType::AGGREGATE (every pool) in all of them.
+  int64_t gpu_allocated_bytes(bool peak) const {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index());
+    return peak ? stats.allocated_bytes[0].peak : stats.allocated_bytes[0].current;
+  }
+#endif
+  torch::Device device_;
+  std::optional<CpuAllocationCounter> cpu_;
   int64_t start_ = 0;
 };
 
@@ -151,9 +215,12 @@ double flops_per_image(ClassifierImpl& model, const ModelOptions& o) {
   return 2.0 * t_multiply_accumulates;
 }
 
-torch::Tensor training_loss(ClassifierImpl& model, const ModelOptions& o, int batch) {
-  const torch::Tensor x = torch::randn({batch, o.in_channels, o.image_size, o.image_size});
-  const torch::Tensor y = torch::randint(o.num_classes, {batch}, torch::kLong);
+torch::Tensor training_loss(ClassifierImpl& model, const ModelOptions& o, int batch,
+                            const torch::Device& device = torch::kCPU) {
+  const torch::Tensor x =
+      torch::randn({batch, o.in_channels, o.image_size, o.image_size}, torch::device(device));
+  const torch::Tensor y =
+      torch::randint(o.num_classes, {batch}, torch::dtype(torch::kLong).device(device));
   return torch::nn::functional::cross_entropy(model.forward(x), y);
 }
 
@@ -173,24 +240,25 @@ double forward_flops(const ModelOptions& o) {
   return flops_per_image(*make_model(o), o);
 }
 
-ModelCost measure_cost(const ModelOptions& o) {
+ModelCost measure_cost(const ModelOptions& o, const torch::Device& device) {
   ModelCost cost;
-  AllocationCounter counter;
+  AllocationCounter counter(device);  // before the weights exist: they are part of the cost
   Classifier model = make_model(o);
   cost.parameters = trainable_parameters(*model);
   cost.buffers = buffer_elements(*model);
   cost.forward_flops = flops_per_image(*model, o);
+  model->to(device);
   use_channels_last(*model);  // measured in the layout the worker trains in
 
   // Two sizes so that what scales with the batch separates from what does not. Batch 2 is the
   // smallest that batch-norm accepts everywhere; the warm-up allocates the gradients first.
   model->train();
   constexpr int kSmall = 2, kLarge = 4;
-  training_loss(*model, o, kSmall).backward();
+  training_loss(*model, o, kSmall, device).backward();
   double peak[2];
   for (int i = 0; i < 2; ++i) {
     counter.reset_peak();
-    training_loss(*model, o, i == 0 ? kSmall : kLarge).backward();
+    training_loss(*model, o, i == 0 ? kSmall : kLarge, device).backward();
     peak[i] = counter.peak_bytes();
   }
   cost.bytes_per_image = std::max(0.0, (peak[1] - peak[0]) / (kLarge - kSmall));
@@ -202,7 +270,7 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   using Clock = std::chrono::steady_clock;
   StepMeasurement m;
   m.batch = batch;
-  AllocationCounter counter;
+  AllocationCounter counter(torch::kCPU);
   Classifier model = make_model(o);
   use_channels_last(*model);
   model->train();
@@ -221,9 +289,14 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   return m;
 }
 
-int optimizer_slots(const std::string& optimizer, double momentum) {
-  if (optimizer == "adam" || optimizer == "adamw") return 2;
-  if (optimizer == "sgd") return momentum > 0 ? 1 : 0;
+int optimizer_slots(Optimizer optimizer, double momentum) {
+  switch (optimizer) {
+    case Optimizer::kAdam:
+    case Optimizer::kAdamW:
+      return 2;
+    case Optimizer::kSgd:
+      return momentum > 0 ? 1 : 0;
+  }
   return 0;
 }
 

@@ -2,9 +2,11 @@
 // What a model costs before anyone trains it: parameters, forward FLOPs, the memory a training
 // step needs, and the time of one step on this machine. All measured on the real module:
 // FLOPs by observing the convolutions and linear layers it runs, memory by counting what
-// LibTorch's CPU allocator hands out during a forward and backward pass.
+// LibTorch's allocator hands out during a forward and backward pass (the CPU allocator, or on a
+// GPU the CUDA caching allocator's statistics).
 #include <cstdint>
 
+#include "common/trial.h"
 #include "models/model.h"
 
 namespace fersweep::models {
@@ -27,7 +29,8 @@ struct ModelCost {
   int largest_batch(double budget_bytes, int optimizer_slots) const;
 };
 
-ModelCost measure_cost(const ModelOptions& options);
+// Memory is measured on `device`: a trial checks its budget where it will train.
+ModelCost measure_cost(const ModelOptions& options, const torch::Device& device = torch::kCPU);
 // ModelCost::forward_flops alone, without the memory measurement's training passes.
 double forward_flops(const ModelOptions& options);
 
@@ -41,6 +44,6 @@ struct StepMeasurement {
 StepMeasurement measure_training_step(const ModelOptions& options, int batch, int repeats);
 
 // Optimizer state tensors per weight: adam/adamw 2, sgd 1 with momentum, else 0.
-int optimizer_slots(const std::string& optimizer, double momentum);
+int optimizer_slots(Optimizer optimizer, double momentum);
 
 }  // namespace fersweep::models

@@ -6,16 +6,15 @@
 
 namespace fersweep::parallel {
 
-std::shared_ptr<Communicator> make_communicator(const mpi::Comm& gang, const std::string& device) {
+std::shared_ptr<Communicator> make_communicator(const mpi::Comm& gang, const Device& device) {
   if (gang.size() == 1) return make_local_communicator();
-  const torch::Device parsed(device);
-  if (parsed.is_cuda()) {
+  if (device.is_cuda()) {
     if (!nccl_available()) {
       throw CommunicatorError(
           fmt::format("a gang of {} ranks on {} needs the NCCL backend, and this build has none",
-                      gang.size(), device));
+                      gang.size(), device.to_string()));
     }
-    return make_nccl_communicator(gang, parsed.has_index() ? parsed.index() : 0);
+    return make_nccl_communicator(gang, device.index);
   }
   return make_mpi_communicator(gang);
 }

@@ -10,8 +10,8 @@ namespace fersweep::parallel {
 class Communicator;
 
 // The one place a backend is chosen: local for a gang of one rank, NCCL when `device` is a GPU
-// ("cuda:N"), MPI for CPU tensors ("cpu"). Collective over `gang`; created once per gang and
+// (NCCL on that GPU), MPI for CPU tensors. Collective over `gang`; created once per gang and
 // reused by all its trials.
-std::shared_ptr<Communicator> make_communicator(const mpi::Comm& gang, const std::string& device);
+std::shared_ptr<Communicator> make_communicator(const mpi::Comm& gang, const Device& device);
 
 }  // namespace fersweep::parallel

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/random.h"
+#include "results/queries.h"
 
 namespace fersweep::results {
 namespace {
@@ -185,6 +186,33 @@ std::vector<Importance> parameter_importance(const std::vector<nlohmann::json>& 
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.share > b.share; });
   return out;
+}
+
+ImportanceView sweep_importance(const Reader& reader, const SweepSummary& sweep) {
+  std::vector<nlohmann::json> params;
+  std::vector<double> objective;
+  for (const auto& t : reader.rank(sweep.id, sweep.metric, sweep.maximize, 1000000)) {
+    params.push_back(t.params);
+    objective.push_back(t.metrics.at(sweep.metric));
+  }
+  return {sweep.metric, params.size(), parameter_importance(params, objective)};
+}
+
+std::string importance_table(const ImportanceView& view) {
+  std::string table = fmt::format("{:<20} {:>8}  (of {} over {} finished trials)\n", "parameter",
+                                  "share", view.metric, view.trials);
+  for (const auto& i : view.importance) {
+    table += fmt::format("{:<20} {:>8.3f}  {}\n", i.parameter.substr(0, 20), i.share,
+                         std::string(static_cast<size_t>(std::lround(i.share * 40)), '#'));
+  }
+  return table;
+}
+
+nlohmann::json importance_json(const ImportanceView& view) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& i : view.importance)
+    rows.push_back({{"parameter", i.parameter}, {"share", i.share}});
+  return {{"metric", view.metric}, {"importance", rows}};
 }
 
 }  // namespace fersweep::results

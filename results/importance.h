@@ -23,4 +23,17 @@ std::vector<Importance> parameter_importance(const std::vector<nlohmann::json>& 
                                              const std::vector<double>& objective,
                                              uint64_t seed = 1, int trees = 200);
 
+// The importance of a sweep's parameters for its objective, over its finished trials, as a table
+// with bars and as JSON.
+struct SweepSummary;
+class Reader;
+struct ImportanceView {
+  std::string metric;
+  size_t trials = 0;
+  std::vector<Importance> importance;
+};
+ImportanceView sweep_importance(const Reader& reader, const SweepSummary& sweep);
+std::string importance_table(const ImportanceView& view);
+nlohmann::json importance_json(const ImportanceView& view);
+
 }  // namespace fersweep::results

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "results/filter.h"
 #include "results/store.h"
 
@@ -26,15 +27,18 @@ std::vector<SweepSummary> Reader::sweeps() const {
     s.metric = select.text(3);
     s.maximize = select.text(4) == "maximize";
     s.planned_trials = select.integer(5);
-    s.spec = nlohmann::json::parse(select.text(6));
-    s.status = select.text(7);
+    const std::string where = fmt::format("{}: sweep {}", db_.path(), s.id);
+    s.spec = parse_json(select.text(6), where + ": spec_json");
+    s.status = enum_from_name<SweepStatus>(select.text(7), where + ": status");
     s.created_at = select.text(8);
     out.push_back(std::move(s));
   }
   sql::Statement counts(db_, "SELECT sweep_id, status, count(*) FROM trials GROUP BY 1, 2");
   while (counts.step()) {
     for (auto& s : out) {
-      if (s.id == counts.integer(0)) s.trials_by_status[counts.text(1)] = counts.integer(2);
+      if (s.id != counts.integer(0)) continue;
+      const std::string where = fmt::format("{}: trials of sweep {}: status", db_.path(), s.id);
+      s.trials_by_status[enum_from_name<TrialStatus>(counts.text(1), where)] = counts.integer(2);
     }
   }
   return out;
@@ -65,8 +69,9 @@ std::vector<TrialSummary> Reader::load_trials(
     t.id = select.integer(0);
     t.sweep_id = select.integer(1);
     t.number = static_cast<int>(select.integer(2));
-    t.params = nlohmann::json::parse(select.text(3));
-    t.status = select.text(4);
+    const std::string where = fmt::format("{}: trial {}", db_.path(), t.id);
+    t.params = parse_json(select.text(3), where + ": params_json");
+    t.status = enum_from_name<TrialStatus>(select.text(4), where + ": status");
     t.error = select.text(5);
     t.objective = select.optional_real(6);
     if (!select.is_null(7)) t.worker_rank = static_cast<int>(select.integer(7));

@@ -15,13 +15,14 @@ namespace fersweep::results {
 
 struct SweepSummary {
   int64_t id = 0;
-  std::string name, method, metric, status, created_at;
+  std::string name, method, metric, created_at;
+  SweepStatus status = SweepStatus::kRunning;
   bool maximize = true;
   int64_t planned_trials = 0;
   nlohmann::json spec;
-  std::map<std::string, int64_t> trials_by_status;
+  std::map<TrialStatus, int64_t> trials_by_status;
 
-  int64_t trials_with_status(const std::string& status) const {
+  int64_t trials_with_status(TrialStatus status) const {
     auto it = trials_by_status.find(status);
     return it == trials_by_status.end() ? 0 : it->second;
   }
@@ -31,7 +32,8 @@ struct TrialSummary {
   int64_t id = 0, sweep_id = 0;
   int number = 0;
   nlohmann::json params;
-  std::string status, error;
+  TrialStatus status = TrialStatus::kPending;
+  std::string error;
   std::optional<double> objective;
   std::optional<int> worker_rank;
   int epochs_completed = 0;

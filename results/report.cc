@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "results/importance.h"
 #include "results/svg.h"
 #include "results/tables.h"
@@ -15,8 +16,6 @@
 
 namespace fersweep::results {
 namespace {
-
-using svg::html_escape;
 
 constexpr size_t kCurves = 5, kMatrices = 3;
 
@@ -123,7 +122,7 @@ std::string leaderboard(const Figures& f, const SweepSummary& sweep) {
     }
   }
   std::string out = "<table id=\"leaderboard\"><thead><tr><th>rank</th><th>trial</th>";
-  for (const auto& m : metrics) out += "<th>" + html_escape(m) + "</th>";
+  for (const auto& m : metrics) out += "<th>" + markup_text(m) + "</th>";
   out +=
       "<th>epochs</th><th>time (s)</th><th "
       "style=\"text-align:left\">parameters</th></tr></thead><tbody>\n";
@@ -138,7 +137,7 @@ std::string leaderboard(const Figures& f, const SweepSummary& sweep) {
     }
     const std::string params = params_text(t.params, names);
     out += fmt::format("<td>{}</td><td>{:.1f}</td><td class=\"params\">{}</td></tr>\n",
-                       t.epochs_completed, t.wall_seconds, html_escape(params));
+                       t.epochs_completed, t.wall_seconds, markup_text(params));
   }
   return out + "</tbody></table>\n";
 }
@@ -154,7 +153,7 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
       "<title>fersweep: {0}</title><style>{1}</style></head><body>\n<h1>Sweep {2} "
       "&ldquo;{0}&rdquo;</h1>\n"
       "<pre id=\"summary\">{3}</pre>\n",
-      html_escape(sweep.name), kStyle, sweep.id, html_escape(summary_text(summary)));
+      markup_text(sweep.name), kStyle, sweep.id, markup_text(summary_text(summary)));
   out += "<h2>Leaderboard</h2>\n" + leaderboard(f, sweep);
   if (!f.top.empty()) {
     out += fmt::format("<h2>Learning curves of the top {}</h2>\n<div class=\"figures\">",
@@ -180,22 +179,22 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
   out +=
       f.importance.empty()
           ? "<p>" +
-                html_escape(f.importance_note.empty() ? "no parameter varies" : f.importance_note) +
+                markup_text(f.importance_note.empty() ? "no parameter varies" : f.importance_note) +
                 "</p>\n"
           : "<p>Permutation importance on a random forest of the finished trials (out-of-bag "
             "error increase when a parameter is shuffled, as a share of the total).</p>\n" +
                 importance_svg(f);
   std::string failed;
   for (const auto& t : all) {
-    if (t.status == "failed") {
+    if (t.status == TrialStatus::kFailed) {
       failed += fmt::format("<tr><td>{}</td><td class=\"error\">{}</td></tr>\n", t.id,
-                            html_escape(t.error));
+                            markup_text(t.error));
     }
   }
   if (!failed.empty())
     out += "<h2>Failed trials</h2>\n<table><tr><th>trial</th><th>error</th></tr>\n" + failed +
            "</table>\n";
-  out += "<h2>Sweep spec</h2>\n<pre id=\"spec\">" + html_escape(sweep.spec.dump(2)) + "</pre>\n";
+  out += "<h2>Sweep spec</h2>\n<pre id=\"spec\">" + markup_text(sweep.spec.dump(2)) + "</pre>\n";
   return out + "</body></html>\n";
 }
 

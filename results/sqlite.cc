@@ -91,6 +91,10 @@ Statement& Statement::bind(int index, const std::optional<double>& value) {
   return value ? bind(index, *value) : bind(index, std::nullopt);
 }
 
+Statement& Statement::bind(int index, const std::optional<std::string>& value) {
+  return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
 bool Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -144,6 +148,23 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   db_.execute("COMMIT");
   done_ = true;
+}
+
+void backup(const Database& from, const std::string& to_path) {
+  Database to(to_path, false);
+  sqlite3_backup* copy = sqlite3_backup_init(to.handle(), "main", from.handle(), "main");
+  if (!copy) {
+    throw SqliteError(fmt::format("{}: sqlite3_backup_init from {} failed: {}", to_path,
+                                  from.path(), sqlite3_errmsg(to.handle())),
+                      sqlite3_extended_errcode(to.handle()));
+  }
+  const int stepped = sqlite3_backup_step(copy, -1);
+  const int finished = sqlite3_backup_finish(copy);
+  const int rc = stepped != SQLITE_DONE ? stepped : finished;
+  if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+    throw SqliteError(
+        fmt::format("{}: copying {} failed: {}", to_path, from.path(), sqlite3_errstr(rc)), rc);
+  }
 }
 
 }  // namespace fersweep::sql

@@ -53,10 +53,11 @@ class Statement {
   Statement& bind(int index, const std::string& value);
   Statement& bind(int index, std::nullopt_t);
   Statement& bind(int index, const std::optional<double>& value);
+  Statement& bind(int index, const std::optional<std::string>& value);
 
-  bool step();  // true while a row is available
-  void run();   // step to completion, for statements without results
-  void reset();
+  bool step();   // true while a row is available
+  void run();    // step to completion, for statements without results
+  void reset();  // ready to run again, bindings cleared
 
   bool is_null(int column) const;
   int64_t integer(int column) const;
@@ -83,5 +84,9 @@ class Transaction {
   Database& db_;
   bool done_ = false;
 };
+
+// Copies `from` into a new database file at `to_path` with SQLite's online backup: a consistent
+// snapshot, including what `from`'s WAL holds. `to_path` must not exist.
+void backup(const Database& from, const std::string& to_path);
 
 }  // namespace fersweep::sql

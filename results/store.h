@@ -1,20 +1,7 @@
 #pragma once
-// The sweep database. Only the coordinator writes (through Store); the results CLI reads through
-// results/queries.h. Schema (version kSchemaVersion, kept in PRAGMA user_version):
-//
-//   sweeps(id, name, method, metric, goal, seed, planned_trials, spec_json, status, created_at,
-//          finished_at)
-//   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
-//          epochs_completed, objective, wall_seconds, images_per_second, param_count, error,
-//          checkpoint)   -- status: pending, running, finished, pruned, failed, interrupted
-//   epochs(trial_id, epoch, seconds)
-//   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
-//   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name
-//   class_reports(trial_id, class_index, name, precision, recall, f1, support)
-//   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
-//
-// The database runs in WAL mode so readers never block the writer; each message's effects are one
-// transaction.
+// The sweep database's writer. Only the coordinator writes (through Store); the results CLI reads
+// through results/queries.h. The schema is in results/schema.h. Each message's effects are one
+// transaction, through statements prepared once per Store.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,17 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/trial.h"
+#include "results/schema.h"
 #include "results/sqlite.h"
 
 namespace fersweep::results {
-
-inline constexpr int kSchemaVersion = 4;
-
-// Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
-// file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not
-// fersweep's, or a schema version newer than this binary knows. Never modifies such a file.
-// Upgrades an older schema in place when writable, in one transaction.
-sql::Database open_database(const std::string& path, bool read_only);
 
 struct NewSweep {
   std::string name;
@@ -49,7 +29,7 @@ struct NewSweep {
 // A sweep as stored, for resuming it.
 struct StoredSweep {
   int64_t id = 0;
-  std::string status;
+  SweepStatus status = SweepStatus::kRunning;
   nlohmann::json spec;  // as written when the sweep started
 };
 
@@ -60,7 +40,7 @@ struct StoredTrial {
   int number = 0;
   nlohmann::json params;
   uint64_t seed = 0;
-  std::string status;  // pending, running, finished, pruned, failed or interrupted
+  TrialStatus status = TrialStatus::kPending;
   std::optional<double> objective;
   int epochs_completed = 0;
   std::vector<std::pair<int, double>> objective_by_epoch;  // (epoch, value), in epoch order
@@ -81,7 +61,7 @@ class Store {
   void reopen_sweep(int64_t sweep_id);
 
   int64_t create_sweep(const NewSweep& sweep);
-  void finish_sweep(int64_t sweep_id, const std::string& status);
+  void finish_sweep(int64_t sweep_id, SweepStatus status);
 
   // Records a sampled config as a pending trial and returns its id.
   int64_t add_trial(int64_t sweep_id, int number, const nlohmann::json& params, uint64_t seed);
@@ -94,6 +74,18 @@ class Store {
 
  private:
   sql::Database db_;
+  // Prepared once, reused for every message (declared after db_, so finalized before it closes).
+  sql::Statement insert_sweep_, finish_sweep_, reopen_sweep_, latest_sweep_;
+  sql::Statement insert_trial_, start_trial_, finish_trial_, interrupt_trial_, trials_of_;
+  sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_;
+  sql::Statement insert_metric_, insert_report_, insert_cell_;
 };
+
+// Copies the database at `from` (with whatever its WAL holds) to `to` as one self-contained file,
+// through SQLite's online backup: a consistent snapshot even while a sweep writes `from`. The copy
+// is written under a temporary name; a stale `-wal` and `-shm` at `to` are removed before it is
+// renamed into place, so no reader ever pairs the new file with an old log. InputError naming the
+// file when `from` is not a fersweep database or `to` cannot be written.
+void copy_database(const std::string& from, const std::string& to);
 
 }  // namespace fersweep::results

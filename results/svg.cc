@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace fersweep::results::svg {
 namespace {
 
@@ -22,7 +24,7 @@ std::string open_svg(int width, int height) {
 std::string text(double x, double y, const std::string& s, const char* anchor = "start",
                  const char* extra = "") {
   return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\"{}>{}</text>\n", x, y,
-                     anchor, extra, html_escape(s));
+                     anchor, extra, markup_text(s));
 }
 
 std::string tick(double v) {
@@ -36,33 +38,6 @@ std::string shade(double f) {
 }
 
 }  // namespace
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
                        const std::string& y_label) {
@@ -132,8 +107,8 @@ std::string heatmap(const std::vector<std::string>& names, const std::vector<int
       out += fmt::format(
           "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#fff\"><title>"
           "{} as {}: {} ({:.1f} %)</title></rect>\n",
-          kLeft + p * kCell, kTop + a * kCell, kCell, kCell, shade(f), html_escape(names[a]),
-          html_escape(names[p]), n, 100 * f);
+          kLeft + p * kCell, kTop + a * kCell, kCell, kCell, shade(f), markup_text(names[a]),
+          markup_text(names[p]), n, 100 * f);
       out += text(kLeft + p * kCell + kCell / 2.0, kTop + a * kCell + kCell / 2.0 + 4,
                   std::to_string(n), "middle", f > 0.5 ? " fill=\"#fff\"" : "");
     }

@@ -1,12 +1,11 @@
 #pragma once
 // Charts as standalone SVG text, for the HTML report and `results plot`. Every label passes
-// through html_escape, so names from a spec or a database cannot inject markup.
+// through markup_text (common/text.h), so names from a spec or a database can neither inject
+// markup nor make the document ill-formed XML.
 #include <string>
 #include <vector>
 
 namespace fersweep::results::svg {
-
-std::string html_escape(const std::string& text);
 
 struct Series {
   std::string name;

@@ -108,11 +108,11 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
   const std::string planned = sweep.planned_trials > 0
                                   ? fmt::format("of {} planned", sweep.planned_trials)
                                   : std::string("(wall-time budget)");
-  const int64_t pruned = sweep.trials_with_status("pruned");
+  const int64_t pruned = sweep.trials_with_status(TrialStatus::kPruned);
   std::string out = fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished {}{}\n", sweep.id,
                                 sweep.name, sweep.method, sweep.maximize ? "maximize" : "minimize",
-                                sweep.metric, sweep.trials_with_status("finished"), planned,
-                                pruned > 0 ? fmt::format(", {} pruned", pruned) : "");
+                                sweep.metric, sweep.trials_with_status(TrialStatus::kFinished),
+                                planned, pruned > 0 ? fmt::format(", {} pruned", pruned) : "");
   if (ranked.empty()) return out + "no finished trials yet\n";
   const std::string other = companion_metric(ranked, metric);
   out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7}  {}\n", "rank", "trial",
@@ -144,7 +144,7 @@ nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSumma
                     {"images_per_second", t.images_per_second},
                     {"param_count", t.param_count}});
   }
-  return {{"sweep", {{"id", sweep.id}, {"name", sweep.name}, {"status", sweep.status}}},
+  return {{"sweep", {{"id", sweep.id}, {"name", sweep.name}, {"status", to_string(sweep.status)}}},
           {"metric", metric},
           {"trials", rows}};
 }
@@ -152,7 +152,7 @@ nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSumma
 std::string trial_text(const TrialDetail& d, bool normalize) {
   const auto& t = d.trial;
   std::string out =
-      fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, t.status);
+      fmt::format("trial {} (sweep {}, #{}): {}", t.id, t.sweep_id, t.number, to_string(t.status));
   if (t.worker_rank) out += fmt::format(" on rank {}", *t.worker_rank);
   out += fmt::format("\n  {} epochs, {:.1f} s, {:.0f} images/s, {} parameters\n",
                      t.epochs_completed, t.wall_seconds, t.images_per_second, t.param_count);
@@ -226,7 +226,7 @@ nlohmann::json trial_json(const TrialDetail& d) {
   return {{"trial", t.id},
           {"sweep", t.sweep_id},
           {"number", t.number},
-          {"status", t.status},
+          {"status", to_string(t.status)},
           {"error", t.error},
           {"params", t.params},
           {"objective", t.objective ? nlohmann::json(*t.objective) : nlohmann::json()},
@@ -240,6 +240,46 @@ nlohmann::json trial_json(const TrialDetail& d) {
           {"class_names", d.class_names},
           {"confusion_matrix", matrix},
           {"per_class", d.per_class}};
+}
+
+nlohmann::json status_counts_json(const SweepSummary& sweep) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [status, n] : sweep.trials_by_status) counts[to_string(status)] = n;
+  return counts;
+}
+
+std::string status_counts_text(const SweepSummary& sweep) {
+  std::string out;
+  for (const auto& [status, n] : sweep.trials_by_status) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, to_string(status));
+  }
+  return out.empty() ? "no trials" : out;
+}
+
+std::string sweeps_table(const std::vector<SweepSummary>& sweeps) {
+  std::string out = fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", "sweep", "name",
+                                "method", "status", "finished", "planned", "created");
+  for (const auto& s : sweeps) {
+    out += fmt::format("{:>5} {:<20} {:<7} {:<11} {:>8} {:>8}  {}\n", s.id, s.name.substr(0, 20),
+                       s.method, to_string(s.status), s.trials_with_status(TrialStatus::kFinished),
+                       s.planned_trials, s.created_at);
+  }
+  return out;
+}
+
+nlohmann::json sweeps_json(const std::vector<SweepSummary>& sweeps) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& s : sweeps) {
+    rows.push_back({{"id", s.id},
+                    {"name", s.name},
+                    {"method", s.method},
+                    {"status", to_string(s.status)},
+                    {"metric", s.metric},
+                    {"planned_trials", s.planned_trials},
+                    {"trials_by_status", status_counts_json(s)},
+                    {"created_at", s.created_at}});
+  }
+  return rows;
 }
 
 }  // namespace fersweep::results

@@ -9,6 +9,14 @@
 
 namespace fersweep::results {
 
+// The database's sweeps, with their finished trials.
+std::string sweeps_table(const std::vector<SweepSummary>& sweeps);
+nlohmann::json sweeps_json(const std::vector<SweepSummary>& sweeps);
+
+// A sweep's trials counted by status: {"finished": 8, "failed": 2}, or "8 finished, 2 failed".
+nlohmann::json status_counts_json(const SweepSummary& sweep);
+std::string status_counts_text(const SweepSummary& sweep);
+
 std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,
                        const std::string& metric);
 nlohmann::json rank_json(const SweepSummary& sweep, const std::vector<TrialSummary>& ranked,

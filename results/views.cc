@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/json_reader.h"
+#include "common/text.h"
 #include "results/tables.h"
 
 namespace fersweep::results {
@@ -26,7 +28,8 @@ std::string value_or_dash(const nlohmann::json& params, const std::string& name)
 }
 
 // RFC 4180: quote fields holding a comma, quote or line break, doubling inner quotes.
-std::string csv_field(const std::string& s) {
+std::string csv_field(const std::string& raw) {
+  const std::string s = valid_utf8(raw);  // a CSV reader decodes UTF-8; a stray byte would stop it
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (const char c : s) {
@@ -38,7 +41,10 @@ std::string csv_field(const std::string& s) {
 
 std::string csv_row(const std::vector<std::string>& fields) {
   std::string out;
-  for (size_t i = 0; i < fields.size(); ++i) out += (i ? "," : "") + csv_field(fields[i]);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    out += csv_field(fields[i]);
+  }
   return out + "\n";
 }
 
@@ -62,9 +68,10 @@ std::string list_table(const std::vector<TrialSummary>& trials, const std::strin
   for (const auto& t : trials) {
     const std::string params = params_text(t.params, varying);
     const auto it = t.metrics.find(metric);
-    out += fmt::format(
-        "{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", t.id, t.number, t.status, t.epochs_completed,
-        it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second), wrap_column(params, 42));
+    out += fmt::format("{:>5} {:>4} {:<8} {:>6} {:>12}  {}\n", t.id, t.number, to_string(t.status),
+                       t.epochs_completed,
+                       it == t.metrics.end() ? "-" : fmt::format("{:.4f}", it->second),
+                       wrap_column(params, 42));
   }
   return out + fmt::format("{} trial(s); parameters shown where they differ\n", trials.size());
 }
@@ -74,7 +81,7 @@ nlohmann::json list_json(const std::vector<TrialSummary>& trials) {
   for (const auto& t : trials) {
     rows.push_back({{"trial", t.id},
                     {"number", t.number},
-                    {"status", t.status},
+                    {"status", to_string(t.status)},
                     {"error", t.error},
                     {"epochs_completed", t.epochs_completed},
                     {"params", t.params},
@@ -167,7 +174,7 @@ nlohmann::json summary_json(const SweepSummary& sweep, const std::vector<TrialSu
   const TrialSummary* best = nullptr;
   for (const auto& t : trials) {
     seconds += t.wall_seconds;
-    if (t.status != "finished" || !t.objective) continue;
+    if (t.status != TrialStatus::kFinished || !t.objective) continue;
     if (!best ||
         (sweep.maximize ? *t.objective > *best->objective : *t.objective < *best->objective)) {
       best = &t;
@@ -175,12 +182,12 @@ nlohmann::json summary_json(const SweepSummary& sweep, const std::vector<TrialSu
   }
   nlohmann::json out = {{"sweep", sweep.id},
                         {"name", sweep.name},
-                        {"status", sweep.status},
+                        {"status", to_string(sweep.status)},
                         {"method", sweep.method},
                         {"metric", sweep.metric},
                         {"goal", sweep.maximize ? "maximize" : "minimize"},
                         {"planned_trials", sweep.planned_trials},
-                        {"trials_by_status", sweep.trials_by_status},
+                        {"trials_by_status", status_counts_json(sweep)},
                         {"rank_hours", seconds / 3600.0}};
   if (best)
     out["best"] = {{"trial", best->id}, {"value", *best->objective}, {"params", best->params}};
@@ -227,7 +234,7 @@ std::vector<std::string> export_sweep(const Reader& reader, const SweepSummary& 
     nlohmann::json doc = {{"sweep", summary_json(sweep, trials)}, {"spec", sweep.spec}};
     doc["trials"] = nlohmann::json::array();
     for (const auto& d : details) doc["trials"].push_back(trial_json(d));
-    write_file(dir / "sweep.json", doc.dump(2) + "\n");
+    write_file(dir / "sweep.json", json_text(doc, 2) + "\n");
     return {(dir / "sweep.json").string()};
   }
   std::vector<nlohmann::json> params;
@@ -248,7 +255,7 @@ std::vector<std::string> export_sweep(const Reader& reader, const SweepSummary& 
     const auto& t = d.trial;
     std::vector<std::string> row = {std::to_string(t.id),
                                     std::to_string(t.number),
-                                    t.status,
+                                    to_string(t.status),
                                     std::to_string(t.epochs_completed),
                                     number(t.wall_seconds),
                                     std::to_string(t.param_count),

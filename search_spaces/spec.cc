@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 
 #include "benchmarks/functions.h"
+#include "common/emotions.h"
 #include "common/error.h"
 #include "common/json_reader.h"
-#include "data/emotions.h"
 #include "search_spaces/parameters.h"
 
 namespace fersweep::search {
@@ -270,11 +270,8 @@ SweepSpec parse_spec(const Json& document) {
           "{}: a trial spanning {} GPUs owns them; trials_per_gpu must then be 1, got {}",
           reader.path_of("trials_per_gpu"), spec.gpus_per_trial, spec.trials_per_gpu));
     }
-    spec.precision = reader.string("precision", "fp32");
-    if (spec.precision != "fp32" && spec.precision != "bf16") {
-      throw InputError(fmt::format("{}: expected \"fp32\" or \"bf16\", got \"{}\"",
-                                   reader.path_of("precision"), spec.precision));
-    }
+    spec.precision =
+        enum_from_name<Precision>(reader.string("precision", "fp32"), reader.path_of("precision"));
     spec.bucket_mb = reader.number("bucket_mb", 25.0);
     if (!(spec.bucket_mb > 0 && spec.bucket_mb <= 1024)) {
       throw InputError(fmt::format("{}: must be in (0, 1024] MiB, got {}",
@@ -314,17 +311,7 @@ SweepSpec load_spec_file(const std::string& path) {
   if (!in) throw InputError(fmt::format("{}: cannot open spec file", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  Json document;
-  try {
-    document = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    const size_t upto = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    const size_t line = 1 + std::count(text.begin(), text.begin() + upto, '\n');
-    const size_t line_start = text.rfind('\n', upto == 0 ? 0 : upto - 1);
-    const size_t column = line_start == std::string::npos ? upto + 1 : upto - line_start;
-    throw InputError(fmt::format("{}:{}:{}: invalid JSON ({})", path, line, column, e.what()));
-  }
+  const Json document = parse_json(buffer.str(), path);
   try {
     return parse_spec(document);
   } catch (const InputError& e) {

@@ -84,12 +84,12 @@ struct SweepSpec {
   int epochs = 5;
   uint64_t seed = 0;
   DataConfig data;
-  int threads_per_worker = 0;      // 0: cores per node / training ranks per node
-  double memory_gb = 0;            // per training rank; 0: node memory / training ranks per node
-  int gpus_per_trial = 1;          // ranks training one trial together (a gang; docs/PARALLEL.md)
-  int trials_per_gpu = 1;          // training ranks that may share one GPU (docs/GPU.md)
-  std::string precision = "fp32";  // or "bf16": forward passes under bfloat16 autocast
-  double bucket_mb = 25;           // gradient bucket size of a gang
+  int threads_per_worker = 0;  // 0: cores per node / training ranks per node
+  double memory_gb = 0;        // per training rank; 0: node memory / training ranks per node
+  int gpus_per_trial = 1;      // ranks training one trial together (a gang; docs/PARALLEL.md)
+  int trials_per_gpu = 1;      // training ranks that may share one GPU (docs/GPU.md)
+  Precision precision = Precision::kFp32;  // bf16: forward passes under bfloat16 autocast
+  double bucket_mb = 25;                   // gradient bucket size of a gang
   // "failures": a failed trial is run again (same config and seed) up to `retries` times; a trial
   // running longer than `trial_time_limit` seconds (0: no limit) fails at its next step.
   int retries = 0;

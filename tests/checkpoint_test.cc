@@ -2,8 +2,11 @@
 // scoring on the validation set exactly what the trial recorded for that epoch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+
+#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/metrics.h"
@@ -57,8 +60,6 @@ TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
   });
   ASSERT_EQ(result.status, TrialStatus::kFinished) << result.error;
   ASSERT_EQ(result.checkpoint, (dir / "trial_000005.json").string());
-  EXPECT_TRUE(fs::exists(dir / "trial_000005.pt"));
-  EXPECT_FALSE(fs::exists(dir / "trial_000005.pt.tmp"));
 
   // The first epoch reaching the best accuracy is the one kept.
   int best_epoch = 0;
@@ -67,12 +68,57 @@ TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
     if (e.values.at("val_accuracy") > best)
       best = e.values.at("val_accuracy"), best_epoch = e.epoch;
   }
+  // Only the best epoch's weights remain, named by the description.
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path().filename());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{fmt::format("trial_000005.e{:04d}.pt", best_epoch),
+                                             "trial_000005.json"}));
   const LoadedCheckpoint loaded = load_checkpoint(result.checkpoint);
   EXPECT_EQ(loaded.description.at("epoch").get<int>(), best_epoch);
   EXPECT_DOUBLE_EQ(loaded.description.at("value").get<double>(), best);
   EXPECT_EQ(loaded.description.at("params"), a.params);
   EXPECT_EQ(loaded.description.at("class_names").size(), 7u);
   EXPECT_DOUBLE_EQ(accuracy_of(*loaded.model, a.data), best);
+  fs::remove_all(dir);
+}
+
+// A description and the weights it names always belong together: weights written for a new best
+// epoch are invisible until the description naming them replaces the old one, so a crash between
+// the two steps leaves the previous pair whole (before, both files were renamed in turn and a
+// crash between the renames paired the new weights with the old description).
+TEST(Checkpoint, ACrashBetweenWeightsAndDescriptionLeavesTheOldPairWhole) {
+  const fs::path dir = fs::temp_directory_path() / "fersweep_checkpoint_pair";
+  fs::remove_all(dir);
+  TrialConfig config;
+  config.filters = {4, 8};
+  config.dense = {8};
+  const models::ModelOptions options = models::model_options(config, 7, 48);
+  const auto filled = [&](double value) {
+    models::Classifier model = models::make_model(options);
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.fill_(value);
+    return model;
+  };
+  const auto description = [&](int epoch) {
+    return nlohmann::json{
+        {"params", nlohmann::json::object()}, {"model", to_json(options)}, {"epoch", epoch}};
+  };
+  const auto weights_of = [](const LoadedCheckpoint& c) {
+    return c.model->parameters().front().flatten()[0].item<double>();
+  };
+  const std::string json = save_checkpoint(dir.string(), 7, filled(0.25), description(1));
+  // The crash: epoch 2's weights are on disk, its description never committed.
+  const std::string epoch2 = write_checkpoint_weights(dir.string(), 7, 2, filled(0.75));
+  LoadedCheckpoint loaded = load_checkpoint(json);
+  EXPECT_EQ(loaded.description.at("epoch"), 1);
+  EXPECT_DOUBLE_EQ(weights_of(loaded), 0.25);
+  // Committed, the pair moves on together and epoch 1's weights go.
+  EXPECT_EQ(commit_checkpoint(dir.string(), 7, epoch2, description(2)), json);
+  loaded = load_checkpoint(json);
+  EXPECT_EQ(loaded.description.at("epoch"), 2);
+  EXPECT_DOUBLE_EQ(weights_of(loaded), 0.75);
+  EXPECT_FALSE(fs::exists(dir / "trial_000007.e0001.pt"));
   fs::remove_all(dir);
 }
 

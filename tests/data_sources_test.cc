@@ -7,9 +7,9 @@
 #include <fstream>
 #include <set>
 
+#include "common/emotions.h"
 #include "common/error.h"
 #include "data/dataset.h"
-#include "data/emotions.h"
 #include "data/sources.h"
 #include "data/synthetic_formats.h"
 

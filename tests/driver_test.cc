@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "benchmarks/benchmark_runner.h"
+#include "common/error.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/sweep_setup.h"
 #include "results/queries.h"
 
 namespace fersweep::coordinator {
@@ -37,12 +41,101 @@ class DriverTest : public testing::Test {
     SweepDriver driver(search::parse_spec(doc), store, nullptr);
     auto runner = benchmarks::make_benchmark_runner();
     run_in_process(driver, *runner);
-    driver.finish("finished");
+    driver.finish(SweepStatus::kFinished);
     return driver.sweep_id();
   }
 
   std::string path_;
 };
+
+// A network that diverges in an epoch's last steps reports an infinite or NaN validation metric,
+// or a NaN test metric at the end. The trial fails saying so; the store never sees the value and
+// the sweep goes on (the metric columns are NOT NULL: before, the coordinator threw and the job
+// aborted).
+class DivergingRunner final : public TrialRunner {
+ public:
+  TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
+    TrialResult result;
+    for (int epoch = 1; epoch <= a.epochs; ++epoch) {
+      EpochMetrics m{a.trial_id, epoch, 0.1, {{"val_accuracy", 0.5}, {"val_loss", 1.0}}};
+      if (a.number % 3 == 1 && epoch == 2) m.values["val_loss"] = INFINITY;
+      if (on_epoch(m) == Decision::kStop) break;
+      result.final_metrics = m.values;
+      result.epochs_completed = epoch;
+    }
+    if (a.number % 3 == 2) result.final_metrics["test_accuracy"] = NAN;
+    return result;
+  }
+};
+
+TEST_F(DriverTest, ANonFiniteMetricFailsItsTrialAndTheSweepGoesOn) {
+  const nlohmann::json doc = nlohmann::json::parse(R"({
+    "method": "random", "epochs": 3, "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "budget": {"trials": 6}, "parameters": {"lr": {"values": [0.1, 0.01]}}
+  })");
+  int64_t sweep_id = 0;
+  {
+    results::Store store(path_);
+    SweepDriver driver(search::parse_spec(doc), store, nullptr);
+    DivergingRunner runner;
+    run_in_process(driver, runner);
+    driver.finish(SweepStatus::kFinished);
+    sweep_id = driver.sweep_id();
+  }
+  const auto trials = results::Reader(path_).trials(sweep_id);
+  ASSERT_EQ(trials.size(), 6u);
+  for (const auto& t : trials) {
+    if (t.number % 3 == 0) {
+      EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
+      continue;
+    }
+    EXPECT_EQ(t.status, TrialStatus::kFailed);
+    const std::string why = t.number % 3 == 1 ? "diverged: val_loss is inf after epoch 2"
+                                              : "diverged: test_accuracy is nan at the end";
+    EXPECT_NE(t.error.find(why), std::string::npos) << t.error;
+    EXPECT_EQ(t.epochs_completed, t.number % 3 == 1 ? 1 : 3);
+    EXPECT_TRUE(t.metrics.empty());
+  }
+}
+
+// Placement and the packing refusal with the GPUs injected: what rank 0 checks before the database
+// is touched, on a node this CPU machine pretends to be.
+TEST_F(DriverTest, GpuPackingIsRefusedBeforeTheDatabaseIsTouched) {
+  const std::string spec_path = testing::TempDir() + "/packing.json";
+  std::ofstream(spec_path) << R"({
+    "method": "random", "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "budget": {"trials": 2}, "resources": {"trials_per_gpu": 4},
+    "parameters": {"lr": {"value": 0.01}}
+  })";
+  MachineFacts gpu_node;
+  gpu_node.gpus = 2;
+  gpu_node.hardware_threads = 16;
+  gpu_node.gpu_memory_gb = [](int) { return std::optional<double>(80.0); };
+  RunOptions options;
+  options.spec_path = spec_path;
+  options.db_path = path_;
+  options.quiet = true;
+  // 8 training ranks fill 2 GPUs x 4 slots exactly; a ninth does not fit.
+  const NodePlacement fits{8, 7}, too_many{9, 8};
+  const search::SweepSpec spec =
+      load_spec_for_run(options, 9, fits, place_rank({}, fits, gpu_node));
+  EXPECT_EQ(spec.trials_per_gpu, 4);
+  try {
+    load_spec_for_run(options, 10, too_many, place_rank({}, too_many, gpu_node));
+    ADD_FAILURE() << "9 ranks on 8 GPU slots were accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              spec_path +
+                  ": 9 training ranks on this node share 2 GPU(s), but "
+                  "resources.trials_per_gpu 4 allows 8: start at most 8 training ranks "
+                  "per node, or raise trials_per_gpu");
+  }
+  // The same ranks on the CPU (--device cpu) are not limited by GPU slots.
+  DeviceRequest cpu;
+  cpu.kind = DeviceRequest::Kind::kCpu;
+  EXPECT_NO_THROW(load_spec_for_run(options, 10, too_many, place_rank(cpu, too_many, gpu_node)));
+  EXPECT_FALSE(fs::exists(path_)) << "nothing here opens the database";
+}
 
 TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
   const int64_t sweep =
@@ -53,7 +146,7 @@ TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
   int pruned = 0, finished = 0, epochs = 0;
   for (const auto& t : trials) {
     epochs += t.epochs_completed;
-    if (t.status == "pruned") {
+    if (t.status == TrialStatus::kPruned) {
       ++pruned;
       // Stopped exactly at a rung (1 or 3), with that epoch's metrics stored.
       EXPECT_TRUE(t.epochs_completed == 1 || t.epochs_completed == 3) << t.epochs_completed;
@@ -61,7 +154,7 @@ TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
       ASSERT_EQ(static_cast<int>(detail.epochs.size()), t.epochs_completed);
       EXPECT_DOUBLE_EQ(*t.objective, detail.epochs.back().values.at("val_accuracy"));
     } else {
-      EXPECT_EQ(t.status, "finished");
+      EXPECT_EQ(t.status, TrialStatus::kFinished);
       EXPECT_EQ(t.epochs_completed, 9);
       ++finished;
     }
@@ -74,7 +167,7 @@ TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
 TEST_F(DriverTest, WithoutEarlyStoppingEveryTrialRunsEveryEpoch) {
   const int64_t sweep = run(nlohmann::json::object());
   for (const auto& t : results::Reader(path_).trials(sweep)) {
-    EXPECT_EQ(t.status, "finished");
+    EXPECT_EQ(t.status, TrialStatus::kFinished);
     EXPECT_EQ(t.epochs_completed, 9);
   }
 }
@@ -102,7 +195,7 @@ TEST_F(DriverTest, WallTimeBudgetEndsTheSweep) {
   const auto trials = results::Reader(path_).trials(sweep);
   ASSERT_FALSE(trials.empty());
   EXPECT_LT(trials.size(), 3u);
-  EXPECT_EQ(trials.back().status, "pruned");
+  EXPECT_EQ(trials.back().status, TrialStatus::kPruned);
 }
 
 // Crash and resume, in-process: a sweep stops with trials still running (the driver is simply
@@ -154,14 +247,14 @@ class ResumeTest : public DriverTest {
     SweepDriver driver(search::parse_spec(doc), store, nullptr, *stored, false);
     auto runner = benchmarks::make_benchmark_runner();
     run_in_process(driver, *runner);
-    driver.finish("finished");
+    driver.finish(SweepStatus::kFinished);
   }
   // The finished trials' configs, in trial order.
   static std::vector<std::string> finished_configs(const std::string& path) {
     const results::Reader reader(path);
     std::vector<std::string> configs;
     for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
-      if (t.status == "finished") configs.push_back(t.params.dump());
+      if (t.status == TrialStatus::kFinished) configs.push_back(t.params.dump());
     }
     return configs;
   }
@@ -194,9 +287,9 @@ TEST_F(ResumeTest, DeterministicSamplersContinueExactlyWhereTheyStopped) {
     const auto trials = reader.trials(reader.sweep(std::nullopt).id);
     EXPECT_EQ(trials.size(), 14u);  // 12 configs, 2 of them interrupted and run again
     EXPECT_EQ(std::count_if(trials.begin(), trials.end(),
-                            [](const auto& t) { return t.status == "interrupted"; }),
+                            [](const auto& t) { return t.status == TrialStatus::kInterrupted; }),
               2);
-    EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
+    EXPECT_EQ(reader.sweep(std::nullopt).status, SweepStatus::kFinished);
   }
 }
 

@@ -92,8 +92,8 @@ TEST_F(GangE2E, GangOfTwoTrainsLikeOneProcess) {
   ASSERT_EQ(two.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     SCOPED_TRACE(one[i].params.dump());
-    ASSERT_EQ(one[i].status, "finished") << one[i].error;
-    ASSERT_EQ(two[i].status, "finished") << two[i].error;
+    ASSERT_EQ(one[i].status, TrialStatus::kFinished) << one[i].error;
+    ASSERT_EQ(two[i].status, TrialStatus::kFinished) << two[i].error;
     EXPECT_EQ(two[i].worker_rank, 1);  // the gang's leader reports
     EXPECT_EQ(confusion_total(gang_db, two[i].id), kValSize);
     for (const char* metric : {"train_loss", "val_loss"}) {
@@ -137,8 +137,9 @@ TEST_F(GangE2E, EarlyStoppedGangsAllMoveOnToTheNextTrial) {
   ASSERT_EQ(trials.size(), 6u);
   int pruned = 0;
   for (const auto& t : trials) {
-    EXPECT_TRUE(t.status == "finished" || t.status == "pruned") << t.status << " " << t.error;
-    pruned += t.status == "pruned";
+    EXPECT_TRUE(t.status == TrialStatus::kFinished || t.status == TrialStatus::kPruned)
+        << t.status << " " << t.error;
+    pruned += t.status == TrialStatus::kPruned;
     ASSERT_TRUE(t.worker_rank.has_value());
     EXPECT_TRUE(*t.worker_rank == 1 || *t.worker_rank == 3) << *t.worker_rank;  // gang leaders
     EXPECT_EQ(static_cast<int>(reader.trial(t.id).epochs.size()), t.epochs_completed);
@@ -162,12 +163,12 @@ TEST_F(GangE2E, OneRankFailingMidEpochFailsTheTrialAndTheGangGoesOn) {
   const auto trials = reader.trials(reader.sweep(std::nullopt).id);
   ASSERT_EQ(trials.size(), 2u);
   EXPECT_EQ(trials[0].params.at("batch_size"), 16);
-  EXPECT_EQ(trials[0].status, "failed");
+  EXPECT_EQ(trials[0].status, TrialStatus::kFailed);
   EXPECT_NE(trials[0].error.find("gang rank 1: "), std::string::npos) << trials[0].error;
   EXPECT_NE(trials[0].error.find("Expected more than 1 value per channel"), std::string::npos)
       << trials[0].error;
   EXPECT_EQ(trials[0].epochs_completed, 0);
-  EXPECT_EQ(trials[1].status, "finished") << trials[1].error;
+  EXPECT_EQ(trials[1].status, TrialStatus::kFinished) << trials[1].error;
   EXPECT_EQ(confusion_total(reader, trials[1].id), kValSize);
 }
 
@@ -194,33 +195,37 @@ TEST_F(GangE2E, TimeLimitsAndFaultsFailGangTrialsOnEveryRank) {
   for (const auto& t : trials) {
     SCOPED_TRACE(t.number);
     if (t.number == 1) {
-      EXPECT_EQ(t.status, "failed");
+      EXPECT_EQ(t.status, TrialStatus::kFailed);
       EXPECT_NE(t.error.find("trial time limit"), std::string::npos) << t.error;
       EXPECT_EQ(t.epochs_completed, 3);
     } else if (t.number == 2) {
-      EXPECT_EQ(t.status, "failed");
+      EXPECT_EQ(t.status, TrialStatus::kFailed);
       EXPECT_NE(t.error.find("injected fault in trial #2"), std::string::npos) << t.error;
     } else {
-      EXPECT_EQ(t.status, "finished") << t.error;
+      EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
     }
   }
 }
 
 // A trial past its time limit stops mid-epoch, at the next step, on every rank of its gang: an
 // epoch of 4,000 images takes several times longer than the limit, so no epoch is ever completed.
-// The gang then takes the next trial (which fails the same way) and the sweep ends normally.
+// The gang then takes the next trial (which fails the same way) and the sweep ends, with no
+// finished trial: exit 1 and a line saying so, for a batch script to notice.
 TEST_F(GangE2E, TimeLimitStopsAGangMidEpoch) {
   Json spec = equivalence_spec(2);
   spec["data"]["train_size"] = 4000;
   spec["failures"] = {{"trial_time_limit", 0.2}};
   const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("slow.json", spec) +
                           " --quiet --checkpoints none --db " + path("slow.db"));
-  ASSERT_EQ(out.exit_code, 0) << out.output;
+  ASSERT_EQ(out.exit_code, 1) << out.output;
+  EXPECT_NE(out.output.find("fersweep: sweep 1 \"gang\" ended with no finished trial (2 failed)"),
+            std::string::npos)
+      << out.output;
   const results::Reader reader(path("slow.db"));
   const auto trials = reader.trials(reader.sweep(std::nullopt).id);
   ASSERT_EQ(trials.size(), 2u);
   for (const auto& t : trials) {
-    EXPECT_EQ(t.status, "failed");
+    EXPECT_EQ(t.status, TrialStatus::kFailed);
     EXPECT_NE(t.error.find("trial time limit"), std::string::npos) << t.error;
     EXPECT_NE(t.error.find("at epoch 1,"), std::string::npos) << t.error;
     EXPECT_EQ(t.epochs_completed, 0);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 namespace fersweep {
 namespace {
 
@@ -71,6 +75,59 @@ TEST(ClassificationReport, EmptyMatrixIsAllZeros) {
   EXPECT_EQ(r.accuracy, 0.0);
   EXPECT_EQ(r.macro_avg.f1, 0.0);
   EXPECT_EQ(r.weighted_avg.precision, 0.0);
+}
+
+// A class of the grouping that no image has and nothing was predicted as (a source subset without
+// disgust, say) is listed with zeros but left out of the macro average.
+TEST(ClassificationReport, MacroAverageLeavesOutClassesAbsentFromTruthAndPredictions) {
+  const ConfusionMatrix m(3, {5, 2, 0, 1, 3, 0, 0, 0, 0});
+  const ClassificationReport r = classification_report(m, kAbc);
+  EXPECT_EQ(r.classes.size(), 3u);
+  EXPECT_EQ(r.classes[2].f1, 0.0);
+  // A: precision 5/6, recall 5/7, F1 10/13; B: precision 3/5, recall 3/4, F1 2/3.
+  EXPECT_NEAR(r.macro_avg.f1, (10.0 / 13 + 2.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.macro_avg.recall, (5.0 / 7 + 3.0 / 4) / 2, 1e-12);
+}
+
+// 60 random matrices, 27 with absent classes, scored by scikit-learn 1.2 (tests/data/
+// sklearn_reports.py writes them): every per-class figure, accuracy, macro and weighted average.
+TEST(ClassificationReport, MatchesScikitLearnOnRandomMatrices) {
+  std::ifstream in(FERSWEEP_SOURCE_DIR "/tests/data/sklearn_reports.json");
+  ASSERT_TRUE(in);
+  const nlohmann::json reference = nlohmann::json::parse(in);
+  ASSERT_GE(reference.at("cases").size(), 50u);
+  int with_absent = 0;
+  for (const auto& c : reference.at("cases")) {
+    const int k = c.at("classes");
+    std::vector<std::string> names;
+    for (int i = 0; i < k; ++i) names.push_back(std::to_string(i));
+    const ClassificationReport r = classification_report(
+        ConfusionMatrix(k, c.at("counts").get<std::vector<int64_t>>()), names);
+    const auto& per_class = c.at("per_class");
+    with_absent += per_class.size() < static_cast<size_t>(k);
+    for (int i = 0; i < k; ++i) {
+      const ClassMetrics& mine = r.classes[static_cast<size_t>(i)];
+      if (!per_class.contains(names[i])) {  // absent from both: zeros
+        EXPECT_EQ(mine.f1 + mine.precision + mine.recall, 0.0) << c.at("counts");
+        continue;
+      }
+      const auto& theirs = per_class.at(names[i]);
+      EXPECT_NEAR(mine.precision, theirs.at("precision").get<double>(), 1e-12) << c.at("counts");
+      EXPECT_NEAR(mine.recall, theirs.at("recall").get<double>(), 1e-12);
+      EXPECT_NEAR(mine.f1, theirs.at("f1-score").get<double>(), 1e-12);
+      EXPECT_EQ(mine.support, theirs.at("support").get<int64_t>());
+    }
+    EXPECT_NEAR(r.accuracy, c.at("accuracy").get<double>(), 1e-12);
+    for (const auto& [mine, key] :
+         {std::pair{&r.macro_avg, "macro avg"}, std::pair{&r.weighted_avg, "weighted avg"}}) {
+      const auto& theirs = c.at(key);
+      EXPECT_NEAR(mine->precision, theirs.at("precision").get<double>(), 1e-12)
+          << key << c.at("counts");
+      EXPECT_NEAR(mine->recall, theirs.at("recall").get<double>(), 1e-12) << key << c.at("counts");
+      EXPECT_NEAR(mine->f1, theirs.at("f1-score").get<double>(), 1e-12) << key << c.at("counts");
+    }
+  }
+  EXPECT_GE(with_absent, 10);
 }
 
 TEST(ClassificationReport, RejectsWrongNameCount) {

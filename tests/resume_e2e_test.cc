@@ -123,18 +123,18 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   const results::Reader reader(db);
   const auto sweeps = reader.sweeps();
   ASSERT_EQ(sweeps.size(), 1u);  // every run resumed the same sweep
-  EXPECT_EQ(sweeps[0].status, "finished");
+  EXPECT_EQ(sweeps[0].status, SweepStatus::kFinished);
   const auto trials = reader.trials(sweeps[0].id);
   std::set<std::string> finished_configs;
   int finished = 0, interrupted = 0;
   std::set<int> numbers;
   for (const auto& t : trials) {
     EXPECT_TRUE(numbers.insert(t.number).second) << "trial number " << t.number << " twice";
-    if (t.status == "interrupted") {
+    if (t.status == TrialStatus::kInterrupted) {
       ++interrupted;
       continue;
     }
-    ASSERT_EQ(t.status, "finished") << t.error;
+    ASSERT_EQ(t.status, TrialStatus::kFinished) << t.error;
     ++finished;
     EXPECT_TRUE(finished_configs.insert(t.params.dump()).second)
         << "grid point finished twice: " << t.params.dump();
@@ -190,12 +190,12 @@ TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
   {
     const results::Reader reader(db);
     const results::SweepSummary sweep = reader.sweep(std::nullopt);
-    EXPECT_EQ(sweep.status, "interrupted");
+    EXPECT_EQ(sweep.status, SweepStatus::kInterrupted);
     int interrupted = 0;
     for (const auto& t : reader.trials(sweep.id)) {
-      EXPECT_NE(t.status, "running");
-      EXPECT_NE(t.status, "pending");
-      if (t.status != "interrupted") continue;
+      EXPECT_NE(t.status, TrialStatus::kRunning);
+      EXPECT_NE(t.status, TrialStatus::kPending);
+      if (t.status != TrialStatus::kInterrupted) continue;
       ++interrupted;
       EXPECT_GE(t.epochs_completed, 1);
       EXPECT_LT(t.epochs_completed, 8);
@@ -211,12 +211,12 @@ TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
   const results::Reader reader(db);
   std::set<std::string> finished;
   for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
-    if (t.status == "finished") {
+    if (t.status == TrialStatus::kFinished) {
       EXPECT_TRUE(finished.insert(t.params.dump()).second);
     }
   }
   EXPECT_EQ(finished.size(), 4u);
-  EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
+  EXPECT_EQ(reader.sweep(std::nullopt).status, SweepStatus::kFinished);
   fs::remove_all(dir);
 }
 
@@ -248,18 +248,18 @@ TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
     std::set<std::string> finished;
     bool lost_one = false;
     for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
-      if (t.status == "finished") {
+      if (t.status == TrialStatus::kFinished) {
         EXPECT_TRUE(finished.insert(t.params.dump()).second);
       }
       if (t.number == 1) {
-        EXPECT_EQ(t.status, "interrupted");
+        EXPECT_EQ(t.status, TrialStatus::kInterrupted);
         EXPECT_NE(t.error.find("lost: rank "), std::string::npos) << t.error;
         lost_one = true;
       }
     }
     EXPECT_TRUE(lost_one);
     EXPECT_EQ(finished.size(), 6u);
-    EXPECT_EQ(reader.sweep(std::nullopt).status, "finished");
+    EXPECT_EQ(reader.sweep(std::nullopt).status, SweepStatus::kFinished);
   };
 
   // Asleep 1 s, lost after 0.4 s, back after 1 s: the sweep ends normally.

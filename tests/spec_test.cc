@@ -57,7 +57,7 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   EXPECT_EQ(spec.gpus_per_trial, 4);
   EXPECT_DOUBLE_EQ(spec.bucket_mb, 8.0);
   EXPECT_EQ(spec.trials_per_gpu, 1);
-  EXPECT_EQ(spec.precision, "fp32");
+  EXPECT_EQ(spec.precision, Precision::kFp32);
   ASSERT_EQ(spec.parameters.size(), 3u);
   EXPECT_EQ(spec.parameters[0].name, "arch");  // sorted by name
   EXPECT_EQ(spec.parameters[1].distribution, Distribution::kValues);
@@ -66,7 +66,7 @@ TEST(Spec, ReadsEveryFieldOfAValidSpec) {
   EXPECT_EQ(spec.document, doc);
   doc["resources"] = {{"trials_per_gpu", 4}, {"precision", "bf16"}};
   EXPECT_EQ(parse_spec(doc).trials_per_gpu, 4);
-  EXPECT_EQ(parse_spec(doc).precision, "bf16");
+  EXPECT_EQ(parse_spec(doc).precision, Precision::kBf16);
 }
 
 struct InvalidCase {
@@ -242,7 +242,7 @@ const InvalidCase kInvalidCases[] = {
      "resources.trials_per_gpu: a trial spanning 2 GPUs owns them; trials_per_gpu must then be 1, "
      "got 4"},
     {"precision", R"({"resources": {"precision": "fp16"}})",
-     "resources.precision: expected \"fp32\" or \"bf16\", got \"fp16\""},
+     "resources.precision: unknown value \"fp16\" (choose from fp32, bf16)"},
     {"packing_zero", R"({"resources": {"trials_per_gpu": 0}})",
      "resources.trials_per_gpu: must be in [1, 64], got 0"},
     {"bucket_zero", R"({"resources": {"bucket_mb": 0}})",

@@ -73,17 +73,17 @@ TEST_F(StoreTest, RoundTripsATrialWithEpochsMatrixAndReport) {
     store.record_epoch({trial_id, 1, 0.7, {{"train_loss", 1.2}, {"val_macro_f1", 0.45}}});
     store.record_epoch({trial_id, 2, 0.6, {{"train_loss", 0.9}, {"val_macro_f1", 0.69}}});
     store.finish_trial(finished_result(trial_id), 0.7);
-    store.finish_sweep(sweep_id, "finished");
+    store.finish_sweep(sweep_id, SweepStatus::kFinished);
   }
   const Reader reader(path_);
   const SweepSummary sweep = reader.sweep(std::nullopt);
   EXPECT_EQ(sweep.id, sweep_id);
-  EXPECT_EQ(sweep.status, "finished");
-  EXPECT_EQ(sweep.trials_by_status.at("finished"), 1);
+  EXPECT_EQ(sweep.status, SweepStatus::kFinished);
+  EXPECT_EQ(sweep.trials_by_status.at(TrialStatus::kFinished), 1);
   EXPECT_EQ(sweep.spec, (nlohmann::json{{"method", "grid"}}));
 
   const TrialDetail d = reader.trial(trial_id);
-  EXPECT_EQ(d.trial.status, "finished");
+  EXPECT_EQ(d.trial.status, TrialStatus::kFinished);
   EXPECT_EQ(d.trial.params["filters"], (nlohmann::json{8, 16}));
   EXPECT_EQ(d.trial.worker_rank, 3);
   EXPECT_EQ(d.trial.epochs_completed, 2);
@@ -131,7 +131,7 @@ TEST_F(StoreTest, RankOrdersFinishedTrialsByAnyRecordedMetric) {
   EXPECT_EQ(lowest_loss[0].params["i"], 1);
   EXPECT_THROW(reader.rank(sweep_id, "no_such_metric", true, 3), InputError);
   EXPECT_EQ(reader.trial(failed).trial.error, "boom");
-  EXPECT_EQ(reader.trial(failed).trial.status, "failed");
+  EXPECT_EQ(reader.trial(failed).trial.status, TrialStatus::kFailed);
   EXPECT_THROW(reader.trial(failed + 100), InputError);
 }
 
@@ -216,9 +216,19 @@ TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
   EXPECT_EQ(file_bytes(path_), before);
 }
 
+std::string journal_mode(const std::string& path) {
+  sql::Database db(path, true);
+  sql::Statement mode(db, "PRAGMA journal_mode");
+  mode.step();
+  return mode.text(0);
+}
+
 TEST_F(StoreTest, UpgradesVersion1KeepingEveryEpochMetric) {
   write_version_1_database(path_);
+  ASSERT_EQ(journal_mode(path_), "delete");
   { Store store(path_); }
+  // Upgraded, it runs in WAL mode like a new database, so readers never block the writer.
+  EXPECT_EQ(journal_mode(path_), "wal");
   const Reader reader(path_);
   const TrialDetail d = reader.trial(1);
   ASSERT_EQ(d.epochs.size(), 2u);
@@ -258,7 +268,7 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   { Store store(path_); }
   const Reader reader(path_);
   const TrialDetail d = reader.trial(trial_id);
-  EXPECT_EQ(d.trial.status, "finished");
+  EXPECT_EQ(d.trial.status, TrialStatus::kFinished);
   EXPECT_EQ(d.trial.checkpoint, "");
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
@@ -271,7 +281,7 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   const int64_t running = store.add_trial(d.trial.sweep_id, 1, {{"lr", 0.02}}, 98);
   store.start_trial(running, 2);
   store.mark_interrupted(running, "interrupted: test");
-  EXPECT_EQ(Reader(path_).trial(running).trial.status, "interrupted");
+  EXPECT_EQ(Reader(path_).trial(running).trial.status, TrialStatus::kInterrupted);
 }
 
 TEST_F(StoreTest, RejectsAForeignSqliteDatabase) {
@@ -312,6 +322,49 @@ TEST_F(StoreTest, FailedFinishLeavesNoHalfWrittenTrial) {
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_FALSE(d.trial.metrics.contains("aaa_new_metric"));
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
+}
+
+// The copy sbatch makes of a live database: consistent while the sweep writes, and never paired
+// with a log left at the destination by another file.
+TEST_F(StoreTest, CopyIsConsistentAndNeverMeetsAStaleWalAtTheDestination) {
+  Store source(path_);  // open: its last transactions are still only in its WAL
+  const int64_t sweep_id = source.create_sweep(sample_sweep());
+  const int64_t trial_id = source.add_trial(sweep_id, 0, {{"lr", 0.01}}, 3);
+  source.start_trial(trial_id, 1);
+  source.finish_trial(finished_result(trial_id), 0.7);
+  ASSERT_GT(fs::file_size(path_ + "-wal"), 0u);
+
+  // The destination holds another database and a log with frames of its own.
+  const std::string other = path_ + ".other.db", copy = path_ + ".copy.db";
+  for (const auto& p : {other, copy}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p + suffix);
+  }
+  Store other_store(other);
+  for (int i = 0; i < 5; ++i) {
+    other_store.create_sweep({"stale " + std::to_string(i), "grid", "val_loss", false, 1, 1, {}});
+  }
+  fs::copy_file(other, copy);
+  fs::copy_file(other + "-wal", copy + "-wal");
+
+  copy_database(path_, copy);
+  EXPECT_FALSE(fs::exists(copy + "-wal")) << "the stale log must go before the copy arrives";
+  EXPECT_FALSE(fs::exists(copy + ".part"));
+  const Reader reader(copy);
+  const auto sweeps = reader.sweeps();
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_EQ(sweeps[0].name, "unit");
+  const TrialDetail d = reader.trial(trial_id);
+  EXPECT_EQ(d.trial.status, TrialStatus::kFinished);
+  EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
+  sql::Database db(copy, true);
+  sql::Statement check(db, "PRAGMA integrity_check");
+  ASSERT_TRUE(check.step());
+  EXPECT_EQ(check.text(0), "ok");
+  // Not a database: an input error naming the file, and the destination untouched.
+  const std::string before = file_bytes(copy);
+  std::ofstream(path_ + ".garbage") << "not sqlite at all, just text that is long enough......";
+  EXPECT_THROW(copy_database(path_ + ".garbage", copy), InputError);
+  EXPECT_EQ(file_bytes(copy), before);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include "results/queries.h"
 #include "tests/e2e_support.h"
+#include "tests/hostile_store.h"
 
 namespace fersweep {
 namespace {
@@ -87,13 +88,13 @@ TEST_F(SweepE2E, ThreeRanksFinishTheFourTrialSweep) {
   ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
   const results::Reader reader(mpi_db());
   const results::SweepSummary sweep = reader.sweep(std::nullopt);
-  EXPECT_EQ(sweep.status, "finished");
+  EXPECT_EQ(sweep.status, SweepStatus::kFinished);
   EXPECT_EQ(sweep.planned_trials, 4);
   const auto trials = reader.trials(sweep.id);
   ASSERT_EQ(trials.size(), 4u);
   std::set<std::string> configs;
   for (const auto& t : trials) {
-    EXPECT_EQ(t.status, "finished") << t.error;
+    EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
     ASSERT_TRUE(t.worker_rank.has_value());
     EXPECT_TRUE(*t.worker_rank == 1 || *t.worker_rank == 2) << *t.worker_rank;
     configs.insert(t.params.dump());
@@ -105,8 +106,10 @@ TEST_F(SweepE2E, ThreeRanksFinishTheFourTrialSweep) {
     EXPECT_EQ(d.per_class[1].name, "Disgust");
     // The best model is kept beside the database by default.
     EXPECT_EQ(t.checkpoint, path(fmt::format("mpi_checkpoints/trial_{:06d}.json", t.id)));
-    EXPECT_TRUE(fs::exists(t.checkpoint)) << t.checkpoint;
-    EXPECT_TRUE(fs::exists(path(fmt::format("mpi_checkpoints/trial_{:06d}.pt", t.id))));
+    ASSERT_TRUE(fs::exists(t.checkpoint)) << t.checkpoint;
+    const auto description = nlohmann::json::parse(e2e::file_bytes(t.checkpoint));
+    EXPECT_TRUE(fs::exists(path("mpi_checkpoints/" + description.at("weights").get<std::string>())))
+        << description;
   }
   EXPECT_EQ(configs.size(), 4u);  // every grid point exactly once
   EXPECT_NE(mpi_run_->output.find("best: trial"), std::string::npos) << mpi_run_->output;
@@ -155,7 +158,7 @@ TEST_F(SweepE2E, SingleProcessRunsInProcessAndRepeatsExactly) {
   ASSERT_EQ(ta.size(), 2u);
   ASSERT_EQ(tb.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(ta[i].status, "finished") << ta[i].error;
+    EXPECT_EQ(ta[i].status, TrialStatus::kFinished) << ta[i].error;
     EXPECT_EQ(ta[i].worker_rank, 0);
     EXPECT_EQ(ta[i].params, tb[i].params);
     EXPECT_EQ(ta[i].metrics, tb[i].metrics);  // same spec and seed: same metrics on CPU
@@ -179,7 +182,7 @@ TEST_F(SweepE2E, CoordinatorTrainsBesideCoordinating) {
   ASSERT_EQ(trials.size(), 4u);
   std::set<int> ranks;
   for (const auto& t : trials) {
-    EXPECT_EQ(t.status, "finished") << t.error;
+    EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
     ranks.insert(t.worker_rank.value_or(-1));
     EXPECT_EQ(reader.trial(t.id).epochs.size(), 2u);
   }
@@ -250,12 +253,12 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
     ranks.insert(t.worker_rank.value_or(-1));
     const auto detail = reader.trial(t.id);
     EXPECT_EQ(static_cast<int>(detail.epochs.size()), t.epochs_completed);
-    if (t.status == "pruned") {
+    if (t.status == TrialStatus::kPruned) {
       ++pruned;
       EXPECT_TRUE(t.epochs_completed == 1 || t.epochs_completed == 3 || t.epochs_completed == 9)
           << t.epochs_completed;
     } else {
-      EXPECT_EQ(t.status, "finished") << t.error;
+      EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
       EXPECT_EQ(t.epochs_completed, 27);
     }
   }
@@ -508,21 +511,21 @@ TEST_F(SweepE2E, InjectedFaultsFailTheirTrialsAndRetriesCompleteTheBudget) {
     EXPECT_EQ(out.exit_code, 0) << out.output;
     const results::Reader reader(db);
     const auto sweep = reader.sweep(std::nullopt);
-    EXPECT_EQ(sweep.status, "finished");
+    EXPECT_EQ(sweep.status, SweepStatus::kFinished);
     return reader.trials(sweep.id);
   };
 
   const auto plain = sweep_with(0, {{"1", "throw"}, {"3", "nan"}, {"5", "sleep"}}, "faults");
   ASSERT_EQ(plain.size(), 8u);
   const std::map<int, std::string> expected = {
-      {1, "injected fault in trial #1"}, {3, "became nan in epoch 3"}, {5, "trial time limit"}};
+      {1, "injected fault in trial #1"}, {3, "is nan after epoch 3"}, {5, "trial time limit"}};
   for (const auto& t : plain) {
     const auto fault = expected.find(t.number);
     if (fault == expected.end()) {
-      EXPECT_EQ(t.status, "finished") << t.number << ": " << t.error;
+      EXPECT_EQ(t.status, TrialStatus::kFinished) << t.number << ": " << t.error;
       continue;
     }
-    EXPECT_EQ(t.status, "failed") << t.number;
+    EXPECT_EQ(t.status, TrialStatus::kFailed) << t.number;
     EXPECT_NE(t.error.find(fault->second), std::string::npos) << t.number << ": " << t.error;
     // Faults strike in the last epoch: a throw or NaN before reporting it, the sleep after.
     EXPECT_EQ(t.epochs_completed, t.number == 5 ? 3 : 2) << t.number;
@@ -532,19 +535,19 @@ TEST_F(SweepE2E, InjectedFaultsFailTheirTrialsAndRetriesCompleteTheBudget) {
   // here are #0 and #1, handed out before anything can fail: no retry can land on a fault.
   const auto retried = sweep_with(1, {{"0", "throw"}, {"1", "nan"}}, "retried");
   ASSERT_EQ(retried.size(), 10u);  // 8 configs, 2 of them run twice
-  std::map<std::string, int> by_status;
+  std::map<TrialStatus, int> by_status;
   std::map<std::string, std::vector<int>> numbers_of_params;
   for (const auto& t : retried) {
     ++by_status[t.status];
     numbers_of_params[t.params.dump()].push_back(t.number);
   }
-  EXPECT_EQ(by_status["finished"], 8);  // the budget
-  EXPECT_EQ(by_status["failed"], 2);
+  EXPECT_EQ(by_status[TrialStatus::kFinished], 8);  // the budget
+  EXPECT_EQ(by_status[TrialStatus::kFailed], 2);
   EXPECT_EQ(numbers_of_params.size(), 8u);
   for (const int failed : {0, 1}) {
     const auto& t = retried[failed];
     ASSERT_EQ(t.number, failed);
-    EXPECT_EQ(t.status, "failed");
+    EXPECT_EQ(t.status, TrialStatus::kFailed);
     EXPECT_EQ(numbers_of_params[t.params.dump()].size(), 2u) << "retried with the same config";
   }
 }
@@ -581,7 +584,7 @@ TEST_F(SweepE2E, SweepOverSourcesAndGroupingsOnRealFormats) {
   ASSERT_EQ(trials.size(), 8u);  // sources x grouping x crop
   std::map<size_t, int> sizes;   // validation images per source subset
   for (const auto& t : trials) {
-    ASSERT_EQ(t.status, "finished") << t.error;
+    ASSERT_EQ(t.status, TrialStatus::kFinished) << t.error;
     const results::TrialDetail d = reader.trial(t.id);
     const bool merged = t.params["grouping"] == "merge_anger_disgust";
     ASSERT_EQ(d.class_names.size(), merged ? 6u : 7u);
@@ -662,6 +665,31 @@ TEST_F(SweepE2E, MalformedInputCorpusFailsCleanly) {
   EXPECT_EQ(file_bytes(db), before) << "a rejected input changed the database";
 }
 
+// Hostile class, parameter, metric and sweep names and error messages (tests/hostile_store.h)
+// through the real command line: text reaches the terminal without a control character, JSON
+// parses, and the report and figures are written.
+TEST_F(SweepE2E, HostileNamesReachTheTerminalAsTextAndJsonAsJson) {
+  const std::string db = path("hostile.db");
+  testing_hostile::write_hostile_sweep(db);
+  const std::string base = kBin + " results --db " + db + " ";
+  for (const std::string& command :
+       {std::string("sweeps"), std::string("rank"), std::string("list"), std::string("show 1"),
+        std::string("show 6"), std::string("compare 1 2 6"), std::string("summary"),
+        std::string("importance")}) {
+    const Outcome text = run(base + command);
+    EXPECT_EQ(text.exit_code, 0) << command << "\n" << text.output;
+    EXPECT_EQ(text.output.find_first_of(std::string("\x1b\x07\x0b\x01\0", 5)), std::string::npos)
+        << command << "\n"
+        << text.output;
+    const Outcome json = run(base + command + " --json");
+    EXPECT_EQ(json.exit_code, 0) << command << "\n" << json.output;
+    EXPECT_NO_THROW(nlohmann::json::parse(json.output)) << command << "\n" << json.output;
+  }
+  EXPECT_EQ(run(base + "report --out " + path("hostile.html")).exit_code, 0);
+  EXPECT_EQ(run(base + "plot --out " + path("hostile_plots")).exit_code, 0);
+  EXPECT_EQ(run(base + "export --out " + path("hostile_csv")).exit_code, 0);
+}
+
 TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
   const std::string missing_db = path("never.db");
   const std::pair<std::string, std::string> cases[] = {
@@ -685,6 +713,8 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"results --db " + missing_db + " compare 1 y", "TRIAL must be a positive trial id"},
       {"results --db " + missing_db + " list --where 'lr <'", missing_db + ": no such database"},
       {"results --db " + missing_db + " upgrade", missing_db + ": no such database"},
+      {"results --db " + missing_db + " copy --out " + path("copy.db"),
+       missing_db + ": no such database"},
       {"models --arch alexnet", "--arch: unknown architecture \"alexnet\""},
       {"models --params '{\"filters\": [0]}'", "parameters.filters: every entry must be"},
       {"models --params '{\"arch\": \"vgg_custom\", \"filters\": [8, 8, 8, 8, 8, 8]}'",

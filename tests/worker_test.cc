@@ -109,7 +109,7 @@ TEST(TorchRunner, Bf16PrecisionTrainsReproduciblyAndDiffersFromFp32) {
   TrialAssignment a = tiny_assignment();
   a.epochs = 2;
   const Recorded fp32 = train(a);
-  a.precision = "bf16";
+  a.precision = Precision::kBf16;
   const Recorded bf16 = train(a), again = train(a);
   ASSERT_EQ(bf16.result.status, TrialStatus::kFinished) << bf16.result.error;
   EXPECT_EQ(bf16.result.final_metrics, again.result.final_metrics);
@@ -206,7 +206,7 @@ TEST(TorchRunner, TrainingOptionsAreApplied) {
 TEST(LrSchedule, StepDecaysEveryStepSizeEpochs) {
   TrialConfig c;
   c.lr = 0.1;
-  c.schedule = "step";
+  c.schedule = Schedule::kStep;
   c.step_size = 2;
   c.lr_decay = 0.5;
   const LrSchedule s(c, 6, 10);
@@ -220,7 +220,7 @@ TEST(LrSchedule, CosineWarmsUpLinearlyThenAnnealsToMinLr) {
   TrialConfig c;
   c.lr = 0.2;
   c.min_lr = 0.02;
-  c.schedule = "cosine";
+  c.schedule = Schedule::kCosine;
   c.warmup_epochs = 1;
   const LrSchedule s(c, 5, 4);  // 4 warm-up steps of 20
   EXPECT_DOUBLE_EQ(s.at(1, 0), 0.2 / 4);
@@ -237,7 +237,7 @@ TEST(LrSchedule, CosineWarmsUpLinearlyThenAnnealsToMinLr) {
 TEST(LrSchedule, PlateauDecaysAfterPatienceEpochsWithoutImprovement) {
   TrialConfig c;
   c.lr = 1.0;
-  c.schedule = "plateau";
+  c.schedule = Schedule::kPlateau;
   c.plateau_patience = 1;
   c.lr_decay = 0.1;
   c.min_lr = 0.005;

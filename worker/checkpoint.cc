@@ -1,12 +1,16 @@
 #include "worker/checkpoint.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/json_reader.h"
 #include "worker/batches.h"
 
 namespace fersweep::worker {
@@ -21,6 +25,24 @@ void rename_into_place(const fs::path& from, const fs::path& to) {
     throw std::runtime_error(fmt::format("checkpoint: cannot rename {} to {}: {}", from.string(),
                                          to.string(), error.message()));
   }
+}
+
+fs::path checkpoint_base(const std::string& dir, int64_t trial_id) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    throw std::runtime_error(
+        fmt::format("checkpoint: cannot create directory {}: {}", dir, error.message()));
+  }
+  return fs::path(dir) / fmt::format("trial_{:06d}", trial_id);
+}
+
+nlohmann::json read_description(const std::string& json_path) {
+  std::ifstream in(json_path, std::ios::binary);
+  if (!in) throw InputError(json_path + ": cannot open checkpoint description");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_json(text.str(), json_path);
 }
 
 }  // namespace
@@ -60,36 +82,78 @@ models::ModelOptions model_options_from_json(const nlohmann::json& in) {
   return o;
 }
 
-std::string save_checkpoint(const std::string& dir, int64_t trial_id,
-                            const models::Classifier& model, const nlohmann::json& description) {
-  const fs::path base = fs::path(dir) / fmt::format("trial_{:06d}", trial_id);
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) {
-    throw std::runtime_error(
-        fmt::format("checkpoint: cannot create directory {}: {}", dir, error.message()));
+std::string write_checkpoint_weights(const std::string& dir, int64_t trial_id, int epoch,
+                                     const models::Classifier& model) {
+  const fs::path weights =
+      fmt::format("{}.e{:04d}.pt", checkpoint_base(dir, trial_id).string(), epoch);
+  const fs::path tmp = weights.string() + ".tmp";
+  torch::save(std::static_pointer_cast<torch::nn::Module>(model), tmp.string());
+  rename_into_place(tmp, weights);
+  return weights.string();
+}
+
+std::string commit_checkpoint(const std::string& dir, int64_t trial_id,
+                              const std::string& weights_path, const nlohmann::json& description) {
+  const fs::path json = checkpoint_base(dir, trial_id).string() + ".json";
+  const fs::path json_tmp = json.string() + ".tmp";
+  std::optional<fs::path> previous;
+  if (fs::exists(json)) {
+    try {
+      previous = json.parent_path() / read_description(json.string()).value("weights", "");
+    } catch (const InputError&) {  // unreadable: replaced below, and its weights are unknown
+    }
   }
-  const fs::path weights = base.string() + ".pt", json = base.string() + ".json";
-  const fs::path weights_tmp = weights.string() + ".tmp", json_tmp = json.string() + ".tmp";
-  torch::save(std::static_pointer_cast<torch::nn::Module>(model), weights_tmp.string());
   nlohmann::json full = description;
-  full["weights"] = weights.filename().string();
+  full["weights"] = fs::path(weights_path).filename().string();
   {
     std::ofstream out(json_tmp);
     out << full.dump(2) << '\n';
     if (!out) throw std::runtime_error("checkpoint: cannot write " + json_tmp.string());
   }
-  rename_into_place(weights_tmp, weights);
   rename_into_place(json_tmp, json);
+  if (previous && previous->filename() != fs::path(weights_path).filename()) {
+    std::error_code ignored;  // a leftover file wastes space but misleads no one
+    fs::remove(*previous, ignored);
+  }
   return json.string();
 }
 
+std::string save_checkpoint(const std::string& dir, int64_t trial_id,
+                            const models::Classifier& model, const nlohmann::json& description) {
+  const std::string weights =
+      write_checkpoint_weights(dir, trial_id, description.at("epoch").get<int>(), model);
+  return commit_checkpoint(dir, trial_id, weights, description);
+}
+
+BestModelKeeper::BestModelKeeper(const TrialAssignment& a, const models::ModelOptions& options,
+                                 const std::vector<std::string>& class_names)
+    : dir_(a.checkpoint_dir),
+      trial_id_(a.trial_id),
+      metric_(a.objective_metric),
+      maximize_(a.maximize),
+      description_({{"trial_id", a.trial_id},
+                    {"params", a.params},
+                    {"model", to_json(options)},
+                    {"class_names", class_names},
+                    {"data", a.data},
+                    {"metric", a.objective_metric},
+                    {"maximize", a.maximize}}) {}
+
+void BestModelKeeper::observe(const EpochMetrics& epoch, const models::Classifier& model) {
+  if (dir_.empty()) return;
+  const std::optional<double> value = epoch.value(metric_);
+  if (!value || !std::isfinite(*value)) return;
+  if (best_ && (maximize_ ? *value <= *best_ : *value >= *best_)) return;
+  best_ = value;
+  description_["epoch"] = epoch.epoch;
+  description_["value"] = *value;
+  path_ = save_checkpoint(dir_, trial_id_, model, description_);
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& json_path) {
-  std::ifstream in(json_path);
-  if (!in) throw InputError(json_path + ": cannot open checkpoint description");
   LoadedCheckpoint loaded;
+  loaded.description = read_description(json_path);
   try {
-    loaded.description = nlohmann::json::parse(in);
     loaded.options = model_options_from_json(loaded.description.at("model"));
   } catch (const nlohmann::json::exception& e) {
     throw InputError(
@@ -135,7 +199,7 @@ LoadedCheckpoint load_exported_model(const std::string& path) {
       throw InputError(fmt::format("{}: not a model exported by `fersweep export-model` (no {})",
                                    path, kDescriptionKey));
     }
-    loaded.description = nlohmann::json::parse(text.toStringRef());
+    loaded.description = parse_json(text.toStringRef(), path + ": " + kDescriptionKey);
     loaded.options = model_options_from_json(loaded.description.at("model"));
     loaded.model = models::make_model(loaded.options);
     loaded.model->load(archive);

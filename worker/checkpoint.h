@@ -1,20 +1,51 @@
 #pragma once
-// A trial's best model on disk: `trial_<id>.pt` (LibTorch archive of the state dict) beside
-// `trial_<id>.json`, which holds everything needed to rebuild the network and read its output:
-// the trial's params, the model options, the class names, the data config, the epoch and metric.
+// A trial's best model on disk: `trial_<id>.json`, which holds everything needed to rebuild the
+// network and read its output (the trial's params, the model options, the class names, the data
+// config, the epoch and metric) and names its weights, `trial_<id>.e<epoch>.pt` (a LibTorch
+// archive of the state dict).
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/trial.h"
 #include "models/model.h"
 
 namespace fersweep::worker {
 
-// Writes both files through temporary names and renames, so a reader never sees half a
-// checkpoint; returns the .json path. `description` must hold "params" and "model".
+// Saves a checkpoint in two steps and returns the .json path. `description` must hold "params",
+// "model" and "epoch".
 std::string save_checkpoint(const std::string& dir, int64_t trial_id,
                             const models::Classifier& model, const nlohmann::json& description);
+// The steps: the weights go to a file of their own for this epoch; the description that names
+// them then replaces the previous one (the commit: a temporary file and a rename), and only then
+// is the previous epoch's weights file removed. Whenever the process dies, the description on
+// disk names weights that exist and belong to it.
+std::string write_checkpoint_weights(const std::string& dir, int64_t trial_id, int epoch,
+                                     const models::Classifier& model);
+std::string commit_checkpoint(const std::string& dir, int64_t trial_id,
+                              const std::string& weights_path, const nlohmann::json& description);
+
+// Keeps a trial's best epoch by the sweep's objective as its checkpoint (nothing when the
+// assignment names no checkpoint directory).
+class BestModelKeeper {
+ public:
+  BestModelKeeper(const TrialAssignment& assignment, const models::ModelOptions& options,
+                  const std::vector<std::string>& class_names);
+  void observe(const EpochMetrics& epoch, const models::Classifier& model);
+  // The kept checkpoint's .json; empty when none was kept.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  int64_t trial_id_;
+  std::string metric_;
+  bool maximize_;
+  nlohmann::json description_;
+  std::optional<double> best_;
+  std::string path_;
+};
 
 struct LoadedCheckpoint {
   nlohmann::json description;

@@ -19,19 +19,9 @@ LrSchedule::LrSchedule(const TrialConfig& c, int epochs, int64_t steps_per_epoch
       epochs_(epochs),
       steps_per_epoch_(std::max<int64_t>(1, steps_per_epoch)),
       warmup_steps_(static_cast<int64_t>(c.warmup_epochs) * steps_per_epoch_),
-      plateau_lr_(c.lr) {
-  if (c.schedule == "constant") {
-    kind_ = Kind::kConstant;
-  } else if (c.schedule == "step") {
-    kind_ = Kind::kStep;
-  } else if (c.schedule == "cosine") {
-    kind_ = Kind::kCosine;
-  } else if (c.schedule == "plateau") {
-    kind_ = Kind::kPlateau;
-  } else {
-    throw InputError("parameters.schedule: unknown \"" + c.schedule + "\"");
-  }
-  if ((kind_ == Kind::kCosine || kind_ == Kind::kPlateau) && c.min_lr >= c.lr) {
+      plateau_lr_(c.lr),
+      kind_(c.schedule) {
+  if ((kind_ == Schedule::kCosine || kind_ == Schedule::kPlateau) && c.min_lr >= c.lr) {
     throw InputError(fmt::format("parameters.min_lr: {} must be below lr {}", c.min_lr, c.lr));
   }
 }
@@ -40,19 +30,19 @@ double LrSchedule::at(int epoch, int64_t step) const {
   const int64_t global = static_cast<int64_t>(epoch - 1) * steps_per_epoch_ + step;
   double rate = lr_;
   switch (kind_) {
-    case Kind::kConstant:
+    case Schedule::kConstant:
       break;
-    case Kind::kStep:
+    case Schedule::kStep:
       rate = lr_ * std::pow(decay_, (epoch - 1) / step_size_);
       break;
-    case Kind::kCosine: {
+    case Schedule::kCosine: {
       const int64_t total = static_cast<int64_t>(epochs_) * steps_per_epoch_;
       const double span = static_cast<double>(std::max<int64_t>(1, total - warmup_steps_));
       const double progress = std::clamp((global - warmup_steps_) / span, 0.0, 1.0);
       rate = min_lr_ + 0.5 * (lr_ - min_lr_) * (1 + std::cos(std::numbers::pi * progress));
       break;
     }
-    case Kind::kPlateau:
+    case Schedule::kPlateau:
       rate = plateau_lr_;
       break;
   }
@@ -63,7 +53,7 @@ double LrSchedule::at(int epoch, int64_t step) const {
 }
 
 void LrSchedule::end_epoch(double val_loss) {
-  if (kind_ != Kind::kPlateau) return;
+  if (kind_ != Schedule::kPlateau) return;
   if (val_loss < best_loss_ * (1 - 1e-4)) {
     best_loss_ = val_loss;
     bad_epochs_ = 0;

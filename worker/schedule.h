@@ -21,12 +21,11 @@ class LrSchedule {
   void end_epoch(double val_loss);
 
  private:
-  enum class Kind { kConstant, kStep, kCosine, kPlateau };
-  Kind kind_;
   double lr_, min_lr_, decay_;
   int step_size_, patience_, epochs_;
   int64_t steps_per_epoch_, warmup_steps_;
   double plateau_lr_;
+  Schedule kind_;
   double best_loss_ = std::numeric_limits<double>::infinity();
   int bad_epochs_ = 0;
 };

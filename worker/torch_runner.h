@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "comm/placement.h"
 #include "common/trial.h"
 
 namespace fersweep::parallel {
@@ -15,8 +16,7 @@ namespace fersweep::worker {
 struct RunnerOptions {
   // A trial's memory budget when its assignment has none; 0: no check.
   double default_memory_gb = 0;
-  // auto (the first GPU where this LibTorch and the machine have one, else the CPU), cpu, cuda:N
-  std::string device = "auto";
+  Device device;  // comm/placement.h picks it
   // The gang this rank trains with (parallel/gang.h); null: alone.
   std::shared_ptr<parallel::Communicator> gang;
 };

@@ -81,8 +81,32 @@ def main():
         "not_an_object": ('[1, 2, 3]', "expected an object"),
         "binary_garbage": (b"\x00\xff\xfe\x01SQLite format 3\x00", "invalid JSON"),
     }
+    base = json.dumps(BASE, indent=2)
+    not_json.update({
+        # Nesting that overflowed the stack (SIGSEGV) before the parser bounded it.
+        "deep_nesting": ('{"method": "random", "parameters": ' + "[" * 100000 + "]" * 100000 + "}",
+                         "parameters[0][0][0][0]"),
+        "deep_nesting_top": ("[" * 100000 + "]" * 100000, "nested deeper than 64 levels"),
+        # A repeated key was silently won by its last value.
+        "duplicate_key": (base[:-2] + ',\n  "budget": {"trials": 30}\n}\n', "budget: key appears twice"),
+        "duplicate_nested_key": (base.replace('"min": 0.0001,', '"min": 0.0001, "min": 0.001,'),
+                                 "parameters.lr.min: key appears twice in one object"),
+    })
     for name, (text, fragment) in not_json.items():
         write(f"specs/{name}.json", text)
+        rows.append(("spec", f"specs/{name}.json", "-", fragment))
+    # Source paths are checked before anything runs (before, every trial failed and run exited 0).
+    missing = {
+        "source_path_missing": ({"format": "fer2013", "path": "/nonexistent/fer2013.csv"},
+                                "data.sources.fer.path: /nonexistent/fer2013.csv does not exist"),
+        "source_path_not_a_file": ({"format": "fer2013", "path": "/"},
+                                   "data.sources.fer.path: / is not a file"),
+        "source_path_not_a_directory": ({"format": "jaffe", "path": "/etc/passwd"},
+                                        "data.sources.fer.path: /etc/passwd is not a directory"),
+    }
+    for name, (source, fragment) in missing.items():
+        doc = merge_patch(BASE, {"data": {"sources": {"fer": source}}})
+        write(f"specs/{name}.json", json.dumps(doc, indent=2) + "\n")
         rows.append(("spec", f"specs/{name}.json", "-", fragment))
 
     header = "emotion,pixels,Usage\n"

@@ -1,4 +1,4 @@
-#include "data/emotions.h"
+#include "common/emotions.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "data/image_set.h"
 
 namespace fersweep::data {
 namespace {

@@ -1,7 +1,8 @@
 #pragma once
-// One emotion vocabulary for every source, and class groupings on top of it. The canonical
-// classes are FER2013's seven, in its label order; CK+'s contempt has no FER2013 class and is
-// excluded at loading (counted, never relabelled).
+// One emotion vocabulary for every source, and class groupings on top of it (namespace data: the
+// labels of the data sets; plain C++, so that the spec reader checks groupings without OpenCV). The
+// canonical classes are FER2013's seven, in its label order; CK+'s contempt has no FER2013 class
+// and is excluded at loading (counted, never relabelled).
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,13 @@
 #include <nlohmann/json.hpp>
 
 namespace fersweep::data {
+
+// FER2013's label order, the canonical emotion vocabulary of fersweep.
+inline const std::vector<std::string>& fer2013_class_names() {
+  static const std::vector<std::string> names = {"Angry", "Disgust",  "Fear",   "Happy",
+                                                 "Sad",   "Surprise", "Neutral"};
+  return names;
+}
 
 enum Emotion { kAngry, kDisgust, kFear, kHappy, kSad, kSurprise, kNeutral, kEmotionCount };
 

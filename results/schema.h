@@ -1,0 +1,32 @@
+#pragma once
+// The sweep database's schema (version kSchemaVersion, kept in PRAGMA user_version):
+//
+//   sweeps(id, name, method, metric, goal, seed, planned_trials, spec_json, status, created_at,
+//          finished_at)                          -- status: running, finished, failed, interrupted
+//   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
+//          epochs_completed, objective, wall_seconds, images_per_second, param_count, error,
+//          checkpoint)   -- status: pending, running, finished, pruned, failed, interrupted
+//   epochs(trial_id, epoch, seconds)
+//   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
+//   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name
+//   class_reports(trial_id, class_index, name, precision, recall, f1, support)
+//   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
+//
+// A database written by an older fersweep is upgraded in place, one ordered step per version, all
+// in one transaction.
+#include <string>
+
+#include "results/sqlite.h"
+
+namespace fersweep::results {
+
+inline constexpr int kSchemaVersion = 4;
+
+// Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
+// file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not
+// fersweep's, or a schema version newer than this binary knows; never modifies such a file.
+// Opened for writing, an older schema is upgraded and the database runs in WAL mode, so readers
+// never block the writer.
+sql::Database open_database(const std::string& path, bool read_only);
+
+}  // namespace fersweep::results
