@@ -42,7 +42,7 @@ struct DataConfig {
   void check_paths(const std::string& path) const;
 };
 
-// The formats a source may have, and the class groupings every sweep knows (data/emotions.h).
+// The formats a source may have, and the class groupings every sweep knows (common/emotions.h).
 const std::vector<std::string>& source_formats();
 const std::vector<std::string>& builtin_grouping_names();
 

@@ -1,6 +1,6 @@
 #pragma once
 // Loaders for the on-disk formats of the real data sets. Each reads one source into grayscale
-// images of one size with canonical emotion labels (data/emotions.h). Bad input (a missing path,
+// images of one size with canonical emotion labels (common/emotions.h). Bad input (a missing path,
 // a ragged CSV row, an unknown label, an undecodable image) throws InputError naming the file and
 // line, unless the source says skip_bad: then the item is skipped and counted.
 #include <cstdint>

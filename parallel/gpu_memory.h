@@ -1,5 +1,5 @@
 #pragma once
-// How much memory a GPU has, for the default per-trial memory budget (parallel/gpu_slots.h).
+// How much memory a GPU has, for the default per-trial memory budget (comm/placement.h).
 // Asked of the CUDA runtime directly, so that it builds beside a CPU-only LibTorch too.
 #include <optional>
 
