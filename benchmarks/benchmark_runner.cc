@@ -2,13 +2,17 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "benchmarks/functions.h"
+#include "common/json_reader.h"
 #include "common/random.h"
+#include "common/state_files.h"
 
 namespace fersweep::benchmarks {
 namespace {
@@ -54,6 +58,43 @@ void inject_fault(const BenchmarkSettings& settings, const TrialAssignment& assi
   }
 }
 
+// A benchmark trial's training state: its epoch, its noise stream and its newest metrics, as
+// JSON, so that it continues after a crash as a network does (and tests of that run in seconds).
+struct BenchmarkProgress {
+  int epoch = 0;
+  Rng rng;
+  std::map<std::string, double> values;
+};
+
+StateRef save_progress(TrialStateFiles& states, const BenchmarkProgress& progress) {
+  if (!states.enabled()) return {};
+  std::ostringstream rng;
+  rng << progress.rng;
+  const nlohmann::json state = {
+      {"epoch", progress.epoch}, {"rng", rng.str()}, {"values", progress.values}};
+  std::ofstream out(states.temporary_path(progress.epoch), std::ios::binary);
+  out << state.dump();
+  out.close();
+  if (!out)
+    throw std::runtime_error("training state: cannot write " +
+                             states.temporary_path(progress.epoch));
+  return states.commit(progress.epoch);
+}
+
+BenchmarkProgress load_progress(const StateRef& state) {
+  std::ifstream in(state.path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) throw std::runtime_error("training state " + state.path + ": cannot read it");
+  const nlohmann::json saved = parse_json(text.str(), state.path);
+  BenchmarkProgress progress;
+  saved.at("epoch").get_to(progress.epoch);
+  std::istringstream rng(saved.at("rng").get<std::string>());
+  rng >> progress.rng;
+  saved.at("values").get_to(progress.values);
+  return progress;
+}
+
 class BenchmarkRunner final : public TrialRunner {
  public:
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
@@ -69,31 +110,35 @@ class BenchmarkRunner final : public TrialRunner {
         throw std::invalid_argument("parameters." + name + ": " + problem);
       }
     }
-    Rng rng(mix_seed(assignment.seed, 0xBE7C));
+    TrialStateFiles states(assignment);
+    BenchmarkProgress progress{0, Rng(mix_seed(assignment.seed, 0xBE7C)), {}};
+    if (!assignment.resume.empty()) progress = load_progress(assignment.resume);
     TrialResult result;
     result.trial_id = assignment.trial_id;
-    EpochMetrics epoch;
-    for (int e = 1; e <= assignment.epochs; ++e) {
+    for (int e = progress.epoch + 1; e <= assignment.epochs; ++e) {
       const auto epoch_start = Clock::now();
       if (settings.seconds_per_epoch > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds_per_epoch));
       }
-      epoch.trial_id = assignment.trial_id;
-      epoch.epoch = e;
-      epoch.values = evaluate(*function, assignment.params, e);
+      EpochMetrics epoch{assignment.trial_id, e, 0, evaluate(*function, assignment.params, e), {}};
       if (settings.noise_sd > 0) {
-        for (auto& [name, value] : epoch.values) value += settings.noise_sd * normal(rng);
+        for (auto& [name, value] : epoch.values) value += settings.noise_sd * normal(progress.rng);
       }
       // A NaN fault is caught at the trial boundary, run_trial(), as a diverged network's is.
       if (e == assignment.epochs) inject_fault(settings, assignment, epoch);
+      progress.epoch = e;
+      progress.values = epoch.values;
+      epoch.state = save_progress(states, progress);
       epoch.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      result.epochs_completed = e;
-      if (on_epoch(epoch) == Decision::kStop) {
-        result.status = TrialStatus::kPruned;
-        break;
-      }
+      const Decision decision = on_epoch(epoch);
+      states.acknowledged(e);
+      if (decision == Decision::kContinue) continue;
+      if (decision == Decision::kPause) states.keep();
+      result.status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
+      break;
     }
-    result.final_metrics = epoch.values;
+    result.epochs_completed = progress.epoch;
+    result.final_metrics = progress.values;
     result.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return result;
   }

@@ -36,13 +36,19 @@ options:
   --threads N      LibTorch intra-op threads per training rank (default: the spec's
                    resources.threads_per_worker, else cores per node / training ranks per node)
   --checkpoints D  keep each trial's best model (by the sweep's metric) in directory D as
-                   trial_<id>.json and its weights; `none` keeps nothing (default: beside the
-                   database, in DB's name with .db replaced by _checkpoints)
+                   trial_<id>.json and its weights; `none` keeps nothing, no training state
+                   either (default: beside the database, in DB's name with .db replaced by
+                   _checkpoints)
+  --state-dir D    where trials keep their training state after every epoch (the spec's
+                   checkpoints: every_epoch, the default), to continue from it after a crash,
+                   a stop or a lost worker; every rank must see it (default: beside the
+                   database, in DB's name with .db replaced by _state)
   --device D       auto (default: a GPU picked by the rank's place on its node where LibTorch
                    has CUDA, else the CPU), cpu, cuda (the same pick) or cuda:N
   --resume         continue the newest sweep in DB named as SPEC's, if it has not finished
                    (after a crash, a kill or a batch system's time limit): finished trials are
-                   kept, interrupted ones run again, the search picks up where it was. Without
+                   kept, interrupted ones continue from their last training state (from the
+                   start without one), the search picks up where it was. Without
                    such a sweep in DB, starts a new one. Refused if SPEC changed since, unless
   --force          is given too (the refusal lists the changes)
   --coordinator-trains
@@ -106,7 +112,7 @@ coordinator::TrainingSide training_side() {
 
 coordinator::RunOptions run_options(const std::vector<std::string>& raw) {
   const Args args(raw, {"quiet", "resume", "force", "coordinator-trains"},
-                  {"db", "threads", "top", "checkpoints", "device"}, "fersweep run");
+                  {"db", "threads", "top", "checkpoints", "state-dir", "device"}, "fersweep run");
   args.expect_positionals(1, 1, "SPEC");
   coordinator::RunOptions options;
   options.spec_path = args.positionals()[0];
@@ -118,6 +124,7 @@ coordinator::RunOptions run_options(const std::vector<std::string>& raw) {
   if (auto threads = args.int_option("threads", 1, 4096))
     options.threads = static_cast<int>(*threads);
   options.checkpoints = args.option("checkpoints").value_or("");
+  options.state_dir = args.option("state-dir").value_or("");
   options.device = parse_device_request(args.option("device").value_or("auto"));
   options.top = static_cast<int>(args.int_option("top", 1, 100000).value_or(5));
   return options;

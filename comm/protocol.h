@@ -18,7 +18,7 @@ enum class Tag : int {
   kAssign = 2,    // coordinator -> worker: TrialAssignment
   kShutdown = 3,  // coordinator -> worker: no more work, leave. Body: {}
   kEpoch = 4,     // worker -> coordinator: EpochMetrics; the worker then waits for kDecision
-  kDecision = 5,  // coordinator -> worker: {"stop": bool}
+  kDecision = 5,  // coordinator -> worker: {"decision": "continue" | "stop" | "pause"}
   kDone = 6,      // worker -> coordinator: TrialResult; also means "idle again"
 };
 
@@ -37,7 +37,7 @@ std::optional<Message> poll(const mpi::Comm& comm);
 // one broadcast each (comm/worker_loop.h).
 enum class GangTag : uint8_t {
   kAssign = 1,    // TrialAssignment: the trial the gang trains next
-  kVerdict = 2,   // after each epoch: {"stop": bool, "error": text}; an error fails the trial
+  kVerdict = 2,   // after each epoch: {"decision": ..., "error": text}; an error fails the trial
   kOver = 3,      // the leader has left the trial. Body: {}
   kShutdown = 4,  // no more trials, leave. Body: {}
 };

@@ -94,12 +94,12 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
         throw std::runtime_error(fmt::format("worker {}: expected a decision, got tag {}", rank,
                                              static_cast<int>(reply.tag)));
       }
-      const bool stop = reply.body.at("stop").get<bool>();
-      if (gang.alone()) return stop ? Decision::kStop : Decision::kContinue;
+      const std::string decision = reply.body.at("decision");
+      if (gang.alone()) return enum_from_name<Decision>(decision, "decision");
       const std::string error = time_limit_exceeded(assignment, start, epoch.epoch).value_or("");
-      gang.tell(GangTag::kVerdict, {{"stop", stop}, {"error", error}});
+      gang.tell(GangTag::kVerdict, {{"decision", decision}, {"error", error}});
       if (!error.empty()) throw std::runtime_error(error);
-      return stop ? Decision::kStop : Decision::kContinue;
+      return enum_from_name<Decision>(decision, "decision");
     };
     const TrialResult result =
         run_trial(runner, assignment, report_epoch, gang.alone() ? kOwnClock : kLeadersClock);
@@ -127,7 +127,7 @@ void follow(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner
       }
       const std::string error = verdict.body.at("error");
       if (!error.empty()) throw std::runtime_error(error);
-      return verdict.body.at("stop").get<bool>() ? Decision::kStop : Decision::kContinue;
+      return enum_from_name<Decision>(verdict.body.at("decision").get<std::string>(), "decision");
     };
     // The leader reports the gang's result; a member's own is only needed to keep in step.
     run_trial(runner, assignment, obey_verdict, kLeadersClock);

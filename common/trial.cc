@@ -288,6 +288,16 @@ std::optional<double> EpochMetrics::value(const std::string& name) const {
   return it->second;
 }
 
+void to_json(Json& out, const StateRef& s) {
+  out = {{"path", s.path}, {"epoch", s.epoch}, {"digest", s.digest}};
+}
+
+void from_json(const Json& in, StateRef& s) {
+  in.at("path").get_to(s.path);
+  in.at("epoch").get_to(s.epoch);
+  in.at("digest").get_to(s.digest);
+}
+
 void to_json(Json& out, const TrialAssignment& a) {
   out = {{"trial_id", a.trial_id},
          {"number", a.number},
@@ -303,7 +313,10 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"precision", to_string(a.precision)},
          {"checkpoint_dir", a.checkpoint_dir},
          {"objective_metric", a.objective_metric},
-         {"maximize", a.maximize}};
+         {"maximize", a.maximize},
+         {"state_dir", a.state_dir},
+         {"run", a.run},
+         {"resume", a.resume}};
 }
 
 void from_json(const Json& in, TrialAssignment& a) {
@@ -322,11 +335,15 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);
   in.at("objective_metric").get_to(a.objective_metric);
   in.at("maximize").get_to(a.maximize);
+  in.at("state_dir").get_to(a.state_dir);
+  in.at("run").get_to(a.run);
+  in.at("resume").get_to(a.resume);
 }
 
 void to_json(Json& out, const EpochMetrics& e) {
   out = {
       {"trial_id", e.trial_id}, {"epoch", e.epoch}, {"seconds", e.seconds}, {"values", e.values}};
+  if (!e.state.empty()) out["state"] = e.state;
 }
 
 void from_json(const Json& in, EpochMetrics& e) {
@@ -334,6 +351,7 @@ void from_json(const Json& in, EpochMetrics& e) {
   in.at("epoch").get_to(e.epoch);
   in.at("seconds").get_to(e.seconds);
   in.at("values").get_to(e.values);
+  if (in.contains("state")) in.at("state").get_to(e.state);
 }
 
 void to_json(Json& out, const TrialResult& r) {

@@ -103,6 +103,16 @@ struct TrialConfig {
 // Every network architecture a trial may name, in the order `fersweep models` lists them.
 const std::vector<std::string>& architecture_names();
 
+// A trial's complete training state after an epoch, in one file (common/state_files.h).
+struct StateRef {
+  std::string path;     // empty: none
+  int epoch = 0;        // the epoch it was written after
+  uint64_t digest = 0;  // FNV-1a of the file's bytes: checked before a trial continues from it
+
+  bool empty() const { return path.empty(); }
+  bool operator==(const StateRef&) const = default;
+};
+
 struct TrialAssignment {
   int64_t trial_id = 0;
   int number = 0;  // position in the sweep, 0-based
@@ -125,6 +135,13 @@ struct TrialAssignment {
   // Null: train the network with LibTorch. Otherwise the spec's "benchmark" object: evaluate that
   // known function instead of training (see benchmarks/functions.h).
   nlohmann::json benchmark;
+  // Where the trial writes its training state after every epoch; empty: it writes none.
+  std::string state_dir;
+  // How many times this trial was handed out before: a continuation's state files never share a
+  // name with those of an earlier run of the same trial (a lost worker may still be writing).
+  int run = 0;
+  // Continue from this state: its epoch's successor is the first to train. Empty: from scratch.
+  StateRef resume;
 };
 
 // One epoch's metrics by name (the LibTorch trainer reports epoch_metric_names(); a benchmark
@@ -134,23 +151,38 @@ struct EpochMetrics {
   int epoch = 0;  // 1-based
   double seconds = 0;
   std::map<std::string, double> values;
+  StateRef state;  // the training state written after this epoch, if any
 
   std::optional<double> value(const std::string& name) const;
 };
 
 // A trial's life: pending (sampled, not handed out) -> running -> one of the ends. `interrupted`:
-// its sweep stopped (a signal, a crash, a lost worker) while it ran; --resume runs it again.
-enum class TrialStatus { kPending, kRunning, kFinished, kPruned, kFailed, kInterrupted };
+// its sweep stopped (a signal, a crash, a lost worker) while it ran; --resume continues it.
+// `paused`: it waits at a rung of promotion-based ASHA, its state kept, for a promotion.
+enum class TrialStatus { kPending, kRunning, kPaused, kFinished, kPruned, kFailed, kInterrupted };
 template <>
 struct EnumNames<TrialStatus> {
-  static constexpr std::array<EnumName<TrialStatus>, 6> table{
+  static constexpr std::array<EnumName<TrialStatus>, 7> table{
       {{TrialStatus::kPending, "pending"},
        {TrialStatus::kRunning, "running"},
+       {TrialStatus::kPaused, "paused"},
        {TrialStatus::kFinished, "finished"},
        {TrialStatus::kPruned, "pruned"},
        {TrialStatus::kFailed, "failed"},
        {TrialStatus::kInterrupted, "interrupted"}}};
 };
+// What became of a trial at a rung of ASHA or Hyperband: stopping mode continues or stops it;
+// promotion mode pauses it there, then promotes it, or stops it when the sweep ends first.
+enum class RungOutcome { kContinued, kStopped, kPaused, kPromoted };
+template <>
+struct EnumNames<RungOutcome> {
+  static constexpr std::array<EnumName<RungOutcome>, 4> table{
+      {{RungOutcome::kContinued, "continued"},
+       {RungOutcome::kStopped, "stopped"},
+       {RungOutcome::kPaused, "paused"},
+       {RungOutcome::kPromoted, "promoted"}}};
+};
+
 // Finished, pruned or failed: judged, and never run again (unless a failure is retried).
 bool is_judged(TrialStatus status);
 
@@ -182,7 +214,14 @@ struct TrialResult {
   std::string checkpoint;  // path of the best model's .json description; empty when none kept
 };
 
-enum class Decision { kContinue, kStop };
+// After each epoch: go on, stop for good (early stopping, the time budget), or pause: stop now
+// but keep the training state, because the trial will continue later (a stop signal).
+enum class Decision { kContinue, kStop, kPause };
+template <>
+struct EnumNames<Decision> {
+  static constexpr std::array<EnumName<Decision>, 3> table{
+      {{Decision::kContinue, "continue"}, {Decision::kStop, "stop"}, {Decision::kPause, "pause"}}};
+};
 using EpochCallback = std::function<Decision(const EpochMetrics&)>;
 
 // Trains (or evaluates) one trial. Implementations may throw; callers go through run_trial().
@@ -208,6 +247,8 @@ std::optional<std::string> time_limit_exceeded(const TrialAssignment& assignment
 // Names of the metrics the LibTorch trainer records per epoch, usable as a sweep objective.
 const std::vector<std::string>& epoch_metric_names();
 
+void to_json(nlohmann::json& out, const StateRef& state);
+void from_json(const nlohmann::json& in, StateRef& state);
 void to_json(nlohmann::json& out, const TrialAssignment& assignment);
 void from_json(const nlohmann::json& in, TrialAssignment& assignment);
 void to_json(nlohmann::json& out, const EpochMetrics& epoch);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -95,18 +96,27 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
     }
   };
   std::map<int, Busy> busy;  // by rank
+  std::set<int> parked;      // idle, waiting for a paused trial's promotion
   const double deadline = driver.progress_deadline();
 
   auto give_work = [&](int rank) {
+    busy.erase(rank);
     if (auto assignment = driver.next_assignment()) {
       driver.trial_started(assignment->trial_id, rank);
       busy[rank] = Busy{assignment->trial_id, Clock::now(), std::nullopt};
       send(rank, Tag::kAssign, *assignment);
+    } else if (driver.may_have_work_later()) {
+      parked.insert(rank);
     } else {
-      busy.erase(rank);
       send(rank, Tag::kShutdown, nlohmann::json::object());
       --workers_left;
     }
+  };
+  // A trial that paused at a rung or ended, or a lost worker's, may be work for a parked worker.
+  auto wake_parked = [&] {
+    std::set<int> waiting;
+    std::swap(waiting, parked);
+    for (const int rank : waiting) give_work(rank);  // work, park again, or leave
   };
   while (workers_left > 0) {
     const std::optional<protocol::Message> message =
@@ -123,9 +133,10 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
           give_work(rank);
           break;
         case Tag::kEpoch: {
-          const bool stop =
-              stale || driver.epoch_reported(message->body.get<EpochMetrics>()) == Decision::kStop;
-          send(rank, Tag::kDecision, {{"stop", stop}});
+          // A lost worker's late epoch is not stored; it stops, and its trial runs elsewhere.
+          const Decision decision =
+              stale ? Decision::kStop : driver.epoch_reported(message->body.get<EpochMetrics>());
+          send(rank, Tag::kDecision, {{"decision", to_string(decision)}});
           break;
         }
         case Tag::kDone:
@@ -137,6 +148,7 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
                                                static_cast<int>(message->tag), rank));
       }
     }
+    if (!parked.empty()) wake_parked();
     if (deadline <= 0) continue;
     // Only lost workers remain, and none came back within another deadline: stop waiting.
     if (const int lost = watch_deadline(busy, workers_left, deadline, driver, now)) return lost;

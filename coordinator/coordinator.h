@@ -8,7 +8,7 @@
 //     | -- kReady {} ------------------->  |  once, at start-up
 //     | <-------- kAssign TrialAssignment  |  as soon as this worker is idle
 //     | -- kEpoch EpochMetrics --------->  |  after every epoch; stored at once
-//     | <---------- kDecision {stop: b}    |  continue or stop (early stopping)
+//     | <---------- kDecision {decision}   |  continue, stop (early stopping) or pause
 //     |        ... one kEpoch/kDecision pair per epoch ...
 //     | -- kDone TrialResult ----------->  |  final metrics, confusion matrix, report;
 //     | <-------- kAssign ... | kShutdown  |  "done" doubles as "ready again"

@@ -23,6 +23,8 @@ struct RunOptions {
   std::optional<int> threads;       // --threads: LibTorch intra-op threads per training rank
   // --checkpoints: a directory, "none", or empty for the default beside the database.
   std::string checkpoints;
+  // --state-dir: where trials keep their training state; empty: beside the database.
+  std::string state_dir;
   DeviceRequest device;
   int top = 5;  // leaderboard rows printed at the end
 };

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/random.h"
+#include "common/state_files.h"
 #include "common/stop_signal.h"
 
 namespace fersweep::coordinator {
@@ -34,41 +36,72 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
   resume(stored, forced);
 }
 
-void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
-  sweep_id_ = stored.id;
-  const std::vector<results::StoredTrial> trials =
-      store_.trials_of(stored.id, spec_.objective.metric);
-  // The attempts of one config share its seed; its first attempt, the sampler's suggestion, has
-  // seed mix_seed(sweep seed, number), as next_assignment() gives it.
+std::vector<std::vector<const results::StoredTrial*>> SweepDriver::group_attempts(
+    const std::vector<results::StoredTrial>& trials, bool forced) {
+  // The attempts of one config share its seed and params; the first trial with them is the
+  // config's first attempt, the sampler's suggestion.
   std::vector<std::vector<const results::StoredTrial*>> configs;
-  std::map<uint64_t, size_t> config_of_seed;
+  std::map<std::pair<uint64_t, std::string>, size_t> config_of;
   for (const results::StoredTrial& t : trials) {
-    const bool terminal = is_judged(t.status);
-    if (t.seed == mix_seed(spec_.seed, static_cast<uint64_t>(t.number))) {
+    const std::pair<uint64_t, std::string> key{t.seed, t.params.dump()};
+    if (!config_of.contains(key)) {
       if (!sampler_->replay(t.params) && !forced) {
         throw InputError(fmt::format(
             "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's sampler "
             "suggests there; resume with --force to continue anyway",
-            store_.path(), stored.id, t.number, t.params.dump()));
+            store_.path(), sweep_id_, t.number, t.params.dump()));
       }
-      config_of_seed[t.seed] = configs.size();
+      config_of[key] = configs.size();
       configs.emplace_back();
     } else {
       ++retried_;
     }
-    const auto config = config_of_seed.find(t.seed);
-    if (config == config_of_seed.end()) {
-      throw InputError(fmt::format("{}: sweep {}: trial #{} repeats no earlier config",
-                                   store_.path(), stored.id, t.number));
-    }
-    configs[config->second].push_back(&t);
-    if (!terminal) continue;  // an interrupted run's epochs would count twice once it re-runs
+    configs[config_of.at(key)].push_back(&t);
+  }
+  return configs;
+}
+
+// A trial the sweep left unjudged continues from its training state when the file is there,
+// whole: the digest it had when its epoch was stored.
+bool SweepDriver::can_continue(const results::StoredTrial& t) const {
+  return !is_judged(t.status) && !t.state.empty() && state_is_whole(t.id, t.state);
+}
+
+bool SweepDriver::state_is_whole(int64_t trial_id, const StateRef& state) const {
+  const std::optional<uint64_t> digest = file_digest(state.path);
+  if (digest == state.digest) return true;
+  if (log_) {
+    fmt::print(log_, "trial {}: its training state {} is {}; it runs again from the start\n",
+               trial_id, state.path, digest ? "damaged" : "missing");
+    std::fflush(log_);
+  }
+  return false;
+}
+
+void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
+  sweep_id_ = stored.id;
+  const std::vector<results::StoredTrial> trials =
+      store_.trials_of(stored.id, spec_.objective.metric);
+  const auto configs = group_attempts(trials, forced);
+  std::set<int64_t> continuing;
+  for (const results::StoredTrial& t : trials) {
+    // A trial run again from the start reports its epochs again; one that continues reports only
+    // those after its state.
+    const bool judged = is_judged(t.status);
+    if (!judged && !(can_continue(t) && continuing.insert(t.id).second)) continue;
     for (const auto& [epoch, value] : t.objective_by_epoch) {
-      pruner_->should_stop(t.number, epoch, value);
+      if (judged || epoch <= t.state.epoch) pruner_->should_stop(t.number, epoch, value);
     }
-    pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
+    pruner_->trained_past(t.number, judged ? t.epochs_completed : t.state.epoch);
+    if (judged) pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
   }
   issued_ = trials.empty() ? 0 : static_cast<uint64_t>(trials.back().number) + 1;
+  // What a kill left of trials that will not continue (a state written, its epoch not stored).
+  std::set<int64_t> done_with_state;
+  for (const results::StoredTrial& t : trials) {
+    if (!continuing.contains(t.id)) done_with_state.insert(t.id);
+  }
+  if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, done_with_state);
 
   for (const auto& attempts : configs) {
     const results::StoredTrial& last = *attempts.back();
@@ -76,11 +109,45 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
         static_cast<int>(std::count_if(attempts.begin(), attempts.end(), [](const auto* t) {
           return t->status == TrialStatus::kFailed;
         }));
-    Running again{0, last.params, last.seed, failures};
-    if (last.status == TrialStatus::kPending || last.status == TrialStatus::kRunning) {
+    Running again;
+    again.params = last.params;
+    again.seed = last.seed;
+    again.attempt = failures;
+    if (continuing.contains(last.id)) {
+      again.number = last.number;
+      again.continues = last.id;
+      again.state = last.state;
+      again.run = 1;  // the runs before this one named their files r0; a continuation r1 and on
+      if (auto at = std::find_if(last.objective_by_epoch.begin(), last.objective_by_epoch.end(),
+                                 [&](const auto& e) { return e.first == last.state.epoch; });
+          at != last.objective_by_epoch.end()) {
+        again.last_value = at->second;
+      }
+    }
+    // Promotion mode: a trial stopped at a rung (paused, or killed before it could pause there)
+    // waits there again for its promotion.
+    const bool waits_at_rung = again.continues && pruner_->promotes() &&
+                               pruner_->is_rung(last.number, last.state.epoch) &&
+                               last.state.epoch < spec_.epochs;
+    if (last.status == TrialStatus::kPaused || waits_at_rung) {
+      if (again.continues) {
+        if (last.status != TrialStatus::kPaused) store_.mark_paused(last.id);
+        paused_[last.id] = std::move(again);
+      } else {  // its state is gone: it ends where it paused
+        store_.end_paused(last.id);
+        sampler_->tell(last.params, TrialStatus::kPruned, last.objective, last.epochs_completed);
+        ++done_;
+      }
+    } else if (last.status == TrialStatus::kPending || last.status == TrialStatus::kRunning) {
       store_.mark_interrupted(last.id,
-                              "interrupted: the sweep stopped while this trial ran; --resume "
-                              "runs it again as a new trial");
+                              again.continues
+                                  ? fmt::format("interrupted: the sweep stopped while this trial "
+                                                "ran; --resume continues it after epoch {}",
+                                                last.state.epoch)
+                                  : std::string("interrupted: the sweep stopped while this "
+                                                "trial ran; --resume runs it again as a new "
+                                                "trial"),
+                              again.continues && last.status == TrialStatus::kRunning ? 1 : 0);
       retries_.push_back(std::move(again));
     } else if (last.status == TrialStatus::kInterrupted ||
                (last.status == TrialStatus::kFailed && failures <= spec_.retries)) {
@@ -92,8 +159,11 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
   }
   store_.reopen_sweep(stored.id);
   if (log_) {
-    fmt::print(log_, "resuming sweep {}: {} of {} configs done, {} to run again\n", stored.id,
-               done_, configs.size(), retries_.size());
+    fmt::print(log_,
+               "resuming sweep {}: {} of {} configs done, {} to run again ({} from their last "
+               "epoch), {} paused at a rung\n",
+               stored.id, done_, configs.size(), retries_.size(),
+               continuing.size() - paused_.size(), paused_.size());
     std::fflush(log_);
   }
 }
@@ -111,20 +181,112 @@ bool SweepDriver::stopping() const {
 
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
   if (out_of_time() || stopping()) return std::nullopt;
-  Running run;
   if (!retries_.empty()) {
-    run = std::move(retries_.front());
+    Running run = std::move(retries_.front());
     retries_.pop_front();
-    ++retried_;
-  } else {
-    if (planned_ > 0 && issued_ - retried_ >= planned_) return std::nullopt;
-    std::optional<nlohmann::json> params = sampler_->ask();
-    if (!params) return std::nullopt;
-    run.params = std::move(*params);
-    run.seed = mix_seed(spec_.seed, issued_);
+    return continue_or_restart(std::move(run));
   }
-  // A retry gets a number of its own (numbers are unique in a sweep) and keeps its config's seed.
+  if (std::optional<Running> promoted = promotion()) {
+    return continue_or_restart(std::move(*promoted));
+  }
+  std::optional<nlohmann::json> params;
+  if (planned_ == 0 || issued_ - retried_ < planned_) params = sampler_->ask();
+  if (!params) {
+    if (running_.empty()) end_paused_trials();  // nothing left could earn them a promotion
+    return std::nullopt;
+  }
+  Running run;
+  run.params = std::move(*params);
+  // The config's place among the suggestions, not its number: a retry or a re-run before it
+  // takes a number but must not change its seed, so an interrupted sweep trains what an
+  // uninterrupted one would.
+  run.seed = mix_seed(spec_.seed, issued_ - retried_);
+  return start(std::move(run));
+}
+
+bool SweepDriver::may_have_work_later() const {
+  return !paused_.empty() && !running_.empty() && !out_of_time() && !stopping();
+}
+
+std::optional<SweepDriver::Running> SweepDriver::promotion() {
+  if (paused_.empty()) return std::nullopt;
+  std::map<int, int64_t> paused_by_number;
+  for (const auto& [id, run] : paused_) paused_by_number[run.number] = id;
+  const std::optional<int> number =
+      pruner_->promote([&](int n) { return paused_by_number.contains(n); });
+  if (!number) return std::nullopt;
+  const int64_t id = paused_by_number.at(*number);
+  Running run = std::move(paused_.at(id));
+  paused_.erase(id);
+  store_.set_rung_outcome(id, run.state.epoch, RungOutcome::kPromoted);
+  if (log_) {
+    fmt::print(log_, "trial {} promoted from epoch {}\n", id, run.state.epoch);
+    std::fflush(log_);
+  }
+  return run;
+}
+
+// Checked here, when it is handed out: a lost worker's trial was queued without a look at its
+// file, and a paused one's may have gone while it waited.
+TrialAssignment SweepDriver::continue_or_restart(Running run) {
+  if (run.continues && state_is_whole(run.continues, run.state)) {
+    return continuation(std::move(run));
+  }
+  if (run.continues) {
+    store_.mark_interrupted(run.continues,
+                            fmt::format("its training state after epoch {} is missing or "
+                                        "damaged; it runs again from the start as a new trial",
+                                        run.state.epoch));
+  }
+  run.continues = 0;  // from the start, as a new trial with its config's seed
+  run.state = {};
+  run.run = 0;
+  run.last_value.reset();
+  ++retried_;
+  return start(std::move(run));
+}
+
+// A retry gets a number of its own (numbers are unique in a sweep) and keeps its config's seed.
+TrialAssignment SweepDriver::start(Running run) {
   run.number = static_cast<int>(issued_++);
+  TrialAssignment assignment = assignment_of(run);
+  assignment.trial_id =
+      store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
+  running_[assignment.trial_id] = std::move(run);
+  return assignment;
+}
+
+void SweepDriver::end_paused_trials() {
+  std::set<int64_t> ended;
+  for (auto& [id, run] : paused_) {
+    store_.end_paused(id);
+    store_.set_rung_outcome(id, run.state.epoch, RungOutcome::kStopped);
+    pruner_->trial_ended(run.number, false);
+    sampler_->tell(run.params, TrialStatus::kPruned, run.last_value, run.state.epoch);
+    ++done_;
+    ended.insert(id);
+    if (log_) fmt::print(log_, "trial {} ends at epoch {}: never promoted\n", id, run.state.epoch);
+  }
+  paused_.clear();
+  if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, ended);
+}
+
+// The same trial, its number and its row, picked up after the epoch of its training state.
+TrialAssignment SweepDriver::continuation(Running run) {
+  TrialAssignment assignment = assignment_of(run);
+  assignment.trial_id = run.continues;
+  assignment.run = run.run;
+  assignment.resume = run.state;
+  store_.reopen_trial(run.continues, run.state.epoch);
+  if (log_) {
+    fmt::print(log_, "trial {} continues after epoch {}\n", run.continues, run.state.epoch);
+    std::fflush(log_);
+  }
+  running_[run.continues] = std::move(run);
+  return assignment;
+}
+
+TrialAssignment SweepDriver::assignment_of(const Running& run) const {
   TrialAssignment assignment;
   assignment.number = run.number;
   assignment.params = run.params;
@@ -133,16 +295,18 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   assignment.data = spec_.data;
   assignment.threads = spec_.threads_per_worker;
   assignment.memory_gb = spec_.memory_gb;
-  assignment.checkpoint_dir = spec_.checkpoint_dir;
+  if (spec_.checkpoints != search::CheckpointPolicy::kNone) {
+    assignment.checkpoint_dir = spec_.checkpoint_dir;
+  }
+  if (spec_.checkpoints == search::CheckpointPolicy::kEveryEpoch) {
+    assignment.state_dir = spec_.state_dir;
+  }
   assignment.objective_metric = spec_.objective.metric;
   assignment.maximize = spec_.objective.maximize;
   assignment.benchmark = spec_.benchmark;
   assignment.time_limit_seconds = spec_.trial_time_limit;
   assignment.bucket_mb = spec_.bucket_mb;
   assignment.precision = spec_.precision;
-  assignment.trial_id =
-      store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
-  running_[assignment.trial_id] = std::move(run);
   return assignment;
 }
 
@@ -152,27 +316,72 @@ void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
 
 Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   store_.record_epoch(epoch);
-  if (out_of_time()) return Decision::kStop;
   auto trial = running_.find(epoch.trial_id);
-  if (stopping() && trial != running_.end() && epoch.epoch < spec_.epochs) {
-    trial->second.stopped = true;
-    return Decision::kStop;
+  if (trial != running_.end() && !epoch.state.empty()) trial->second.state = epoch.state;
+  if (out_of_time()) return Decision::kStop;
+  if (trial == running_.end() || epoch.epoch >= spec_.epochs) return Decision::kContinue;
+  Running& run = trial->second;
+  Decision decision = Decision::kContinue;
+  if (const std::optional<double> value = epoch.value(spec_.objective.metric)) {
+    run.last_value = value;
+    decision = judge(run, epoch, *value);
   }
-  const std::optional<double> value = epoch.value(spec_.objective.metric);
-  if (trial == running_.end() || !value) return Decision::kContinue;
-  if (epoch.epoch >= spec_.epochs) return Decision::kContinue;  // nothing left to save
-  return pruner_->should_stop(trial->second.number, epoch.epoch, *value) ? Decision::kStop
-                                                                         : Decision::kContinue;
+  // Stopped by a signal, not judged: the trial keeps its state and continues on --resume.
+  if (decision == Decision::kContinue && stopping()) {
+    run.stopped = true;
+    return Decision::kPause;
+  }
+  return decision;
+}
+
+Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch, double value) {
+  const bool rung = pruner_->is_rung(run.number, epoch.epoch);
+  const bool stop = pruner_->should_stop(run.number, epoch.epoch, value);
+  const bool pause = stop && pruner_->promotes();
+  if (rung) {
+    store_.record_rung(epoch.trial_id, epoch.epoch, value,
+                       pause  ? RungOutcome::kPaused
+                       : stop ? RungOutcome::kStopped
+                              : RungOutcome::kContinued);
+  }
+  if (!stop) return Decision::kContinue;
+  if (!pause) return Decision::kStop;
+  run.at_rung = true;  // it waits there for its promotion
+  return Decision::kPause;
 }
 
 void SweepDriver::trial_done(const TrialResult& result) {
+  auto paused = running_.find(result.trial_id);
+  if (paused != running_.end() && paused->second.at_rung && result.status == TrialStatus::kPaused) {
+    // Its result so far is stored with it; it continues when it earns a promotion.
+    std::optional<double> objective;
+    if (auto it = result.final_metrics.find(spec_.objective.metric);
+        it != result.final_metrics.end()) {
+      objective = it->second;
+    }
+    store_.finish_trial(result, objective);
+    Running waiting = std::move(paused->second);
+    running_.erase(paused);
+    waiting.at_rung = false;
+    waiting.continues = result.trial_id;
+    ++waiting.run;
+    if (log_) {
+      fmt::print(log_, "trial {} paused at epoch {}: {}={:.4f}\n", result.trial_id,
+                 result.epochs_completed, spec_.objective.metric, objective.value_or(NAN));
+      std::fflush(log_);
+    }
+    paused_[result.trial_id] = std::move(waiting);
+    return;
+  }
   if (auto trial = running_.find(result.trial_id);
-      trial != running_.end() && trial->second.stopped && result.status == TrialStatus::kPruned) {
+      trial != running_.end() && trial->second.stopped && result.status == TrialStatus::kPaused) {
     // Cut short by the stop, not judged: neither the sampler nor the pruner hears of it.
-    store_.mark_interrupted(result.trial_id,
-                            fmt::format("interrupted by signal {} after epoch {}; --resume runs "
-                                        "it again as a new trial",
-                                        stop_signal(), result.epochs_completed));
+    const bool kept = !trial->second.state.empty();
+    store_.mark_interrupted(
+        result.trial_id,
+        fmt::format("interrupted by signal {} after epoch {}; --resume {}", stop_signal(),
+                    result.epochs_completed,
+                    kept ? "continues it from there" : "runs it again as a new trial"));
     running_.erase(trial);
     ++interrupted_;
     if (log_) {
@@ -193,9 +402,11 @@ void SweepDriver::trial_done(const TrialResult& result) {
     pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
     // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
     retrying = result.status == TrialStatus::kFailed && trial->second.attempt < spec_.retries;
-    if (retrying) {
-      Running again = trial->second;
-      ++again.attempt;
+    if (retrying) {  // from the start, as a new trial, even if this one had continued
+      Running again;
+      again.params = trial->second.params;
+      again.seed = trial->second.seed;
+      again.attempt = trial->second.attempt + 1;
       retries_.push_back(std::move(again));
     } else {
       sampler_->tell(trial->second.params, result.status, objective, result.epochs_completed);
@@ -225,8 +436,22 @@ void SweepDriver::trial_done(const TrialResult& result) {
 void SweepDriver::trial_lost(int64_t trial_id, const std::string& why) {
   auto trial = running_.find(trial_id);
   if (trial == running_.end()) return;
-  store_.mark_interrupted(trial_id, why);
-  retries_.push_front(trial->second);  // first in line: it was handed out before the rest
+  Running again = trial->second;
+  if (!again.state.empty()) {
+    // Continued from its last state elsewhere; the lost run's files carry another run number.
+    again.continues = trial_id;
+    ++again.run;
+  }
+  if (again.at_rung && again.continues) {  // lost as it paused at a rung: it waits there
+    again.at_rung = false;
+    store_.mark_interrupted(trial_id, why);
+    store_.mark_paused(trial_id);
+    paused_[trial_id] = std::move(again);
+    running_.erase(trial);
+    return;
+  }
+  store_.mark_interrupted(trial_id, why, again.continues ? 1 : 0);
+  retries_.push_front(std::move(again));  // first in line: it was handed out before the rest
   running_.erase(trial);
   if (log_) {
     fmt::print(log_, "trial {} lost: {}\n", trial_id, why);
@@ -235,6 +460,9 @@ void SweepDriver::trial_lost(int64_t trial_id, const std::string& why) {
 }
 
 void SweepDriver::finish(SweepStatus status) {
+  // A sweep that ended (its budget, its wall time) ends its paused trials; an interrupted one
+  // keeps them paused for --resume.
+  if (status == SweepStatus::kFinished) end_paused_trials();
   store_.finish_sweep(sweep_id_, status);
 }
 

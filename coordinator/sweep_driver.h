@@ -24,8 +24,9 @@ class SweepDriver {
   SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log);
   // Continues a stored sweep that stopped before its end (a crash, a kill, a batch system's time
   // limit): replays its trials into the sampler and the early-stopping rule, marks the trials
-  // that were pending or running as interrupted and queues them to run again (same config and
-  // seed, a new number, outside the budget), and queues the retries still owed. `forced`: the
+  // that were pending or running as interrupted and queues them again: from their last training
+  // state where it was kept and is whole (the same trial), else from the start (same config and
+  // seed, a new number, outside the budget); and queues the retries still owed. `forced`: the
   // spec may differ from the stored one, so the sampler need not reproduce the stored configs.
   SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
               const results::StoredSweep& stored, bool forced);
@@ -34,14 +35,19 @@ class SweepDriver {
   // 0 when only a wall-time budget bounds the sweep.
   uint64_t planned_trials() const { return planned_; }
 
-  // The next trial to run, already recorded as pending; nothing once the budget is spent.
+  // The next trial to run, already recorded as pending: a trial to continue, a paused one earning
+  // its promotion, a new config. Nothing once the budget is spent, or for now (see below).
   std::optional<TrialAssignment> next_assignment();
+  // Nothing to hand out now, but a running trial may yet earn a paused one its promotion: an idle
+  // worker should wait rather than leave.
+  bool may_have_work_later() const;
   void trial_started(int64_t trial_id, int worker_rank);
   // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so.
   Decision epoch_reported(const EpochMetrics& epoch);
   void trial_done(const TrialResult& result);
   // The worker running this trial has been silent past the progress deadline: the trial is
-  // recorded as interrupted with `why` and queued to run again (same config and seed).
+  // recorded as interrupted with `why` and queued again, to continue from its last training
+  // state on another worker, or without one to run again (same config and seed).
   void trial_lost(int64_t trial_id, const std::string& why);
   // Spec failures.progress_deadline in seconds; 0: none.
   double progress_deadline() const { return spec_.progress_deadline; }
@@ -60,11 +66,33 @@ class SweepDriver {
     int number = 0;
     nlohmann::json params;
     uint64_t seed = 0;
-    int attempt = 0;       // 0: first run; k: k-th retry
-    bool stopped = false;  // told to stop because the sweep is stopping (a signal)
+    int attempt = 0;        // 0: first run; k: k-th retry
+    bool stopped = false;   // told to stop because the sweep is stopping (a signal)
+    StateRef state;         // its newest training state
+    int64_t continues = 0;  // queued to continue this trial (its id) from `state`; 0: a new trial
+    int run = 0;            // a continuation's run of the trial
+    bool at_rung = false;   // told to pause at a rung (promotion mode)
+    std::optional<double> last_value;  // its objective at its newest epoch
   };
   bool out_of_time() const;
   void resume(const results::StoredSweep& stored, bool forced);
+  std::vector<std::vector<const results::StoredTrial*>> group_attempts(
+      const std::vector<results::StoredTrial>& trials, bool forced);
+  bool can_continue(const results::StoredTrial& trial) const;
+  // The early-stopping rule's word on the trial's epoch, with its rung history.
+  Decision judge(Running& run, const EpochMetrics& epoch, double value);
+  // A paused trial that earned its promotion, continued on the asking worker.
+  std::optional<Running> promotion();
+  // The sweep ends with trials still paused at rungs: they end `pruned`, their states removed.
+  void end_paused_trials();
+  // The file is there with the digest stored with its epoch; logs why not.
+  bool state_is_whole(int64_t trial_id, const StateRef& state) const;
+  TrialAssignment continuation(Running run);
+  // A queued trial continues from its state when the file is whole, else starts over as a new
+  // trial (the old one recorded interrupted).
+  TrialAssignment continue_or_restart(Running run);
+  TrialAssignment start(Running run);
+  TrialAssignment assignment_of(const Running& run) const;
 
   search::SweepSpec spec_;
   results::Store& store_;
@@ -72,7 +100,8 @@ class SweepDriver {
   std::unique_ptr<search::Sampler> sampler_;
   std::unique_ptr<search::Pruner> pruner_;
   std::map<int64_t, Running> running_;
-  std::deque<Running> retries_;  // failed trials to run again, before new configs
+  std::map<int64_t, Running> paused_;  // at a rung, waiting for a promotion (by trial id)
+  std::deque<Running> retries_;        // failed trials to run again, before new configs
   std::chrono::steady_clock::time_point start_;
   int64_t sweep_id_ = 0;
   uint64_t planned_ = 0;

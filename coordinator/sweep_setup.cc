@@ -13,12 +13,13 @@
 namespace fersweep::coordinator {
 namespace {
 
-std::string checkpoint_dir(const RunOptions& options) {
-  if (options.checkpoints == "none") return "";
-  // Absolute, because the path is stored with each trial and read from wherever the user is.
-  if (!options.checkpoints.empty()) return std::filesystem::absolute(options.checkpoints).string();
+// A directory given on the command line, else `<db name>_<suffix>` beside the database. Absolute,
+// because paths are stored with each trial and read from wherever the user is.
+std::string beside_database(const RunOptions& options, const std::string& given,
+                            const char* suffix) {
+  if (!given.empty()) return std::filesystem::absolute(given).string();
   const std::filesystem::path db = std::filesystem::absolute(options.db_path);
-  return (db.parent_path() / (db.stem().string() + "_checkpoints")).string();
+  return (db.parent_path() / (db.stem().string() + suffix)).string();
 }
 
 // The ranks mpirun started must form whole gangs, and the node's training ranks must fit its GPUs.
@@ -91,7 +92,12 @@ search::SweepSpec load_spec_for_run(const RunOptions& options, int world_size,
     throw InputError(fmt::format("{}: {}", options.spec_path, e.what()));
   }
   if (options.threads) spec.threads_per_worker = *options.threads;
-  spec.checkpoint_dir = checkpoint_dir(options);
+  if (options.checkpoints == "none") {
+    spec.checkpoints = search::CheckpointPolicy::kNone;  // nothing kept: no state either
+  } else {
+    spec.checkpoint_dir = beside_database(options, options.checkpoints, "_checkpoints");
+  }
+  spec.state_dir = beside_database(options, options.state_dir, "_state");
   return spec;
 }
 

@@ -60,7 +60,9 @@ std::vector<TrialSummary> Reader::load_trials(
                         "SELECT t.id, t.sweep_id, t.number, t.params_json, t.status, "
                         "coalesce(t.error, ''), t.objective, t.worker_rank, t.epochs_completed, "
                         "coalesce(t.wall_seconds, 0), coalesce(t.images_per_second, 0), "
-                        "coalesce(t.param_count, 0), coalesce(t.checkpoint, '') FROM trials t " +
+                        "coalesce(t.param_count, 0), coalesce(t.checkpoint, ''), "
+                        "coalesce(t.state_path, ''), coalesce(t.state_epoch, 0), t.runs, "
+                        "t.epochs_redone FROM trials t " +
                             where_and_order);
   bind(select);
   std::vector<TrialSummary> out;
@@ -80,6 +82,10 @@ std::vector<TrialSummary> Reader::load_trials(
     t.images_per_second = select.real(10);
     t.param_count = select.integer(11);
     t.checkpoint = select.text(12);
+    t.state_path = select.text(13);
+    t.state_epoch = static_cast<int>(select.integer(14));
+    t.runs = static_cast<int>(select.integer(15));
+    t.epochs_redone = static_cast<int>(select.integer(16));
     out.push_back(std::move(t));
   }
   sql::Statement metrics(db_, "SELECT name, value FROM trial_metrics WHERE trial_id = ?");
@@ -188,6 +194,16 @@ TrialDetail Reader::trial(int64_t trial_id) const {
                        "SELECT count FROM confusion WHERE trial_id = ? ORDER BY actual, predicted");
   cells.bind(1, trial_id);
   while (cells.step()) detail.confusion.push_back(cells.integer(0));
+  sql::Statement rungs(db_,
+                       "SELECT epoch, value, outcome FROM trial_rungs WHERE trial_id = ? "
+                       "ORDER BY epoch");
+  rungs.bind(1, trial_id);
+  while (rungs.step()) {
+    detail.rungs.push_back(
+        {static_cast<int>(rungs.integer(0)), rungs.real(1),
+         enum_from_name<RungOutcome>(
+             rungs.text(2), fmt::format("{}: trial {}: rung outcome", db_.path(), trial_id))});
+  }
   return detail;
 }
 

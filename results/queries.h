@@ -39,12 +39,24 @@ struct TrialSummary {
   int epochs_completed = 0;
   double wall_seconds = 0, images_per_second = 0;
   int64_t param_count = 0;
-  std::string checkpoint;                 // the best model's .json; empty when none was kept
+  std::string checkpoint;  // the best model's .json; empty when none was kept
+  std::string state_path;  // its last training state; empty when none is kept
+  int state_epoch = 0;
+  int runs = 1;                           // its first run and each continuation
+  int epochs_redone = 0;                  // trained again after an interruption
   std::map<std::string, double> metrics;  // final metrics
+};
+
+// The trial's objective at a rung of ASHA or Hyperband, and what became of it there.
+struct RungRecord {
+  int epoch = 0;
+  double value = 0;
+  RungOutcome outcome = RungOutcome::kContinued;
 };
 
 struct TrialDetail {
   TrialSummary trial;
+  std::vector<RungRecord> rungs;  // in epoch order
   std::vector<EpochMetrics> epochs;
   std::vector<std::string> class_names;
   std::vector<int64_t> confusion;  // row-major [actual][predicted]; empty if none stored

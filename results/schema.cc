@@ -46,7 +46,7 @@ CREATE TABLE confusion (
 )sql";
 
 // `{}` is the table's name, so that an upgrade can build the new table beside the old one.
-constexpr const char* kTrialsTable = R"sql(
+constexpr const char* kTrialsTableV4 = R"sql(
 CREATE TABLE {} (
   id INTEGER PRIMARY KEY,
   sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
@@ -67,6 +67,44 @@ CREATE TABLE {} (
   checkpoint TEXT,
   UNIQUE (sweep_id, number)
 );
+)sql";
+// The current layout of `trials`; the version-4 one above stays as it was, for step 4.
+constexpr const char* kTrialsTableV5 = R"sql(
+CREATE TABLE {} (
+  id INTEGER PRIMARY KEY,
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  number INTEGER NOT NULL,
+  params_json TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'paused', 'finished', 'failed',
+                                            'pruned', 'interrupted')),
+  worker_rank INTEGER,
+  started_at REAL,
+  finished_at REAL,
+  epochs_completed INTEGER NOT NULL DEFAULT 0,
+  objective REAL,
+  wall_seconds REAL,
+  images_per_second REAL,
+  param_count INTEGER,
+  error TEXT,
+  checkpoint TEXT,
+  state_path TEXT,
+  state_epoch INTEGER,
+  state_digest INTEGER,
+  runs INTEGER NOT NULL DEFAULT 1,
+  epochs_redone INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (sweep_id, number)
+);
+)sql";
+// Each trial's objective at the rungs of ASHA or Hyperband, and what became of it there.
+constexpr const char* kRungsTable = R"sql(
+CREATE TABLE trial_rungs (
+  trial_id INTEGER NOT NULL REFERENCES trials(id),
+  epoch INTEGER NOT NULL,
+  value REAL NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('continued', 'stopped', 'paused', 'promoted')),
+  PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
 )sql";
 constexpr const char* kTrialsIndex = "CREATE INDEX trials_by_sweep ON trials (sweep_id, status)";
 constexpr const char* kTrialColumns =
@@ -114,10 +152,13 @@ int64_t query_int(const sql::Database& db, const std::string& sql) {
 }
 
 // One schema upgrade: from version `to - 1` to `to`. Steps run in order, all in one transaction.
+// A new database is the version-4 layout (frozen: step 4 rebuilds `trials` with it) plus
+// every later step.
 struct UpgradeStep {
   int to;
   void (*apply)(sql::Database& db);
 };
+constexpr int kBaseVersion = 4;
 
 constexpr UpgradeStep kUpgrades[] = {
     // Version 2: every epoch metric a row of epoch_metrics, so that benchmark functions and
@@ -136,28 +177,40 @@ constexpr UpgradeStep kUpgrades[] = {
     // to `trials` simply hold on to the new table.
     {4,
      [](sql::Database& db) {
-       db.execute(fmt::format(kTrialsTable, "trials_v4"));
+       db.execute(fmt::format(kTrialsTableV4, "trials_v4"));
        db.execute(fmt::format("INSERT INTO trials_v4 ({0}) SELECT {0} FROM trials", kTrialColumns));
        db.execute("DROP TABLE trials");
        db.execute("ALTER TABLE trials_v4 RENAME TO trials");
        db.execute(kTrialsIndex);
      }},
+    // Version 5 records each trial's training state (the file, its epoch and digest), so that an
+    // interrupted trial continues from its last epoch, how often it ran and how many epochs it
+    // trained twice; lets a trial be `paused` (its state kept, its worker freed); keeps the rung
+    // history, and when each epoch was stored (the sweep's timeline, e.g. epochs spent until a
+    // result). `trials` is rebuilt as in version 4, for the CHECK constraint.
+    {5,
+     [](sql::Database& db) {
+       db.execute(fmt::format(kTrialsTableV5, "trials_v5"));
+       db.execute(fmt::format("INSERT INTO trials_v5 ({0}) SELECT {0} FROM trials", kTrialColumns));
+       db.execute("DROP TABLE trials");
+       db.execute("ALTER TABLE trials_v5 RENAME TO trials");
+       db.execute(kTrialsIndex);
+       db.execute(kRungsTable);
+       db.execute("ALTER TABLE epochs ADD COLUMN recorded_at REAL");
+     }},
 };
 static_assert(std::size(kUpgrades) == kSchemaVersion - 1, "one upgrade step per version");
 
-void create_schema(sql::Database& db) {
+// One transaction: a failed upgrade leaves the old file exactly as it was. Version 0: a new file.
+void build_schema(sql::Database& db, int64_t version) {
   sql::Transaction transaction(db);
-  db.execute(kSweepTables);
-  db.execute(fmt::format(kTrialsTable, "trials"));
-  db.execute(kTrialsIndex);
-  db.execute(kEpochTables);
-  db.execute(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
-  transaction.commit();
-}
-
-// One transaction: a failed upgrade leaves the old file exactly as it was.
-void upgrade_schema(sql::Database& db, int64_t version) {
-  sql::Transaction transaction(db);
+  if (version == 0) {
+    db.execute(kSweepTables);
+    db.execute(fmt::format(kTrialsTableV4, "trials"));
+    db.execute(kTrialsIndex);
+    db.execute(kEpochTables);
+    version = kBaseVersion;
+  }
   for (const UpgradeStep& step : kUpgrades) {
     if (step.to > version) step.apply(db);
   }
@@ -205,11 +258,7 @@ sql::Database open_database(const std::string& path, bool read_only) {
   // commit survives a process crash; only an OS crash or power loss can roll back the last
   // transactions, never corrupt the file.
   db->execute("PRAGMA journal_mode = WAL");
-  if (version == 0) {
-    create_schema(*db);
-  } else if (version < kSchemaVersion) {
-    upgrade_schema(*db, version);
-  }
+  if (version < kSchemaVersion) build_schema(*db, version);
   db->execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
   return std::move(*db);
 }

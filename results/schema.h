@@ -5,12 +5,15 @@
 //          finished_at)                          -- status: running, finished, failed, interrupted
 //   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
 //          epochs_completed, objective, wall_seconds, images_per_second, param_count, error,
-//          checkpoint)   -- status: pending, running, finished, pruned, failed, interrupted
-//   epochs(trial_id, epoch, seconds)
+//          checkpoint, state_path, state_epoch, state_digest, runs, epochs_redone)
+//                -- status: pending, running, paused, finished, pruned, failed, interrupted
+//   epochs(trial_id, epoch, seconds, recorded_at)
 //   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
 //   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name
 //   class_reports(trial_id, class_index, name, precision, recall, f1, support)
 //   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
+//   trial_rungs(trial_id, epoch, value, outcome)  -- ASHA/Hyperband rungs: continued, stopped,
+//                                                    paused, promoted
 //
 // A database written by an older fersweep is upgraded in place, one ordered step per version, all
 // in one transaction.
@@ -20,7 +23,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not

@@ -36,23 +36,50 @@ Store::Store(const std::string& path)
       start_trial_(db_,
                    "UPDATE trials SET status = 'running', worker_rank = ?, started_at = ? "
                    "WHERE id = ?"),
+      // A paused trial keeps its training state; one that ended has none (the worker removed it).
       finish_trial_(db_,
-                    "UPDATE trials SET status = ?, finished_at = ?, epochs_completed = ?, "
-                    "objective = ?, wall_seconds = ?, images_per_second = ?, param_count = ?, "
-                    "error = ?, checkpoint = ? WHERE id = ?"),
+                    "UPDATE trials SET status = ?1, finished_at = ?2, epochs_completed = ?3, "
+                    "objective = ?4, wall_seconds = ?5, images_per_second = ?6, param_count = ?7, "
+                    "error = ?8, checkpoint = ?9, "
+                    "state_path = CASE ?1 WHEN 'paused' THEN state_path END, "
+                    "state_epoch = CASE ?1 WHEN 'paused' THEN state_epoch END, "
+                    "state_digest = CASE ?1 WHEN 'paused' THEN state_digest END WHERE id = ?10"),
       interrupt_trial_(db_,
-                       "UPDATE trials SET status = 'interrupted', error = ?, finished_at = ? "
-                       "WHERE id = ?"),
+                       "UPDATE trials SET status = 'interrupted', error = ?, finished_at = ?, "
+                       "epochs_redone = epochs_redone + ? WHERE id = ?"),
       trials_of_(db_,
-                 "SELECT id, number, params_json, seed, status, objective, epochs_completed "
-                 "FROM trials WHERE sweep_id = ? ORDER BY number"),
-      insert_epoch_(db_, "INSERT INTO epochs (trial_id, epoch, seconds) VALUES (?, ?, ?)"),
+                 "SELECT id, number, params_json, seed, status, objective, epochs_completed, "
+                 "state_path, state_epoch, state_digest FROM trials WHERE sweep_id = ? "
+                 "ORDER BY number"),
+      insert_epoch_(
+          db_, "INSERT INTO epochs (trial_id, epoch, seconds, recorded_at) VALUES (?, ?, ?, ?)"),
       insert_epoch_metric_(
           db_, "INSERT INTO epoch_metrics (trial_id, epoch, name, value) VALUES (?, ?, ?, ?)"),
       update_progress_(db_, "UPDATE trials SET epochs_completed = ? WHERE id = ?"),
       epoch_values_(db_,
                     "SELECT epoch, value FROM epoch_metrics WHERE trial_id = ? AND name = ? "
                     "ORDER BY epoch"),
+      record_state_(db_,
+                    "UPDATE trials SET state_path = ?, state_epoch = ?, state_digest = ? "
+                    "WHERE id = ?"),
+      reopen_trial_(db_,
+                    "UPDATE trials SET status = 'pending', error = NULL, finished_at = NULL, "
+                    "runs = runs + 1, epochs_redone = epochs_redone + max(epochs_completed - ?1, "
+                    "0), epochs_completed = ?1 WHERE id = ?2"),
+      drop_epoch_metrics_(db_, "DELETE FROM epoch_metrics WHERE trial_id = ? AND epoch > ?"),
+      drop_epochs_(db_, "DELETE FROM epochs WHERE trial_id = ? AND epoch > ?"),
+      mark_paused_(db_, "UPDATE trials SET status = 'paused' WHERE id = ?"),
+      end_paused_(db_,
+                  "UPDATE trials SET status = 'pruned', state_path = NULL, state_epoch = NULL, "
+                  "state_digest = NULL WHERE id = ? AND status = 'paused'"),
+      drop_metrics_(db_, "DELETE FROM trial_metrics WHERE trial_id = ?"),
+      drop_report_(db_, "DELETE FROM class_reports WHERE trial_id = ?"),
+      drop_cells_(db_, "DELETE FROM confusion WHERE trial_id = ?"),
+      record_rung_(db_,
+                   "INSERT OR REPLACE INTO trial_rungs (trial_id, epoch, value, outcome) "
+                   "VALUES (?, ?, ?, ?)"),
+      set_rung_outcome_(db_, "UPDATE trial_rungs SET outcome = ? WHERE trial_id = ? AND epoch = ?"),
+      drop_rungs_(db_, "DELETE FROM trial_rungs WHERE trial_id = ? AND epoch > ?"),
       insert_metric_(db_, "INSERT INTO trial_metrics (trial_id, name, value) VALUES (?, ?, ?)"),
       insert_report_(db_,
                      "INSERT INTO class_reports (trial_id, class_index, name, precision, recall, "
@@ -102,13 +129,56 @@ void Store::start_trial(int64_t trial_id, int worker_rank) {
 void Store::record_epoch(const EpochMetrics& e) {
   sql::Transaction transaction(db_);
   insert_epoch_.reset();
-  insert_epoch_.bind(1, e.trial_id).bind(2, e.epoch).bind(3, e.seconds).run();
+  insert_epoch_.bind(1, e.trial_id)
+      .bind(2, e.epoch)
+      .bind(3, e.seconds)
+      .bind(4, unix_seconds())
+      .run();
   for (const auto& [name, value] : e.values) {
     insert_epoch_metric_.reset();
     insert_epoch_metric_.bind(1, e.trial_id).bind(2, e.epoch).bind(3, name).bind(4, value).run();
   }
   update_progress_.reset();
   update_progress_.bind(1, e.epoch).bind(2, e.trial_id).run();
+  if (!e.state.empty()) {
+    record_state_.reset();
+    record_state_.bind(1, e.state.path)
+        .bind(2, e.state.epoch)
+        .bind(3, static_cast<int64_t>(e.state.digest))
+        .bind(4, e.trial_id)
+        .run();
+  }
+  transaction.commit();
+}
+
+void Store::mark_paused(int64_t trial_id) {
+  mark_paused_.reset();
+  mark_paused_.bind(1, trial_id).run();
+}
+
+void Store::end_paused(int64_t trial_id) {
+  end_paused_.reset();
+  end_paused_.bind(1, trial_id).run();
+}
+
+void Store::record_rung(int64_t trial_id, int epoch, double value, RungOutcome outcome) {
+  record_rung_.reset();
+  record_rung_.bind(1, trial_id).bind(2, epoch).bind(3, value).bind(4, to_string(outcome)).run();
+}
+
+void Store::set_rung_outcome(int64_t trial_id, int epoch, RungOutcome outcome) {
+  set_rung_outcome_.reset();
+  set_rung_outcome_.bind(1, to_string(outcome)).bind(2, trial_id).bind(3, epoch).run();
+}
+
+void Store::reopen_trial(int64_t trial_id, int epoch) {
+  sql::Transaction transaction(db_);
+  for (sql::Statement* drop : {&drop_epoch_metrics_, &drop_epochs_, &drop_rungs_}) {
+    drop->reset();
+    drop->bind(1, trial_id).bind(2, epoch).run();
+  }
+  reopen_trial_.reset();
+  reopen_trial_.bind(1, epoch).bind(2, trial_id).run();
   transaction.commit();
 }
 
@@ -123,6 +193,11 @@ void Store::finish_trial(const TrialResult& r, std::optional<double> objective) 
     return text.empty() ? std::optional<std::string>() : std::optional<std::string>(text);
   };
   sql::Transaction transaction(db_);
+  // A promoted trial stored its result when it paused; the new one replaces it.
+  for (sql::Statement* drop : {&drop_metrics_, &drop_report_, &drop_cells_}) {
+    drop->reset();
+    drop->bind(1, r.trial_id).run();
+  }
   finish_trial_.reset();
   finish_trial_.bind(1, to_string(r.status))
       .bind(2, unix_seconds())
@@ -184,6 +259,10 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
     t.status = enum_from_name<TrialStatus>(trials_of_.text(4), where + ": status");
     t.objective = trials_of_.optional_real(5);
     t.epochs_completed = trials_of_.is_null(6) ? 0 : static_cast<int>(trials_of_.integer(6));
+    if (!trials_of_.is_null(7)) {
+      t.state = {trials_of_.text(7), static_cast<int>(trials_of_.integer(8)),
+                 static_cast<uint64_t>(trials_of_.integer(9))};
+    }
     trials.push_back(std::move(t));
   }
   for (StoredTrial& t : trials) {
@@ -197,9 +276,13 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
   return trials;
 }
 
-void Store::mark_interrupted(int64_t trial_id, const std::string& why) {
+void Store::mark_interrupted(int64_t trial_id, const std::string& why, int epochs_in_flight) {
   interrupt_trial_.reset();
-  interrupt_trial_.bind(1, why).bind(2, unix_seconds()).bind(3, trial_id).run();
+  interrupt_trial_.bind(1, why)
+      .bind(2, unix_seconds())
+      .bind(3, epochs_in_flight)
+      .bind(4, trial_id)
+      .run();
 }
 
 void copy_database(const std::string& from, const std::string& to) {

@@ -43,6 +43,7 @@ struct StoredTrial {
   TrialStatus status = TrialStatus::kPending;
   std::optional<double> objective;
   int epochs_completed = 0;
+  StateRef state;  // its last training state, if it kept one
   std::vector<std::pair<int, double>> objective_by_epoch;  // (epoch, value), in epoch order
 };
 
@@ -56,9 +57,22 @@ class Store {
   std::vector<StoredTrial> trials_of(int64_t sweep_id, const std::string& metric);
   // A trial that was pending or running when its sweep stopped: kept with its epochs, marked
   // `interrupted` with `why`, never counted as finished.
-  void mark_interrupted(int64_t trial_id, const std::string& why);
+  // `epochs_in_flight`: the epoch it was training when it stopped, if it will continue and train
+  // that epoch again; counted in its `epochs_redone`.
+  void mark_interrupted(int64_t trial_id, const std::string& why, int epochs_in_flight = 0);
   // A resumed sweep runs again.
   void reopen_sweep(int64_t sweep_id);
+  // An interrupted or paused trial continues from its training state after `epoch`: pending
+  // again, one run more, and any epoch (and rung) it recorded after that state is dropped and
+  // counted as redone.
+  void reopen_trial(int64_t trial_id, int epoch);
+  // Waits at a rung for its promotion (a trial killed as it paused there); keeps its state.
+  void mark_paused(int64_t trial_id);
+  // A paused trial that was never promoted ends: `pruned`, its result the one it paused with.
+  void end_paused(int64_t trial_id);
+  // The trial's objective at a rung of ASHA or Hyperband, and what became of it there.
+  void record_rung(int64_t trial_id, int epoch, double value, RungOutcome outcome);
+  void set_rung_outcome(int64_t trial_id, int epoch, RungOutcome outcome);
 
   int64_t create_sweep(const NewSweep& sweep);
   void finish_sweep(int64_t sweep_id, SweepStatus status);
@@ -66,8 +80,11 @@ class Store {
   // Records a sampled config as a pending trial and returns its id.
   int64_t add_trial(int64_t sweep_id, int number, const nlohmann::json& params, uint64_t seed);
   void start_trial(int64_t trial_id, int worker_rank);
+  // With the epoch's training state, if it has one, in the same transaction.
   void record_epoch(const EpochMetrics& epoch);
-  // Final status, metrics, confusion matrix and per-class report, in one transaction.
+  // Final status, metrics, confusion matrix and per-class report, in one transaction, replacing
+  // any it paused with. A trial that ended forgets its training state (the worker removed the
+  // file); a paused one (status kPaused) keeps it.
   void finish_trial(const TrialResult& result, std::optional<double> objective);
 
   const std::string& path() const { return db_.path(); }
@@ -78,6 +95,9 @@ class Store {
   sql::Statement insert_sweep_, finish_sweep_, reopen_sweep_, latest_sweep_;
   sql::Statement insert_trial_, start_trial_, finish_trial_, interrupt_trial_, trials_of_;
   sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_;
+  sql::Statement record_state_, reopen_trial_, drop_epoch_metrics_, drop_epochs_;
+  sql::Statement mark_paused_, end_paused_, drop_metrics_, drop_report_, drop_cells_;
+  sql::Statement record_rung_, set_rung_outcome_, drop_rungs_;
   sql::Statement insert_metric_, insert_report_, insert_cell_;
 };
 

@@ -158,6 +158,22 @@ std::string trial_text(const TrialDetail& d, bool normalize) {
                      t.epochs_completed, t.wall_seconds, t.images_per_second, t.param_count);
   if (!t.error.empty()) out += "  error: " + t.error + "\n";
   if (!t.checkpoint.empty()) out += "  best model: " + t.checkpoint + "\n";
+  if (!t.state_path.empty()) {
+    out += fmt::format("  training state after epoch {}: {}\n", t.state_epoch, t.state_path);
+  }
+  if (t.runs > 1) {
+    out += fmt::format(
+        "  ran {} times, continued from its training state {} time(s); {} epoch(s) "
+        "redone\n",
+        t.runs, t.runs - 1, t.epochs_redone);
+  }
+  if (!d.rungs.empty()) {
+    out += "  rungs:";
+    for (const RungRecord& r : d.rungs) {
+      out += fmt::format(" epoch {} {:.4f} {};", r.epoch, r.value, to_string(r.outcome));
+    }
+    out.back() = '\n';
+  }
   out += "\nparameters\n";
   for (const auto& [name, value] : t.params.items()) {
     out += fmt::format("  {:<16} {}\n", name, format_value(value));
@@ -215,8 +231,11 @@ std::string trial_text(const TrialDetail& d, bool normalize) {
 
 nlohmann::json trial_json(const TrialDetail& d) {
   const auto& t = d.trial;
-  nlohmann::json epochs = nlohmann::json::array();
+  nlohmann::json epochs = nlohmann::json::array(), rungs = nlohmann::json::array();
   for (const auto& e : d.epochs) epochs.push_back(e);
+  for (const auto& r : d.rungs) {
+    rungs.push_back({{"epoch", r.epoch}, {"value", r.value}, {"outcome", to_string(r.outcome)}});
+  }
   const size_t k = d.class_names.size();
   nlohmann::json matrix = nlohmann::json::array();
   for (size_t a = 0; a < k && d.confusion.size() == k * k; ++a) {
@@ -236,6 +255,12 @@ nlohmann::json trial_json(const TrialDetail& d) {
           {"images_per_second", t.images_per_second},
           {"param_count", t.param_count},
           {"checkpoint", t.checkpoint},
+          {"state", t.state_path.empty()
+                        ? nlohmann::json()
+                        : nlohmann::json{{"path", t.state_path}, {"epoch", t.state_epoch}}},
+          {"runs", t.runs},
+          {"epochs_redone", t.epochs_redone},
+          {"rungs", rungs},
           {"epochs", epochs},
           {"class_names", d.class_names},
           {"confusion_matrix", matrix},

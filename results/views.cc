@@ -23,6 +23,34 @@ std::vector<std::string> all_parameter_names(const std::vector<nlohmann::json>& 
   return {names.begin(), names.end()};
 }
 
+uintmax_t size_or_zero(const std::filesystem::path& path) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+// A best model's description and the weights file it names; a description that cannot be read
+// counts for itself alone.
+uintmax_t checkpoint_bytes(const std::string& json_path) {
+  namespace fs = std::filesystem;
+  uintmax_t bytes = size_or_zero(json_path);
+  std::ifstream in(json_path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  try {
+    const nlohmann::json description = parse_json(text, json_path);
+    if (description.is_object() && description.value("weights", nlohmann::json()).is_string()) {
+      bytes += size_or_zero(fs::path(json_path).parent_path() /
+                            description["weights"].get<std::string>());
+    }
+  } catch (const InputError&) {
+  }
+  return bytes;
+}
+
+std::string megabytes(uintmax_t bytes) {
+  return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
+}
+
 std::string value_or_dash(const nlohmann::json& params, const std::string& name) {
   return params.contains(name) ? format_value(params[name]) : "-";
 }
@@ -171,24 +199,29 @@ nlohmann::json compare_json(const std::vector<TrialDetail>& trials) {
 
 nlohmann::json summary_json(const SweepSummary& sweep, const std::vector<TrialSummary>& trials) {
   double seconds = 0;
+  uintmax_t state_bytes = 0, model_bytes = 0;
   const TrialSummary* best = nullptr;
   for (const auto& t : trials) {
     seconds += t.wall_seconds;
+    if (!t.state_path.empty()) state_bytes += size_or_zero(t.state_path);
+    if (!t.checkpoint.empty()) model_bytes += checkpoint_bytes(t.checkpoint);
     if (t.status != TrialStatus::kFinished || !t.objective) continue;
     if (!best ||
         (sweep.maximize ? *t.objective > *best->objective : *t.objective < *best->objective)) {
       best = &t;
     }
   }
-  nlohmann::json out = {{"sweep", sweep.id},
-                        {"name", sweep.name},
-                        {"status", to_string(sweep.status)},
-                        {"method", sweep.method},
-                        {"metric", sweep.metric},
-                        {"goal", sweep.maximize ? "maximize" : "minimize"},
-                        {"planned_trials", sweep.planned_trials},
-                        {"trials_by_status", status_counts_json(sweep)},
-                        {"rank_hours", seconds / 3600.0}};
+  nlohmann::json out = {
+      {"sweep", sweep.id},
+      {"name", sweep.name},
+      {"status", to_string(sweep.status)},
+      {"method", sweep.method},
+      {"metric", sweep.metric},
+      {"goal", sweep.maximize ? "maximize" : "minimize"},
+      {"planned_trials", sweep.planned_trials},
+      {"trials_by_status", status_counts_json(sweep)},
+      {"rank_hours", seconds / 3600.0},
+      {"disk_bytes", {{"training_states", state_bytes}, {"best_models", model_bytes}}}};
   if (best)
     out["best"] = {{"trial", best->id}, {"value", *best->objective}, {"params", best->params}};
   return out;
@@ -207,6 +240,10 @@ std::string summary_text(const nlohmann::json& s) {
                      s["planned_trials"].get<int64_t>());
   out += fmt::format("  compute: {:.3f} rank-hours (GPU-hours on a GPU cluster)\n",
                      s["rank_hours"].get<double>());
+  const auto states = s["disk_bytes"]["training_states"].get<uintmax_t>(),
+             models = s["disk_bytes"]["best_models"].get<uintmax_t>();
+  out += fmt::format("  disk: {} (training states {}, best models {})\n",
+                     megabytes(states + models), megabytes(states), megabytes(models));
   if (s.contains("best")) {
     const std::string params = params_text(s["best"]["params"]);
     out += fmt::format("  best: trial {} ({} = {:.4f}) {}\n", s["best"]["trial"].get<int64_t>(),

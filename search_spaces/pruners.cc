@@ -41,12 +41,17 @@ void MedianPruner::trial_ended(int trial, bool finished) {
   if (finished) finished_.push_back(trial);
 }
 
-AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize)
-    : eta_(eta), maximize_(maximize) {
+AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion)
+    : eta_(eta), maximize_(maximize), promotion_(promotion) {
   for (int64_t rung = min_epochs; rung < max_epochs; rung *= eta) {
     rungs_.push_back(static_cast<int>(rung));
   }
   seen_.resize(rungs_.size());
+  promoted_.resize(rungs_.size());
+}
+
+bool AshaPruner::is_rung(int, int epoch) const {
+  return std::find(rungs_.begin(), rungs_.end(), epoch) != rungs_.end();
 }
 
 bool AshaPruner::should_stop(int trial, int epoch, double value) {
@@ -54,16 +59,47 @@ bool AshaPruner::should_stop(int trial, int epoch, double value) {
   if (rung == rungs_.end()) return false;
   auto& seen = seen_[rung - rungs_.begin()];
   const double s = score(value, maximize_);
-  seen.push_back(s);
+  seen.push_back({s, trial});
+  if (promotion_) return true;  // it waits at the rung for its promotion
   const auto promoted = std::max<size_t>(1, seen.size() / static_cast<size_t>(eta_));
-  const auto better =
-      static_cast<size_t>(std::count_if(seen.begin(), seen.end(), [&](double x) { return x > s; }));
+  const auto better = static_cast<size_t>(
+      std::count_if(seen.begin(), seen.end(), [&](const Arrival& a) { return a.score > s; }));
   return better >= promoted;
 }
 
+std::optional<std::pair<int, int>> AshaPruner::candidate(
+    const std::function<bool(int)>& paused) const {
+  for (int rung = static_cast<int>(rungs_.size()) - 1; rung >= 0; --rung) {
+    std::vector<Arrival> ranked = seen_[static_cast<size_t>(rung)];
+    // Ties go to the earlier arrival, so the order does not depend on the sort.
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const Arrival& a, const Arrival& b) { return a.score > b.score; });
+    ranked.resize(ranked.size() / static_cast<size_t>(eta_));
+    for (const Arrival& a : ranked) {
+      if (!promoted_[static_cast<size_t>(rung)].contains(a.trial) && paused(a.trial)) {
+        return std::pair{rung, a.trial};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> AshaPruner::promote(const std::function<bool(int)>& paused) {
+  const auto found = candidate(paused);
+  if (!found) return std::nullopt;
+  mark_promoted(found->first, found->second);
+  return found->second;
+}
+
+void AshaPruner::trained_past(int trial, int epoch) {
+  for (size_t rung = 0; rung < rungs_.size(); ++rung) {
+    if (rungs_[rung] < epoch) promoted_[rung].insert(trial);
+  }
+}
+
 HyperbandPruner::HyperbandPruner(int min_epochs, int eta, int max_epochs, bool maximize,
-                                 uint64_t seed)
-    : seed_(seed) {
+                                 uint64_t seed, bool promotion)
+    : seed_(seed), promotion_(promotion) {
   int s_max = 0;
   while (static_cast<int64_t>(min_epochs) * static_cast<int64_t>(std::pow(eta, s_max + 1)) <=
          max_epochs) {
@@ -72,7 +108,8 @@ HyperbandPruner::HyperbandPruner(int min_epochs, int eta, int max_epochs, bool m
   uint64_t total = 0;
   for (int b = 0; b <= s_max; ++b) {
     const int first_rung = min_epochs * static_cast<int>(std::pow(eta, b));
-    brackets_.push_back(std::make_unique<AshaPruner>(first_rung, eta, max_epochs, maximize));
+    brackets_.push_back(
+        std::make_unique<AshaPruner>(first_rung, eta, max_epochs, maximize, promotion));
     // Hyperband's bracket sizes: n_s = ceil((s_max + 1) / (s + 1) * eta^s), s = s_max - b.
     const int s = s_max - b;
     total += static_cast<uint64_t>(std::ceil((s_max + 1.0) / (s + 1.0) * std::pow(eta, s)));
@@ -91,6 +128,29 @@ bool HyperbandPruner::should_stop(int trial, int epoch, double value) {
   return brackets_[bracket_of(trial)]->should_stop(trial, epoch, value);
 }
 
+bool HyperbandPruner::is_rung(int trial, int epoch) const {
+  return brackets_[bracket_of(trial)]->is_rung(trial, epoch);
+}
+
+std::optional<int> HyperbandPruner::promote(const std::function<bool(int)>& paused) {
+  AshaPruner* best_bracket = nullptr;
+  std::optional<std::pair<int, int>> best;
+  for (const auto& bracket : brackets_) {
+    const auto found = bracket->candidate(paused);  // only its own trials reach its rungs
+    if (found && (!best || bracket->rungs()[found->first] > best_bracket->rungs()[best->first])) {
+      best = found;
+      best_bracket = bracket.get();
+    }
+  }
+  if (!best) return std::nullopt;
+  best_bracket->mark_promoted(best->first, best->second);
+  return best->second;
+}
+
+void HyperbandPruner::trained_past(int trial, int epoch) {
+  brackets_[bracket_of(trial)]->trained_past(trial, epoch);
+}
+
 std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
   const EarlyStopping& e = spec.early_stopping;
   const bool maximize = spec.objective.maximize;
@@ -100,10 +160,10 @@ std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
     case StoppingRule::kMedian:
       return std::make_unique<MedianPruner>(e.min_epochs, e.startup_trials, maximize);
     case StoppingRule::kAsha:
-      return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, maximize);
+      return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, maximize, e.promotion);
     case StoppingRule::kHyperband:
       return std::make_unique<HyperbandPruner>(e.min_epochs, e.eta, spec.epochs, maximize,
-                                               mix_seed(spec.seed, 0x4B));
+                                               mix_seed(spec.seed, 0x4B), e.promotion);
   }
   throw std::logic_error("make_pruner: unknown rule");
 }

@@ -2,9 +2,17 @@
 // Early-stopping rules. The coordinator asks the sweep's pruner after every epoch a trial
 // reports; a stopped trial keeps its metrics and ends with status "pruned". Every rule is
 // asynchronous: it decides from what it has seen so far and never waits for other trials.
+//
+// ASHA and Hyperband also run in promotion mode (the ASHA paper's promotion scheme, Li et al.
+// 2020, Algorithm 2): a trial reaching a rung pauses there, its training state kept, and a free
+// worker first asks for a promotion, the best paused trial in the top 1/eta of the highest rung
+// that has one, before it starts a new trial.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "search_spaces/spec.h"
@@ -16,9 +24,22 @@ class Pruner {
   virtual ~Pruner() = default;
   // Trial `trial` (its number in the sweep) reached `value` of the objective after `epoch`
   // epochs: should it stop now?
+  // In promotion mode: should it pause here?
   virtual bool should_stop(int trial, int epoch, double value) = 0;
   // The trial ended; `finished` when it ran all its epochs.
   virtual void trial_ended(int trial, bool finished) {}
+  // Whether `epoch` is one of the trial's rungs (its objective there is kept as rung history).
+  virtual bool is_rung(int trial, int epoch) const { return false; }
+
+  // Promotion mode: trials pause at rungs instead of stopping, and promote() resumes them.
+  virtual bool promotes() const { return false; }
+  // The trial to continue now, if any: among those `paused` says are paused, the best of the
+  // highest rung whose top 1/eta holds one. It counts as promoted from then on.
+  virtual std::optional<int> promote(const std::function<bool(int)>& paused) {
+    return std::nullopt;
+  }
+  // A resumed sweep's trial trained past `epoch`: it was promoted from every rung before.
+  virtual void trained_past(int trial, int epoch) {}
 };
 
 // Never stops anything.
@@ -44,19 +65,33 @@ class MedianPruner final : public Pruner {
 };
 
 // Asynchronous successive halving (Li et al. 2020): rungs at min_epochs * eta^k epochs below
-// the last epoch. A trial reaching a rung continues only if its value is among the top
-// max(1, floor(n / eta)) of the n values recorded at that rung so far, itself included.
+// the last epoch. Stopping mode: a trial reaching a rung continues only if its value is among the
+// top max(1, floor(n / eta)) of the n values recorded at that rung so far, itself included.
+// Promotion mode: it pauses at every rung, and is promoted once it is among the top
+// floor(n / eta) of its rung (the paper's rule: a rung promotes nothing before eta arrivals).
 class AshaPruner final : public Pruner {
  public:
-  AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize);
+  AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion = false);
   bool should_stop(int trial, int epoch, double value) override;
+  bool is_rung(int trial, int epoch) const override;
+  bool promotes() const override { return promotion_; }
+  std::optional<int> promote(const std::function<bool(int)>& paused) override;
+  void trained_past(int trial, int epoch) override;
   const std::vector<int>& rungs() const { return rungs_; }
+  // The best promotable trial of the highest rung that has one: (rung index, trial).
+  std::optional<std::pair<int, int>> candidate(const std::function<bool(int)>& paused) const;
+  void mark_promoted(int rung, int trial) { promoted_[static_cast<size_t>(rung)].insert(trial); }
 
  private:
+  struct Arrival {
+    double score;  // higher is better
+    int trial;
+  };
   int eta_;
-  bool maximize_;
-  std::vector<int> rungs_;                 // epochs
-  std::vector<std::vector<double>> seen_;  // per rung: scores recorded, higher is better
+  bool maximize_, promotion_;
+  std::vector<int> rungs_;                  // epochs
+  std::vector<std::vector<Arrival>> seen_;  // per rung, in arrival order
+  std::vector<std::set<int>> promoted_;     // per rung
 };
 
 // Hyperband over ASHA: brackets b = 0..B-1 whose first rung is min_epochs * eta^b; the last one
@@ -64,8 +99,14 @@ class AshaPruner final : public Pruner {
 // Hyperband proportions, and competes only inside it.
 class HyperbandPruner final : public Pruner {
  public:
-  HyperbandPruner(int min_epochs, int eta, int max_epochs, bool maximize, uint64_t seed);
+  HyperbandPruner(int min_epochs, int eta, int max_epochs, bool maximize, uint64_t seed,
+                  bool promotion = false);
   bool should_stop(int trial, int epoch, double value) override;
+  bool is_rung(int trial, int epoch) const override;
+  bool promotes() const override { return promotion_; }
+  // The highest rung's candidate over all brackets.
+  std::optional<int> promote(const std::function<bool(int)>& paused) override;
+  void trained_past(int trial, int epoch) override;
   int bracket_of(int trial) const;
   int brackets() const { return static_cast<int>(brackets_.size()); }
 
@@ -73,6 +114,7 @@ class HyperbandPruner final : public Pruner {
   std::vector<std::unique_ptr<AshaPruner>> brackets_;
   std::vector<uint64_t> cumulative_share_;
   uint64_t seed_;
+  bool promotion_;
 };
 
 std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec);

@@ -132,6 +132,12 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
     rule.rule = type == "asha" ? StoppingRule::kAsha : StoppingRule::kHyperband;
     rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
     rule.eta = reader.int_in("eta", 2, 100, rule.eta);
+    const std::string mode = reader.string("mode", "stop");
+    if (mode != "stop" && mode != "promotion") {
+      throw InputError(fmt::format(
+          "early_stopping.mode: unknown mode \"{}\" (choose from stop, promotion)", mode));
+    }
+    rule.promotion = mode == "promotion";
     if (rule.min_epochs >= epochs) {
       throw InputError(fmt::format(
           "early_stopping.min_epochs: the first rung ({}) must come before the last epoch ({}), "
@@ -280,6 +286,17 @@ SweepSpec parse_spec(const Json& document) {
     reader.reject_unknown_keys();
   }
 
+  // A known function has nothing worth keeping, unless a test of continuation asks for it.
+  // A paused trial continues from its training state: promotion needs one after every epoch.
+  const bool promotion = spec.early_stopping.promotion;
+  spec.checkpoints = enum_from_name<CheckpointPolicy>(
+      top.string("checkpoints", spec.benchmark.is_null() || promotion ? "every_epoch" : "none"),
+      "checkpoints");
+  if (promotion && spec.checkpoints != CheckpointPolicy::kEveryEpoch) {
+    throw InputError(
+        "checkpoints: early_stopping.mode \"promotion\" pauses trials at rungs and continues "
+        "them from their training state; it needs \"every_epoch\"");
+  }
   if (const Json* failures = top.find("failures")) {
     ObjectReader reader(*failures, "failures");
     spec.retries = reader.int_in("retries", 0, 100, 0);

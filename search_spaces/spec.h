@@ -74,7 +74,12 @@ struct EarlyStopping {
   int min_epochs = 1;      // median: no stop before; asha/hyperband: the first rung
   int eta = 3;             // asha/hyperband: reduction factor
   int startup_trials = 5;  // median: finished trials needed before it stops anything
+  bool promotion = false;  // asha/hyperband "mode": "promotion": pause at rungs, promote later
 };
+
+// What a trial keeps on disk (spec "checkpoints"): its whole training state after every epoch (to
+// continue from) and its best epoch's model, only the best model, or nothing.
+enum class CheckpointPolicy { kEveryEpoch, kBest, kNone };
 
 struct SweepSpec {
   std::string name;
@@ -96,8 +101,11 @@ struct SweepSpec {
   double trial_time_limit = 0;
   // A worker silent this many seconds while running a trial is lost; its trial runs again. 0: off.
   double progress_deadline = 0;
-  // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere).
+  CheckpointPolicy checkpoints = CheckpointPolicy::kEveryEpoch;
+  // Not part of the JSON: where `fersweep run` keeps each trial's best model (empty: nowhere) and
+  // its training state.
   std::string checkpoint_dir;
+  std::string state_dir;
   TpeOptions tpe;
   EarlyStopping early_stopping;
   Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON
@@ -113,3 +121,13 @@ std::string to_string(Method method);
 std::string to_string(StoppingRule rule);
 
 }  // namespace fersweep::search
+
+namespace fersweep {
+template <>
+struct EnumNames<search::CheckpointPolicy> {
+  static constexpr std::array<EnumName<search::CheckpointPolicy>, 3> table{
+      {{search::CheckpointPolicy::kEveryEpoch, "every_epoch"},
+       {search::CheckpointPolicy::kBest, "best"},
+       {search::CheckpointPolicy::kNone, "none"}}};
+};
+}  // namespace fersweep

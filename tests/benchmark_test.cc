@@ -118,7 +118,8 @@ namespace {
 class FailsInEpochThree final : public TrialRunner {
  public:
   TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
-    for (int epoch = 1; epoch <= 2; ++epoch) on_epoch({a.trial_id, epoch, 0.0, {{"value", 1.0}}});
+    for (int epoch = 1; epoch <= 2; ++epoch)
+      on_epoch({a.trial_id, epoch, 0.0, {{"value", 1.0}}, {}});
     throw std::runtime_error("loss became nan in epoch 3");
   }
 };

@@ -1,14 +1,18 @@
 #include "coordinator/sweep_driver.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include "benchmarks/benchmark_runner.h"
 #include "common/error.h"
+#include "common/state_files.h"
+#include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/sweep_setup.h"
 #include "results/queries.h"
@@ -57,7 +61,7 @@ class DivergingRunner final : public TrialRunner {
   TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
     TrialResult result;
     for (int epoch = 1; epoch <= a.epochs; ++epoch) {
-      EpochMetrics m{a.trial_id, epoch, 0.1, {{"val_accuracy", 0.5}, {"val_loss", 1.0}}};
+      EpochMetrics m{a.trial_id, epoch, 0.1, {{"val_accuracy", 0.5}, {"val_loss", 1.0}}, {}};
       if (a.number % 3 == 1 && epoch == 2) m.values["val_loss"] = INFINITY;
       if (on_epoch(m) == Decision::kStop) break;
       result.final_metrics = m.values;
@@ -135,6 +139,263 @@ TEST_F(DriverTest, GpuPackingIsRefusedBeforeTheDatabaseIsTouched) {
   cpu.kind = DeviceRequest::Kind::kCpu;
   EXPECT_NO_THROW(load_spec_for_run(options, 10, too_many, place_rank(cpu, too_many, gpu_node)));
   EXPECT_FALSE(fs::exists(path_)) << "nothing here opens the database";
+}
+
+// Counts the epochs its runner reports and raises a stop signal at the `stop_at`-th.
+class StoppingRunner final : public TrialRunner {
+ public:
+  explicit StoppingRunner(int stop_at) : stop_at_(stop_at) {}
+  TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
+    return inner_->run(a, [&](const EpochMetrics& m) {
+      if (++reported_ == stop_at_) request_stop(SIGTERM);
+      return on_epoch(m);
+    });
+  }
+
+ private:
+  std::unique_ptr<TrialRunner> inner_ = benchmarks::make_benchmark_runner();
+  int stop_at_, reported_ = 0;
+};
+
+// A stop signal pauses the running trial after its epoch with its training state kept; --resume
+// continues that same trial (its number, its row) from there, and every epoch equals the
+// uninterrupted sweep's bit for bit, the noise stream included.
+TEST_F(DriverTest, AStoppedSweepContinuesItsTrialFromTheirLastEpochExactly) {
+  search::SweepSpec spec = search::parse_spec(nlohmann::json::parse(R"({
+    "method": "random", "seed": 5, "epochs": 6, "checkpoints": "every_epoch",
+    "metric": {"name": "val_accuracy", "goal": "maximize"}, "budget": {"trials": 4},
+    "benchmark": {"function": "learning_curve", "noise_sd": 0.05},
+    "parameters": {"lr": {"distribution": "log_uniform", "min": 1e-4, "max": 0.1},
+                   "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8}}
+  })"));
+  using Curves = std::map<int, std::vector<std::map<std::string, double>>>;  // by trial number
+  const auto curves = [](const std::string& db) {
+    Curves out;
+    const results::Reader reader(db);
+    for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+      EXPECT_EQ(t.status, TrialStatus::kFinished) << t.number << " " << t.error;
+      for (const auto& e : reader.trial(t.id).epochs) out[t.number].push_back(e.values);
+    }
+    return out;
+  };
+  const std::string plain = path_ + ".plain.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(plain + suffix);
+  {
+    results::Store store(plain);
+    spec.state_dir = testing::TempDir() + "/driver_states_plain";
+    SweepDriver driver(spec, store, nullptr);
+    auto runner = benchmarks::make_benchmark_runner();
+    run_in_process(driver, *runner);
+    driver.finish(SweepStatus::kFinished);
+  }
+  spec.state_dir = testing::TempDir() + "/driver_states_stopped";
+  fs::remove_all(spec.state_dir);
+  {
+    results::Store store(path_);
+    SweepDriver driver(spec, store, nullptr);
+    StoppingRunner runner(8);  // in trial #1's second epoch
+    run_in_process(driver, runner);
+    driver.finish(SweepStatus::kInterrupted);
+    EXPECT_EQ(driver.interrupted(), 1u);
+  }
+  request_stop(0);
+  {
+    results::Store store(path_);
+    SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
+    auto runner = benchmarks::make_benchmark_runner();
+    run_in_process(driver, *runner);
+    driver.finish(SweepStatus::kFinished);
+  }
+  const Curves expected = curves(plain), got = curves(path_);
+  EXPECT_EQ(got.size(), 4u) << "the paused trial continued as itself, not as a new trial";
+  EXPECT_EQ(got, expected);
+  // Finished trials keep no state: only a live trial needs one.
+  EXPECT_TRUE(fs::is_empty(spec.state_dir));
+}
+
+// A lost worker's trial continues elsewhere from the last state it reported, as the same trial
+// with the next run number (so the files of the two runs never clash); without a state it runs
+// again from the start as a new trial.
+TEST_F(DriverTest, ALostTrialContinuesFromItsLastStateOnAnotherWorker) {
+  search::SweepSpec spec = search::parse_spec(nlohmann::json::parse(R"({
+    "method": "random", "epochs": 4, "checkpoints": "every_epoch",
+    "metric": {"name": "val_accuracy", "goal": "maximize"}, "budget": {"trials": 2},
+    "benchmark": {"function": "learning_curve"},
+    "parameters": {"lr": {"values": [0.001, 0.01]}}
+  })"));
+  spec.state_dir = testing::TempDir() + "/driver_lost_states";
+  results::Store store(path_);
+  SweepDriver driver(spec, store, nullptr);
+  const TrialAssignment first = *driver.next_assignment();
+  const TrialAssignment second = *driver.next_assignment();
+  EXPECT_EQ(first.state_dir, spec.state_dir);
+  driver.trial_started(first.trial_id, 1);
+  driver.trial_started(second.trial_id, 2);
+  fs::create_directories(spec.state_dir);
+  const std::string state_file = spec.state_dir + "/trial.r0.e0002.state";
+  std::ofstream(state_file) << "the state after epoch 2";
+  const StateRef saved{state_file, 2, *file_digest(state_file)};
+  driver.epoch_reported({first.trial_id, 1, 0.1, {{"val_accuracy", 0.3}}, {"/s/e1", 1, 41}});
+  driver.epoch_reported({first.trial_id, 2, 0.1, {{"val_accuracy", 0.4}}, saved});
+  driver.trial_lost(second.trial_id, "lost: test");
+  driver.trial_lost(first.trial_id, "lost: test");  // the last lost goes first in line
+
+  const TrialAssignment continued = *driver.next_assignment();
+  EXPECT_EQ(continued.trial_id, first.trial_id);
+  EXPECT_EQ(continued.number, first.number);
+  EXPECT_EQ(continued.seed, first.seed);
+  EXPECT_EQ(continued.run, 1);
+  EXPECT_EQ(continued.resume, saved);
+  const TrialAssignment again = *driver.next_assignment();
+  EXPECT_NE(again.trial_id, second.trial_id);
+  EXPECT_EQ(again.params, second.params);
+  EXPECT_EQ(again.seed, second.seed);
+  EXPECT_TRUE(again.resume.empty());
+  const auto stored = store.trials_of(driver.sweep_id(), "val_accuracy");
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_EQ(stored[0].status, TrialStatus::kPending) << "reopened for its continuation";
+  EXPECT_EQ(stored[0].epochs_completed, 2);
+  EXPECT_EQ(stored[1].status, TrialStatus::kInterrupted);
+  const results::Reader reader(path_);
+  EXPECT_EQ(reader.trial(first.trial_id).trial.runs, 2);
+  EXPECT_EQ(reader.trial(first.trial_id).trial.epochs_redone, 1) << "the epoch in flight";
+  EXPECT_EQ(reader.trial(second.trial_id).trial.epochs_redone, 0) << "it did not continue";
+
+  // Lost again, and its state damaged meanwhile: reported, and run again from the start as a new
+  // trial with the config's seed, never a crash.
+  driver.trial_started(continued.trial_id, 1);
+  std::ofstream(state_file) << "the state after epoch 2, overwritten";
+  driver.trial_lost(continued.trial_id, "lost: test");
+  const TrialAssignment restarted = *driver.next_assignment();
+  EXPECT_NE(restarted.trial_id, first.trial_id);
+  EXPECT_EQ(restarted.params, first.params);
+  EXPECT_EQ(restarted.seed, first.seed);
+  EXPECT_TRUE(restarted.resume.empty());
+  EXPECT_EQ(restarted.run, 0);
+}
+
+// Every trial's epochs (by trial number) and, per rung epoch, (value, outcome) of each trial.
+struct SweepRecord {
+  std::map<int, std::vector<std::map<std::string, double>>> curves;
+  std::map<int, std::vector<std::pair<double, RungOutcome>>> rungs;
+  std::map<int, TrialStatus> status;
+  std::map<int, int> runs;
+};
+
+SweepRecord record_of(const std::string& db) {
+  SweepRecord out;
+  const results::Reader reader(db);
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    const results::TrialDetail d = reader.trial(t.id);
+    for (const auto& e : d.epochs) out.curves[t.number].push_back(e.values);
+    for (const auto& r : d.rungs) out.rungs[r.epoch].push_back({r.value, r.outcome});
+    out.status[t.number] = t.status;
+    out.runs[t.number] = t.runs;
+  }
+  return out;
+}
+
+search::SweepSpec promotion_spec(const std::string& mode, const std::string& state_dir) {
+  search::SweepSpec spec = search::parse_spec(nlohmann::json::parse(fmt::format(R"({{
+    "method": "random", "seed": 4, "epochs": 9,
+    "metric": {{"name": "val_accuracy", "goal": "maximize"}}, "budget": {{"trials": 30}},
+    "early_stopping": {{"type": "asha", "min_epochs": 1, "eta": 3, "mode": "{}"}},
+    "benchmark": {{"function": "learning_curve", "noise_sd": 0.02}},
+    "parameters": {{"lr": {{"distribution": "log_uniform", "min": 1e-5, "max": 0.3}},
+                   "dropout": {{"distribution": "uniform", "min": 0.0, "max": 0.8}}}}
+  }})",
+                                                                                mode)));
+  spec.state_dir = state_dir;
+  fs::remove_all(state_dir);
+  return spec;
+}
+
+void run_sweep(const search::SweepSpec& spec, const std::string& db, TrialRunner& runner) {
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+  results::Store store(db);
+  SweepDriver driver(spec, store, nullptr);
+  run_in_process(driver, runner);
+  driver.finish(stop_signal() ? SweepStatus::kInterrupted : SweepStatus::kFinished);
+}
+
+// Promotion-based ASHA: trials pause at rungs 1 and 3 and continue from their state when they
+// earn a promotion. Each trial's epochs are exactly the first epochs of the same config trained
+// without early stopping; at the end every rung's top floor(n / 3) went up, everything else
+// ended pruned where it paused, and no state is left.
+TEST_F(DriverTest, PromotionAshaPausesAtRungsAndContinuesTheTopExactly) {
+  const std::string states = testing::TempDir() + "/driver_promotion_states";
+  auto runner = benchmarks::make_benchmark_runner();
+  run_sweep(promotion_spec("promotion", states), path_, *runner);
+  search::SweepSpec full = promotion_spec("stop", states + "_full");
+  full.early_stopping.rule = search::StoppingRule::kNone;
+  run_sweep(full, path_ + ".full.db", *runner);
+  const SweepRecord got = record_of(path_), reference = record_of(path_ + ".full.db");
+
+  ASSERT_EQ(got.status.size(), 30u);
+  int finished = 0, epochs = 0;
+  for (const auto& [number, curve] : got.curves) {
+    epochs += static_cast<int>(curve.size());
+    const auto& full_curve = reference.curves.at(number);
+    ASSERT_LE(curve.size(), full_curve.size());
+    EXPECT_TRUE(std::equal(curve.begin(), curve.end(), full_curve.begin())) << "trial " << number;
+    const TrialStatus status = got.status.at(number);
+    EXPECT_TRUE(status == TrialStatus::kFinished || status == TrialStatus::kPruned) << number;
+    if (status == TrialStatus::kFinished) {
+      ++finished;
+      EXPECT_EQ(curve.size(), 9u);
+      EXPECT_EQ(got.runs.at(number), 3) << "paused at two rungs, promoted from both";
+    } else {
+      EXPECT_TRUE(curve.size() == 1 || curve.size() == 3) << curve.size();
+      EXPECT_EQ(got.runs.at(number), curve.size() == 1 ? 1 : 2);
+    }
+  }
+  EXPECT_GE(finished, 1);
+  EXPECT_LT(epochs, 30 * 9 / 2) << "promotion saves most of the epochs";
+  for (const int rung : {1, 3}) {
+    std::vector<std::pair<double, RungOutcome>> arrivals = got.rungs.at(rung);
+    std::stable_sort(arrivals.begin(), arrivals.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    const size_t top = arrivals.size() / 3;
+    ASSERT_GE(top, 1u) << "rung " << rung;
+    for (size_t i = 0; i < arrivals.size(); ++i) {
+      const RungOutcome outcome = arrivals[i].second;
+      if (i < top) {
+        EXPECT_EQ(outcome, RungOutcome::kPromoted) << "rung " << rung << " #" << i;
+      }
+      EXPECT_TRUE(outcome == RungOutcome::kPromoted || outcome == RungOutcome::kStopped)
+          << "nothing is left paused";
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(states)) << "ended trials keep no state";
+}
+
+// A promotion sweep stopped by a signal keeps its paused trials paused; --resume restores them,
+// and the sweep ends as the uninterrupted one does, epoch for epoch and rung for rung.
+TEST_F(DriverTest, AStoppedPromotionSweepResumesItsPausedTrials) {
+  const std::string states = testing::TempDir() + "/driver_promotion_resume";
+  auto runner = benchmarks::make_benchmark_runner();
+  run_sweep(promotion_spec("promotion", states + "_plain"), path_ + ".plain.db", *runner);
+
+  const search::SweepSpec spec = promotion_spec("promotion", states);
+  StoppingRunner stopping_runner(40);
+  run_sweep(spec, path_, stopping_runner);
+  request_stop(0);
+  int paused = 0;
+  for (const auto& [number, status] : record_of(path_).status) {
+    paused += status == TrialStatus::kPaused;
+  }
+  EXPECT_GE(paused, 2) << "the stop came while trials waited at rungs";
+  {
+    results::Store store(path_);
+    SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
+    run_in_process(driver, *runner);
+    driver.finish(SweepStatus::kFinished);
+  }
+  const SweepRecord got = record_of(path_), expected = record_of(path_ + ".plain.db");
+  EXPECT_EQ(got.curves, expected.curves);
+  EXPECT_EQ(got.status, expected.status);
+  EXPECT_EQ(got.rungs, expected.rungs);
+  EXPECT_TRUE(fs::is_empty(states));
 }
 
 TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
@@ -236,7 +497,7 @@ class ResumeTest : public DriverTest {
     for (int i = 0; i < running; ++i) {
       const auto assignment = driver.next_assignment();
       driver.trial_started(assignment->trial_id, 2);
-      EpochMetrics first_epoch{assignment->trial_id, 1, 0.1, {{"val_accuracy", 0.5}}};
+      EpochMetrics first_epoch{assignment->trial_id, 1, 0.1, {{"val_accuracy", 0.5}}, {}};
       driver.epoch_reported(first_epoch);
     }
   }

@@ -1,14 +1,17 @@
 // Data-parallel gangs end to end: the real `fersweep` under real `mpiexec`, coordinator plus
 // gangs of two ranks on the MPI backend, checked against one process training the same trials.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -230,6 +233,64 @@ TEST_F(GangE2E, TimeLimitStopsAGangMidEpoch) {
     EXPECT_NE(t.error.find("at epoch 1,"), std::string::npos) << t.error;
     EXPECT_EQ(t.epochs_completed, 0);
     EXPECT_TRUE(reader.trial(t.id).epochs.empty());
+  }
+}
+
+// A gang's trial paused by a stop signal continues on --resume from its last epoch, each rank with
+// its own dropout stream restored, and trains exactly what the uninterrupted gang trained.
+TEST_F(GangE2E, APausedGangTrialContinuesBitForBit) {
+  // Dropout where it changes the training (a hidden layer that has not died): each rank's own
+  // stream must come back, not the leader's.
+  Json spec = Json::parse(R"({
+    "name": "gang_state", "method": "grid", "seed": 5, "epochs": 4,
+    "metric": {"name": "val_loss", "goal": "minimize"},
+    "data": {"train_size": 480, "val_size": 51, "seed": 4},
+    "resources": {"threads_per_worker": 1, "gpus_per_trial": 2},
+    "parameters": {
+      "filters": {"value": [8, 16]}, "convs_per_block": {"value": 1}, "dense": {"value": [32]},
+      "dropout": {"value": 0.3}, "batch_size": {"value": 32}, "lr": {"value": 0.003},
+      "schedule": {"value": "cosine"}, "warmup_epochs": {"value": 1},
+      "class_balance": {"values": ["none", "balanced_sampling"]}
+    }
+  })");
+  const std::string file = write_spec("gang_state.json", spec);
+  // Best models beside each database; `--checkpoints none` would keep no training state either.
+  const std::string base = kMpiexec + " -n 3 " + kBin + " run " + file;
+  const Outcome whole = run(base + " --quiet --db " + path("gang_whole.db"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+
+  const std::string db = path("gang_paused.db"), log = path("gang_paused.log");
+  const std::vector<std::string> argv = {
+      std::string(MPIEXEC), "--oversubscribe", "-n", "3", kBin, "run", file, "--db", db};
+  const pid_t mpiexec = e2e::spawn(argv, log);
+  // Once the first trial has stored an epoch, the stop: it pauses at the end of the next one.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (results::Reader(db).trials(1).size() > 0 && !results::Reader(db).trial(1).epochs.empty())
+        break;
+    } catch (const std::exception&) {  // not written yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const pid_t pid : e2e::processes_mentioning(file)) kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(mpiexec, &status, 0);
+  ASSERT_NE(e2e::file_bytes(log).find("stopped by signal 15"), std::string::npos)
+      << e2e::file_bytes(log);
+  const Outcome resumed = run(base + " --resume --db " + db);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("continues after epoch"), std::string::npos) << resumed.output;
+
+  const results::Reader a(path("gang_whole.db")), b(db);
+  const auto ta = a.trials(a.sweep(std::nullopt).id), tb = b.trials(b.sweep(std::nullopt).id);
+  ASSERT_EQ(ta.size(), 2u);
+  ASSERT_EQ(tb.size(), 2u) << "the paused trial continued as itself";
+  for (size_t i = 0; i < ta.size(); ++i) {
+    EXPECT_EQ(tb[i].status, TrialStatus::kFinished) << tb[i].error;
+    const auto ea = a.trial(ta[i].id).epochs, eb = b.trial(tb[i].id).epochs;
+    ASSERT_EQ(ea.size(), eb.size());
+    for (size_t e = 0; e < ea.size(); ++e) EXPECT_EQ(ea[e].values, eb[e].values) << i << " " << e;
   }
 }
 

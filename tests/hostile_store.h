@@ -36,7 +36,8 @@ inline void write_hostile_sweep(const std::string& path) {
                           0.5,
                           {{"val_accuracy", 0.1 * number + 0.05 * epoch},
                            {"val_loss", 2.0 - 0.1 * number},
-                           {"metric" + kHostileBytes, 0.5}}});
+                           {"metric" + kHostileBytes, 0.5}},
+                          {}});
     }
     TrialResult result;
     result.trial_id = id;

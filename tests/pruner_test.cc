@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 namespace fersweep::search {
 namespace {
@@ -129,6 +130,59 @@ TEST(HyperbandPruner, TrialsCompeteOnlyInsideTheirBracket) {
   }
   EXPECT_FALSE(hyperband.should_stop(first_bracket[0], 1, 0.5));
   EXPECT_TRUE(hyperband.should_stop(first_bracket[1], 1, 0.4));
+}
+
+// Promotion mode (the ASHA paper's Algorithm 2): every arrival pauses at its rung; a rung promotes
+// its top floor(n / eta) once, best first, from the highest rung down, and only trials that are
+// actually paused.
+TEST(AshaPromotion, PromotesTheTopOfTheHighestRungFirstAndEachTrialOnce) {
+  AshaPruner asha(1, 3, 27, true, true);
+  ASSERT_TRUE(asha.promotes());
+  std::set<int> paused;
+  const auto is_paused = [&](int trial) { return paused.contains(trial); };
+  const auto arrive = [&](int trial, int epoch, double value) {
+    EXPECT_TRUE(asha.should_stop(trial, epoch, value)) << "every rung arrival pauses";
+    paused.insert(trial);
+  };
+  EXPECT_FALSE(asha.should_stop(0, 2, 0.9)) << "between rungs nothing pauses";
+  arrive(0, 1, 0.50);
+  arrive(1, 1, 0.40);
+  EXPECT_EQ(asha.promote(is_paused), std::nullopt) << "fewer than eta arrivals promote nothing";
+  arrive(2, 1, 0.60);
+  EXPECT_EQ(asha.promote(is_paused), 2) << "the top 1 of 3";
+  paused.erase(2);
+  EXPECT_EQ(asha.promote(is_paused), std::nullopt) << "promoted once; 0.50 is not top 1 of 3";
+  for (int trial = 3; trial < 6; ++trial) arrive(trial, 1, 0.1 * trial);  // 0.3, 0.4, 0.5
+  // Six at rung 1: top 2 are 0.60 (promoted) and 0.50, trial 0 (earlier than trial 5's 0.50).
+  EXPECT_EQ(asha.promote(is_paused), 0);
+  paused.erase(0);
+  EXPECT_EQ(asha.promote(is_paused), std::nullopt);
+
+  // Trials 2 and 0 reach rung 2 (epoch 3), and a third one: rung 2 beats rung 1 in priority.
+  arrive(2, 3, 0.70);
+  arrive(0, 3, 0.80);
+  for (int trial = 6; trial < 9; ++trial) arrive(trial, 1, 0.9);  // nine at rung 1: top 3
+  paused.insert(7);
+  asha.trained_past(7, 3);  // a resumed sweep: trial 7 went on past rung 1 before
+  arrive(7, 3, 0.75);
+  EXPECT_EQ(asha.promote(is_paused), 0) << "rung 2's top 1 of 3 before rung 1's candidates";
+  paused.erase(0);
+  EXPECT_EQ(asha.promote(is_paused), 6) << "then rung 1's best not yet promoted (ties: earliest)";
+  paused.erase(6);
+  // Rung 1's top 3 are now 6, 7 and 8 at 0.9 (2 and 0 went up earlier, when they were on top);
+  // 7 went on before the resume.
+  EXPECT_EQ(asha.promote(is_paused), 8);
+  paused.erase(8);
+  EXPECT_EQ(asha.promote(is_paused), std::nullopt);
+}
+
+TEST(AshaPromotion, MinimisingPromotesTheLowestValue) {
+  AshaPruner asha(1, 2, 8, false, true);
+  for (int trial = 0; trial < 4; ++trial) asha.should_stop(trial, 1, 1.0 + trial);
+  const auto all = [](int) { return true; };
+  EXPECT_EQ(asha.promote(all), 0);
+  EXPECT_EQ(asha.promote(all), 1);
+  EXPECT_EQ(asha.promote(all), std::nullopt);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Crash and resume under real mpiexec: the sweep is killed with SIGKILL at several points while
 // trials run, resumed each time with --resume, and must end with exactly its budget of finished
-// trials, every grid point once, and an intact database.
+// trials, every grid point once, and an intact database. Each trial keeps its training state after
+// every epoch, so an interrupted trial continues from its last epoch: as itself, on any rank, and
+// bit for bit as it would have run.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,11 +11,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "results/queries.h"
@@ -27,7 +31,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using e2e::Outcome;
+using e2e::processes_mentioning;
 using e2e::run;
+using e2e::spawn;
 
 const std::string kBin = FERSWEEP_BIN;
 const std::string kMpiexec = MPIEXEC;
@@ -49,33 +55,27 @@ Json grid_spec() {
   })");
 }
 
-// Starts `argv` as a child process of its own (mpiexec itself, no shell in between).
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen(log.c_str(), "a", stdout);
-    std::freopen(log.c_str(), "a", stderr);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+int occurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
   }
-  return pid;
+  return count;
 }
 
-// Processes whose command line mentions `needle` (the sweep's spec path): mpiexec and the ranks.
-std::vector<pid_t> processes_mentioning(const std::string& needle) {
-  std::vector<pid_t> pids;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = e2e::file_bytes(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos && cmdline.find("fersweep") != std::string::npos)
-      pids.push_back(static_cast<pid_t>(std::stol(name)));
+// Kills the whole job at once, mpiexec and every rank (left alone, ranks outlive a killed
+// mpiexec for a moment and go on training), and waits for them to be gone: none may write to the
+// database on resume.
+void kill_job(pid_t mpiexec, const std::string& spec) {
+  for (const pid_t rank : processes_mentioning(spec)) kill(rank, SIGKILL);
+  ASSERT_EQ(kill(mpiexec, SIGKILL), 0);
+  int status = 0;
+  waitpid(mpiexec, &status, 0);
+  const auto gone = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!processes_mentioning(spec).empty() && std::chrono::steady_clock::now() < gone) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return pids;
+  ASSERT_TRUE(processes_mentioning(spec).empty()) << "ranks outlived mpiexec";
 }
 
 TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) {
@@ -86,8 +86,7 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   const std::string spec = dir + "/crash.json", db = dir + "/crash.db", log = dir + "/log.txt";
   std::ofstream(spec) << grid_spec().dump(2);
   const std::vector<std::string> command = {
-      kMpiexec,   "--oversubscribe", "-n",  "3", kBin, "run", spec, "--db", db,
-      "--resume", "--checkpoints",   "none"};
+      kMpiexec, "--oversubscribe", "-n", "3", kBin, "run", spec, "--db", db, "--resume"};
 
   std::mt19937 rng(20261125);  // the kill points: reproducible, varied
   int kills = 0;
@@ -102,16 +101,8 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
     }
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 250)(rng)));
-    ASSERT_EQ(kill(mpiexec, SIGKILL), 0);
-    int status = 0;
-    waitpid(mpiexec, &status, 0);
+    kill_job(mpiexec, spec);
     ++kills;
-    // Open MPI takes its ranks down with mpiexec; none may write to the database on resume.
-    const auto gone = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!processes_mentioning(spec).empty() && std::chrono::steady_clock::now() < gone) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(processes_mentioning(spec).empty()) << "ranks outlived mpiexec";
   }
   ASSERT_GE(kills, 3);
 
@@ -126,12 +117,13 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   EXPECT_EQ(sweeps[0].status, SweepStatus::kFinished);
   const auto trials = reader.trials(sweeps[0].id);
   std::set<std::string> finished_configs;
-  int finished = 0, interrupted = 0;
+  int finished = 0;
   std::set<int> numbers;
   for (const auto& t : trials) {
     EXPECT_TRUE(numbers.insert(t.number).second) << "trial number " << t.number << " twice";
+    // Killed before its first epoch, a trial has no state: it ran again as a new trial.
     if (t.status == TrialStatus::kInterrupted) {
-      ++interrupted;
+      EXPECT_EQ(t.epochs_completed, 0) << t.error;
       continue;
     }
     ASSERT_EQ(t.status, TrialStatus::kFinished) << t.error;
@@ -145,7 +137,8 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   }
   EXPECT_EQ(finished, kGridPoints);
   EXPECT_EQ(finished_configs.size(), static_cast<size_t>(kGridPoints));
-  EXPECT_GE(interrupted, 1) << "no kill landed while a trial ran: nothing was tested";
+  const int continued = occurrences(e2e::file_bytes(log), "continues after epoch");
+  EXPECT_GE(continued, 1) << "no kill landed while a trial ran: nothing was tested";
 
   sql::Database check(db, true);
   sql::Statement integrity(check, "PRAGMA integrity_check");
@@ -153,8 +146,185 @@ TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) 
   EXPECT_EQ(integrity.text(0), "ok");
   sql::Statement foreign(check, "PRAGMA foreign_key_check");
   EXPECT_FALSE(foreign.step()) << "a row refers to a missing trial or epoch";
-  std::printf("%d kills, %d interrupted trials re-run, %d finished\n", kills, interrupted,
-              finished);
+  std::printf("%d kills, %d trials continued from their last epoch, %d finished\n", kills,
+              continued, finished);
+  fs::remove_all(dir);
+}
+
+// Every epoch of every finished trial of a sweep database, by config (a config run again from
+// the start keeps its seed, not its number).
+using Curves = std::map<std::string, std::vector<std::map<std::string, double>>>;
+Curves curves(const std::string& db) {
+  Curves out;
+  const results::Reader reader(db);
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    if (t.status != TrialStatus::kFinished) continue;
+    for (const auto& e : reader.trial(t.id).epochs) out[t.params.dump()].push_back(e.values);
+  }
+  return out;
+}
+
+// Where two sweeps' curves first differ, or "" when they are equal.
+std::string first_difference(const Curves& a, const Curves& b) {
+  for (const auto& [config, epochs] : a) {
+    const auto other = b.find(config);
+    if (other == b.end()) return config + ": only in the first";
+    for (size_t e = 0; e < std::max(epochs.size(), other->second.size()); ++e) {
+      if (e >= epochs.size() || e >= other->second.size() || epochs[e] != other->second[e]) {
+        return fmt::format("{}: epoch {} of {} and {}", config, e + 1, epochs.size(),
+                           other->second.size());
+      }
+    }
+  }
+  return a.size() == b.size() ? "" : "configs only in the second";
+}
+
+std::string listing(const std::string& dir) {
+  std::string out;
+  for (const auto& entry : fs::directory_iterator(dir))
+    out += entry.path().filename().string() + " ";
+  return out;
+}
+
+// A number from a database another process writes; -1 while it cannot be read yet.
+int64_t query(const std::string& db, const std::string& sql) {
+  try {
+    sql::Database reader(db, true);
+    sql::Statement statement(reader, sql);
+    return statement.step() ? statement.integer(0) : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// Two trials train side by side on ranks 1 and 2 and the job is killed once each has stored an
+// epoch with its state. Resumed on one worker (rank 1), both continue from their last epoch,
+// one of them on a rank it never ran on, and every epoch equals the uninterrupted sweep's.
+TEST(ResumeE2E, AKilledTrialContinuesOnAnotherRankBitForBit) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const std::string dir = testing::TempDir() + "/fersweep_continue_" + std::to_string(getpid());
+  fs::create_directories(dir);
+  Json doc = grid_spec();
+  doc["epochs"] = 4;
+  doc["data"]["train_size"] = 3000;
+  doc["parameters"]["dense"] = {{"value", {16}}};
+  doc["parameters"]["batch_size"] = {{"value", 32}};
+  doc["parameters"]["lr"] = {{"values", {0.003, 0.01}}};
+  doc["parameters"]["dropout"] = {{"value", 0.3}};
+  doc["parameters"]["rotation"] = {{"value", 10.0}};
+  const std::string spec = dir + "/continue.json", log = dir + "/log.txt";
+  std::ofstream(spec) << doc.dump(2);
+  const auto command = [&](int ranks, const std::string& db) {
+    return std::vector<std::string>{
+        kMpiexec, "--oversubscribe", "-n", std::to_string(ranks), kBin, "run", spec, "--db", db};
+  };
+  const auto joined = [](const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) out += a + " ";
+    return out;
+  };
+  const Outcome reference = run(joined(command(3, dir + "/reference.db")) + "--quiet");
+  ASSERT_EQ(reference.exit_code, 0) << reference.output;
+
+  const std::string db = dir + "/cut.db";
+  const pid_t mpiexec = spawn(command(3, db), log);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  const std::string both_saved =
+      "SELECT count(*) FROM trials WHERE status = 'running' AND state_epoch >= 1";
+  while (query(db, both_saved) < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const int64_t on_rank_two = query(db, "SELECT number FROM trials WHERE worker_rank = 2");
+  kill_job(mpiexec, spec);
+  ASSERT_EQ(query(db, "SELECT count(*) FROM trials WHERE state_epoch >= 1"), 2)
+      << e2e::file_bytes(log);
+  ASSERT_GE(on_rank_two, 0);
+
+  const Outcome resumed = run(joined(command(2, db)) + "--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(occurrences(resumed.output, "continues after epoch"), 2) << resumed.output;
+  EXPECT_EQ(query(db, "SELECT count(*) FROM trials"), 2) << "a trial ran again from scratch";
+  EXPECT_EQ(query(db, fmt::format("SELECT worker_rank FROM trials WHERE number = {}", on_rank_two)),
+            1)
+      << "the trial that ran on rank 2 continued on rank 1";
+  const Curves expected = curves(dir + "/reference.db"), got = curves(db);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(first_difference(got, expected), "");
+  fs::remove_all(dir);
+}
+
+// Twenty kills of the whole job at random moments, each followed by --resume. Trials keep their
+// state after every epoch, so a kill loses at most the epoch each running trial was in: the
+// database ends with every grid point finished once and every planned epoch recorded exactly once
+// (none trained twice into the record), each equal to the uninterrupted sweep's, noise included.
+TEST(ResumeE2E, TwentyKillsLoseAtMostTheEpochsInFlight) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const std::string dir = testing::TempDir() + "/fersweep_kills_" + std::to_string(getpid());
+  fs::create_directories(dir);
+  constexpr int kPoints = 16, kLongEpochs = 10;
+  const std::string spec = dir + "/kills.json", db = dir + "/kills.db", log = dir + "/log.txt";
+  std::ofstream(spec) << Json::parse(R"({
+    "name": "kills", "method": "grid", "seed": 7, "epochs": 10, "checkpoints": "every_epoch",
+    "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "benchmark": {"function": "learning_curve", "seconds_per_epoch": 0.12, "noise_sd": 0.02},
+    "parameters": {"lr": {"values": [0.0003, 0.001, 0.003, 0.01]},
+                   "dropout": {"values": [0.1, 0.3, 0.5, 0.7]}}
+  })")
+                             .dump(2);
+  const std::string base = kMpiexec + " --oversubscribe -n 3 " + kBin + " run " + spec;
+  const Outcome reference = run(base + " --db " + dir + "/reference.db --quiet");
+  ASSERT_EQ(reference.exit_code, 0) << reference.output;
+
+  const std::vector<std::string> command = {
+      kMpiexec, "--oversubscribe", "-n", "3", kBin, "run", spec, "--db", db, "--resume"};
+  std::mt19937 rng(20261202);
+  int kills = 0;
+  const std::string epochs = "SELECT count(*) FROM epochs";
+  while (kills < 20 && e2e::finished_trials(db) < kPoints) {
+    // Each run gets going (it stores an epoch of its own), then dies at a random moment after.
+    const int64_t before = query(db, epochs);
+    const pid_t mpiexec = spawn(command, log);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (query(db, epochs) <= before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng)));
+    kill_job(mpiexec, spec);
+    ++kills;
+  }
+  EXPECT_EQ(kills, 20) << "the sweep finished before the twentieth kill";
+  const Outcome last = run(base + " --db " + db + " --resume --quiet");
+  ASSERT_EQ(last.exit_code, 0) << last.output;
+
+  const results::Reader reader(db);
+  std::set<std::string> finished;
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    if (t.status != TrialStatus::kFinished) continue;
+    EXPECT_TRUE(finished.insert(t.params.dump()).second) << "finished twice: " << t.params;
+  }
+  EXPECT_EQ(finished.size(), static_cast<size_t>(kPoints));
+  EXPECT_EQ(query(db, "SELECT count(*) FROM epochs"), kPoints * kLongEpochs);
+  // Epochs trained: those stored, those a continued trial trained again, and at most the one in
+  // flight of each trial a kill left to run again from the start. Two trials run at a time.
+  const int64_t trained = query(db, "SELECT count(*) FROM epochs") +
+                          query(db, "SELECT sum(epochs_redone) FROM trials") +
+                          query(db, "SELECT count(*) FROM trials WHERE status = 'interrupted'");
+  EXPECT_LE(trained, kPoints * kLongEpochs + 2 * kills);
+  // Each continuation the killed runs logged is a run of its trial (the last, quiet run logs none).
+  EXPECT_GE(query(db, "SELECT sum(runs - 1) FROM trials"),
+            occurrences(e2e::file_bytes(log), "continues after epoch"));
+  EXPECT_EQ(first_difference(curves(db), curves(dir + "/reference.db")), "");
+  EXPECT_GE(occurrences(e2e::file_bytes(log), "continues after epoch"), 5);
+  sql::Database check(db, true);
+  sql::Statement integrity(check, "PRAGMA integrity_check");
+  ASSERT_TRUE(integrity.step());
+  EXPECT_EQ(integrity.text(0), "ok");
+  EXPECT_EQ(listing(dir + "/kills_state"), "") << "finished trials keep no state";
+  std::printf("%d kills, %d continuations\n", kills,
+              occurrences(e2e::file_bytes(log), "continues after epoch"));
   fs::remove_all(dir);
 }
 

@@ -136,17 +136,21 @@ TEST(SlurmE2E, SbatchTemplateRunsTheSweepAndResumesAfterARequeue) {
   ASSERT_EQ(sweeps.size(), 1u) << log;
   EXPECT_EQ(sweeps[0].status, SweepStatus::kFinished);
   std::set<std::string> finished;
-  int interrupted = 0;
+  int continued = 0;
   for (const auto& t : reader.trials(sweeps[0].id)) {
     if (t.status == TrialStatus::kFinished) {
       EXPECT_TRUE(finished.insert(t.params.dump()).second);
+      EXPECT_EQ(reader.trial(t.id).epochs.size(), 3u) << "trial " << t.id;
+      // Beside the shared database, not in the node-local directory a requeue leaves behind.
+      EXPECT_EQ(t.checkpoint.rfind(dir + "/shared/sweep_checkpoints/", 0), 0u) << t.checkpoint;
     }
-    interrupted += t.status == TrialStatus::kInterrupted;
-    EXPECT_TRUE(t.status == TrialStatus::kFinished || t.status == TrialStatus::kInterrupted)
-        << t.status << t.error;
+    // A trial the requeue stopped continues from its last epoch after it, as the same trial.
+    continued += t.runs > 1;
+    EXPECT_LE(t.epochs_redone, t.runs - 1) << "at most the epoch in flight, per interruption";
+    EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
   }
   EXPECT_EQ(finished.size(), static_cast<size_t>(kTrials));
-  EXPECT_GE(interrupted, 1) << "the requeue interrupted nothing: nothing was tested";
+  EXPECT_GE(continued, 1) << "the requeue interrupted nothing: nothing was tested";
   sql::Database check(shared_db, true);
   sql::Statement integrity(check, "PRAGMA integrity_check");
   ASSERT_TRUE(integrity.step());

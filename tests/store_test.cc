@@ -1,7 +1,9 @@
 #include "results/store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -70,8 +72,8 @@ TEST_F(StoreTest, RoundTripsATrialWithEpochsMatrixAndReport) {
     sweep_id = store.create_sweep(sample_sweep());
     trial_id = store.add_trial(sweep_id, 0, {{"lr", 0.01}, {"filters", {8, 16}}}, 99);
     store.start_trial(trial_id, 3);
-    store.record_epoch({trial_id, 1, 0.7, {{"train_loss", 1.2}, {"val_macro_f1", 0.45}}});
-    store.record_epoch({trial_id, 2, 0.6, {{"train_loss", 0.9}, {"val_macro_f1", 0.69}}});
+    store.record_epoch({trial_id, 1, 0.7, {{"train_loss", 1.2}, {"val_macro_f1", 0.45}}, {}});
+    store.record_epoch({trial_id, 2, 0.6, {{"train_loss", 0.9}, {"val_macro_f1", 0.69}}, {}});
     store.finish_trial(finished_result(trial_id), 0.7);
     store.finish_sweep(sweep_id, SweepStatus::kFinished);
   }
@@ -207,7 +209,7 @@ TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
     Reader reader(path_);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 4; `fersweep results "
+    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 5; `fersweep results "
                                          "--db " +
                                          path_ + " upgrade`"),
               std::string::npos)
@@ -244,7 +246,7 @@ TEST_F(StoreTest, UpgradesVersion1KeepingEveryEpochMetric) {
   Store store(path_);
   const int64_t sweep = store.create_sweep(sample_sweep());
   const int64_t trial = store.add_trial(sweep, 0, nlohmann::json::object(), 1);
-  store.record_epoch({trial, 1, 0.1, {{"value", 2.5}}});
+  store.record_epoch({trial, 1, 0.1, {{"value", 2.5}}, {}});
   EXPECT_DOUBLE_EQ(Reader(path_).trial(trial).epochs[0].values.at("value"), 2.5);
 }
 
@@ -263,13 +265,18 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   }
   {
     sql::Database db(path_, false);
-    db.execute("ALTER TABLE trials DROP COLUMN checkpoint; PRAGMA user_version = 2");
+    // As version 2 had it: what versions 3 and 5 added goes (step 4 rebuilds `trials`).
+    db.execute(
+        "ALTER TABLE trials DROP COLUMN checkpoint; DROP TABLE trial_rungs; "
+        "ALTER TABLE epochs DROP COLUMN recorded_at; PRAGMA user_version = 2");
   }
   { Store store(path_); }
   const Reader reader(path_);
   const TrialDetail d = reader.trial(trial_id);
   EXPECT_EQ(d.trial.status, TrialStatus::kFinished);
   EXPECT_EQ(d.trial.checkpoint, "");
+  EXPECT_TRUE(Store(path_).trials_of(d.trial.sweep_id, "val_accuracy")[0].state.empty())
+      << "version 5's state columns, empty for an old trial";
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
   {
@@ -282,6 +289,11 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   store.start_trial(running, 2);
   store.mark_interrupted(running, "interrupted: test");
   EXPECT_EQ(Reader(path_).trial(running).trial.status, TrialStatus::kInterrupted);
+  EXPECT_EQ(Reader(path_).trial(running).trial.runs, 1);
+  sql::Database db(path_, false);
+  EXPECT_NO_THROW(
+      db.execute(fmt::format("UPDATE trials SET status = 'paused' WHERE id = {}", running)))
+      << "version 5 lets a trial pause";
 }
 
 TEST_F(StoreTest, RejectsAForeignSqliteDatabase) {
@@ -312,16 +324,55 @@ TEST_F(StoreTest, FailedFinishLeavesNoHalfWrittenTrial) {
   const int64_t sweep_id = store.create_sweep(sample_sweep());
   const int64_t id = store.add_trial(sweep_id, 0, nlohmann::json::object(), 0);
   store.finish_trial(finished_result(id), 0.7);
-  // Finishing the trial again: the status update and "aaa_new_metric" succeed, then the
-  // duplicate "val_accuracy" row violates the primary key. Everything must roll back.
+  // Finishing the trial again (as a promoted trial does): the old result goes, the status update
+  // and "aaa_new_metric" succeed, then a NaN (NULL to SQLite) violates NOT NULL. Everything must
+  // roll back, the old result included.
   TrialResult again = finished_result(id);
-  again.final_metrics = {{"aaa_new_metric", 1.0}, {"val_accuracy", 0.1}};
+  again.final_metrics = {{"aaa_new_metric", 1.0}, {"val_accuracy", std::nan("")}};
   EXPECT_THROW(store.finish_trial(again, 0.1), sql::SqliteError);
   const Reader reader(path_);
   const TrialDetail d = reader.trial(id);
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_FALSE(d.trial.metrics.contains("aaa_new_metric"));
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
+}
+
+// An epoch and the training state written after it are stored together; a trial continued from a
+// state drops the epochs it recorded after that state (it trains them again) and runs again.
+TEST_F(StoreTest, RecordsTrainingStateWithItsEpochAndReopensATrialAtIt) {
+  Store store(path_);
+  const int64_t sweep_id = store.create_sweep(sample_sweep());
+  const int64_t id = store.add_trial(sweep_id, 0, {{"lr", 0.01}}, 3);
+  store.start_trial(id, 1);
+  const StateRef second{"/states/trial_000001.r0.e0002.state", 2, 0xF00DF00DF00DF00DULL};
+  store.record_epoch({id, 1, 0.5, {{"val_accuracy", 0.4}}, {"/states/e1", 1, 11}});
+  store.record_epoch({id, 2, 0.5, {{"val_accuracy", 0.5}}, second});
+  store.record_epoch({id, 3, 0.5, {{"val_accuracy", 0.6}}, {}});  // no state (policy best)
+  store.mark_interrupted(id, "interrupted: test", 1);             // killed while it trained epoch 4
+  std::vector<StoredTrial> trials = store.trials_of(sweep_id, "val_accuracy");
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].state, second) << "the newest state, its digest intact as 64 bits";
+  EXPECT_EQ(trials[0].epochs_completed, 3);
+
+  store.reopen_trial(id, 2);
+  trials = store.trials_of(sweep_id, "val_accuracy");
+  EXPECT_EQ(trials[0].status, TrialStatus::kPending);
+  EXPECT_EQ(trials[0].epochs_completed, 2);
+  EXPECT_EQ(trials[0].objective_by_epoch,
+            (std::vector<std::pair<int, double>>{{1, 0.4}, {2, 0.5}}));
+  TrialDetail d = Reader(path_).trial(id);
+  EXPECT_EQ(d.epochs.size(), 2u);
+  EXPECT_EQ(d.trial.error, "");
+  EXPECT_EQ(d.trial.state_path, second.path);
+  EXPECT_EQ(d.trial.runs, 2);
+  EXPECT_EQ(d.trial.epochs_redone, 2) << "epoch 3, stored without a state, and epoch 4 in flight";
+
+  // Ended for good, it keeps no training state (the worker removed the file).
+  store.finish_trial(finished_result(id), 0.7);
+  d = Reader(path_).trial(id);
+  EXPECT_EQ(d.trial.state_path, "");
+  EXPECT_TRUE(store.trials_of(sweep_id, "val_accuracy")[0].state.empty());
+  EXPECT_EQ(d.trial.runs, 2);
 }
 
 // The copy sbatch makes of a live database: consistent while the sweep writes, and never paired

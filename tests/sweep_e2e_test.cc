@@ -234,6 +234,47 @@ TEST_F(SweepE2E, HelpWorksForEveryCommand) {
   }
 }
 
+// Promotion-based ASHA under four ranks: trials pause at rungs 3 and 9 and leave their workers;
+// idle workers wait while running trials may still earn a paused one its promotion, and the
+// sweep ends with every trial finished or pruned where it paused, its rungs in the database.
+TEST_F(SweepE2E, PromotionAshaAcrossThreeWorkers) {
+  const std::string db = path("promotion.db");
+  const Outcome out = run(kMpiexec + " -n 4 " + kBin + " run " + FERSWEEP_SOURCE_DIR +
+                          "/search_spaces/examples/learning_curve_asha_promotion.json --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const results::Reader reader(db);
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 60u);
+  std::map<int, std::vector<std::pair<double, RungOutcome>>> rungs;  // by epoch
+  int finished = 0;
+  for (const auto& t : trials) {
+    const auto detail = reader.trial(t.id);
+    EXPECT_EQ(static_cast<int>(detail.epochs.size()), t.epochs_completed);
+    for (const auto& r : detail.rungs) rungs[r.epoch].push_back({r.value, r.outcome});
+    // Paused at each rung it reached, promoted from all but the last.
+    EXPECT_EQ(static_cast<int>(detail.rungs.size()), t.runs - (t.epochs_completed == 27 ? 1 : 0))
+        << "trial " << t.id;
+    if (t.status == TrialStatus::kFinished) {
+      ++finished;
+      EXPECT_EQ(t.epochs_completed, 27);
+    } else {
+      EXPECT_EQ(t.status, TrialStatus::kPruned) << t.error;
+      EXPECT_TRUE(t.epochs_completed == 3 || t.epochs_completed == 9) << t.epochs_completed;
+      EXPECT_EQ(detail.rungs.back().outcome, RungOutcome::kStopped);
+    }
+    EXPECT_EQ(t.state_path, "");
+  }
+  EXPECT_GE(finished, 1);
+  for (auto& [epoch, arrivals] : rungs) {  // the top floor(n / 3) of every rung went up
+    std::stable_sort(arrivals.begin(), arrivals.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < arrivals.size() / 3; ++i) {
+      EXPECT_EQ(arrivals[i].second, RungOutcome::kPromoted) << "epoch " << epoch << " #" << i;
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(path("promotion_state")));
+}
+
 // The shipped benchmark example under four ranks: TPE asks asynchronously while ASHA stops trials
 // at their rungs; every trial lands in the database with the epochs it really ran.
 TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
@@ -323,6 +364,14 @@ TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
   EXPECT_EQ(summary["trials_by_status"]["finished"], 4);
   EXPECT_EQ(summary["best"]["value"].get<double>(), best);
   EXPECT_GT(summary["rank_hours"].get<double>(), 0.0);
+  // Finished trials keep their best model (a description and its weights) and no training state.
+  uintmax_t kept = 0;
+  for (const auto& file : fs::directory_iterator(path("mpi_checkpoints"))) {
+    kept += file.file_size();
+  }
+  EXPECT_GT(kept, 0u);
+  EXPECT_EQ(summary["disk_bytes"]["best_models"].get<uintmax_t>(), kept);
+  EXPECT_EQ(summary["disk_bytes"]["training_states"].get<uintmax_t>(), 0u);
 
   const Outcome csv = run(kBin + db + "export --out " + path("export"));
   ASSERT_EQ(csv.exit_code, 0) << csv.output;

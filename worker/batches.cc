@@ -1,6 +1,7 @@
 #include "worker/batches.h"
 
 #include <span>
+#include <sstream>
 
 #include "common/error.h"
 #include "worker/device_augment.h"
@@ -73,6 +74,20 @@ Batch BatchStream::next() {
   if (device_.is_cpu()) return batch;
   return {batch.images.to(device_, /*non_blocking=*/true),
           batch.labels.to(device_, /*non_blocking=*/true)};
+}
+
+std::string BatchStream::random_state() const {
+  if (pending_.valid()) throw std::logic_error("BatchStream: a batch is still being assembled");
+  std::ostringstream out;
+  out << rng_;
+  return out.str();
+}
+
+void BatchStream::restore_random_state(const std::string& state) {
+  if (pending_.valid()) throw std::logic_error("BatchStream: a batch is still being assembled");
+  std::istringstream in(state);
+  in >> rng_;
+  if (!in) throw std::runtime_error("training state: the batch stream's random state is damaged");
 }
 
 Batch BatchStream::allocate(int64_t batch) const {

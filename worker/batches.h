@@ -55,6 +55,10 @@ class BatchStream {
   int64_t batches_per_epoch() const;
   void start_epoch();  // draws the epoch's order and starts assembling its first batch
   Batch next();        // the epoch's next batch, on the device
+  // The random stream between epochs (orders, augmentation draws), as text: a trial's training
+  // state holds it, so that a continued trial draws what the uninterrupted one would have.
+  std::string random_state() const;
+  void restore_random_state(const std::string& state);
 
  private:
   Batch allocate(int64_t batch) const;  // on the host, pinned when the device is a GPU

@@ -150,6 +150,18 @@ void BestModelKeeper::observe(const EpochMetrics& epoch, const models::Classifie
   path_ = save_checkpoint(dir_, trial_id_, model, description_);
 }
 
+nlohmann::json BestModelKeeper::state() const {
+  return {{"best", best_ ? nlohmann::json(*best_) : nlohmann::json()},
+          {"path", path_},
+          {"description", description_}};
+}
+
+void BestModelKeeper::restore(const nlohmann::json& state) {
+  if (!state.at("best").is_null()) best_ = state.at("best").get<double>();
+  state.at("path").get_to(path_);
+  description_ = state.at("description");
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& json_path) {
   LoadedCheckpoint loaded;
   loaded.description = read_description(json_path);

@@ -36,6 +36,9 @@ class BestModelKeeper {
   void observe(const EpochMetrics& epoch, const models::Classifier& model);
   // The kept checkpoint's .json; empty when none was kept.
   const std::string& path() const { return path_; }
+  // The best so far, for a trial's training state: a continued trial keeps improving on it.
+  nlohmann::json state() const;
+  void restore(const nlohmann::json& state);
 
  private:
   std::string dir_;

@@ -65,4 +65,18 @@ void LrSchedule::end_epoch(double val_loss) {
   }
 }
 
+nlohmann::json LrSchedule::state() const {
+  // The best loss starts infinite, which JSON cannot hold: null stands for it.
+  return {{"plateau_lr", plateau_lr_},
+          {"best_loss", std::isfinite(best_loss_) ? nlohmann::json(best_loss_) : nlohmann::json()},
+          {"bad_epochs", bad_epochs_}};
+}
+
+void LrSchedule::restore(const nlohmann::json& state) {
+  state.at("plateau_lr").get_to(plateau_lr_);
+  best_loss_ = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity()
+                                               : state.at("best_loss").get<double>();
+  state.at("bad_epochs").get_to(bad_epochs_);
+}
+
 }  // namespace fersweep::worker

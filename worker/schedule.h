@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "common/trial.h"
 
 namespace fersweep::worker {
@@ -19,6 +21,9 @@ class LrSchedule {
   double at(int epoch, int64_t step) const;
   // Reduce-on-plateau's bookkeeping; call once per epoch with the validation loss.
   void end_epoch(double val_loss);
+  // What end_epoch has learnt so far, for a trial's training state (rates at a step need no state).
+  nlohmann::json state() const;
+  void restore(const nlohmann::json& state);
 
  private:
   double lr_, min_lr_, decay_;

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/heap.h"
 #include "common/random.h"
+#include "common/state_files.h"
 #include "models/model.h"
 #include "models/profile.h"
 #include "parallel/communicator.h"
@@ -20,6 +21,7 @@
 #include "worker/evaluation.h"
 #include "worker/optimizer.h"
 #include "worker/train_step.h"
+#include "worker/training_state.h"
 
 namespace fersweep::worker {
 namespace {
@@ -101,6 +103,15 @@ class TorchRunner final : public TrialRunner {
   Evaluation evaluate_model(TrainingSetup& setup, const TensorDataset& data);
   // The held-out test split, once, with the final weights, added to the last epoch's metrics.
   void add_test_metrics(TrainingSetup& setup, std::map<std::string, double>& metrics);
+  // Trains and scores one epoch; `progress` takes what it measured.
+  EpochMetrics run_epoch(TrainingSetup& setup, const TrialAssignment& assignment, int epoch,
+                         Clock::time_point trial_start, parallel::GradientSync* sync,
+                         TrialProgress& progress);
+  StateRef save_state(TrialStateFiles& states, TrainingSetup& setup, const TrialProgress& progress,
+                      const BestModelKeeper& keeper);
+  TrialResult result_of(TrainingSetup& setup, const TrialAssignment& assignment,
+                        TrialProgress& progress, TrialStatus status, const BestModelKeeper& keeper,
+                        Clock::time_point trial_start);
   int num_classes() const { return static_cast<int>(data_.train().class_names.size()); }
 
   const torch::Device device_;
@@ -213,6 +224,59 @@ void TorchRunner::add_test_metrics(TrainingSetup& setup, std::map<std::string, d
   metrics["test_macro_f1"] = report.macro_avg.f1;
 }
 
+EpochMetrics TorchRunner::run_epoch(TrainingSetup& setup, const TrialAssignment& assignment,
+                                    int epoch, Clock::time_point trial_start,
+                                    parallel::GradientSync* sync, TrialProgress& progress) {
+  const auto epoch_start = Clock::now();
+  const EpochTotals totals = train_epoch(setup, assignment, epoch, trial_start, sync);
+  progress.train_seconds += seconds_since(epoch_start);
+  const Evaluation scored = evaluate_model(setup, data_.val());
+  setup.schedule->end_epoch(scored.loss);
+  const ClassificationReport report =
+      classification_report(scored.confusion, data_.val().class_names);
+  const auto images = static_cast<double>(data_.train().size());
+  progress.epoch = epoch;
+  progress.confusion = scored.confusion.row_major();
+  progress.metrics = {{"train_loss", totals.loss_sum / images},
+                      {"train_accuracy", static_cast<double>(totals.correct) / images},
+                      {"val_loss", scored.loss},
+                      {"val_accuracy", report.accuracy},
+                      {"val_macro_f1", report.macro_avg.f1}};
+  return EpochMetrics{assignment.trial_id, epoch, seconds_since(epoch_start), progress.metrics, {}};
+}
+
+StateRef TorchRunner::save_state(TrialStateFiles& states, TrainingSetup& setup,
+                                 const TrialProgress& progress, const BestModelKeeper& keeper) {
+  // Collective: every rank hands its generator to the leader, which alone writes.
+  save_training_state(states.temporary_path(progress.epoch), setup, progress, keeper, *gang_);
+  return states.enabled() ? states.commit(progress.epoch) : StateRef{};
+}
+
+TrialResult TorchRunner::result_of(TrainingSetup& setup, const TrialAssignment& assignment,
+                                   TrialProgress& progress, TrialStatus status,
+                                   const BestModelKeeper& keeper, Clock::time_point trial_start) {
+  TrialResult result;
+  result.trial_id = assignment.trial_id;
+  result.status = status;
+  result.epochs_completed = progress.epoch;
+  result.param_count = models::trainable_parameters(*setup.model);
+  result.class_names = data_.train().class_names;
+  // Pruned trials skip the held-out test split.
+  if (status == TrialStatus::kFinished) add_test_metrics(setup, progress.metrics);
+  result.confusion = progress.confusion;
+  result.per_class = classification_report(ConfusionMatrix(num_classes(), progress.confusion),
+                                           data_.val().class_names)
+                         .classes;
+  result.final_metrics = progress.metrics;
+  if (!assignment.data.synthetic()) result.final_metrics["data_skipped_bad"] = data_.skipped_bad();
+  result.wall_seconds = seconds_since(trial_start);
+  const auto images = static_cast<double>(data_.train().size());
+  result.images_per_second =
+      progress.train_seconds > 0 ? images * progress.epoch / progress.train_seconds : 0.0;
+  result.checkpoint = keeper.path();
+  return result;
+}
+
 TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallback& on_epoch) {
   const auto trial_start = Clock::now();
   if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
@@ -225,55 +289,29 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     sync.emplace(*gang_, setup->model->parameters(),
                  parallel::GradientSync::Options{.bucket_bytes = bucket_bytes});
   }
-  const data::ImageSet& train = data_.train();
-  // Only the gang's leader writes checkpoints.
-  TrialAssignment keeper_assignment = assignment;
-  if (gang_->rank() != 0) keeper_assignment.checkpoint_dir.clear();
-  BestModelKeeper keeper(keeper_assignment, setup->options, train.class_names);
-
-  TrialResult result;
-  result.trial_id = assignment.trial_id;
-  result.param_count = models::trainable_parameters(*setup->model);
-  result.class_names = train.class_names;
-  double train_seconds = 0;
-  Evaluation last{0.0, ConfusionMatrix(num_classes())};
-  ClassificationReport report;  // of `last`, the newest validation pass
-  EpochMetrics epoch_metrics;
-  const auto images = static_cast<double>(train.size());
-  for (int epoch = 1; epoch <= assignment.epochs; ++epoch) {
-    const auto epoch_start = Clock::now();
-    const EpochTotals totals =
-        train_epoch(*setup, assignment, epoch, trial_start, sync ? &*sync : nullptr);
-    train_seconds += seconds_since(epoch_start);
-    last = evaluate_model(*setup, data_.val());
-    setup->schedule->end_epoch(last.loss);
-    report = classification_report(last.confusion, data_.val().class_names);
-    epoch_metrics = EpochMetrics{assignment.trial_id,
-                                 epoch,
-                                 seconds_since(epoch_start),
-                                 {{"train_loss", totals.loss_sum / images},
-                                  {"train_accuracy", static_cast<double>(totals.correct) / images},
-                                  {"val_loss", last.loss},
-                                  {"val_accuracy", report.accuracy},
-                                  {"val_macro_f1", report.macro_avg.f1}}};
-    result.epochs_completed = epoch;
-    keeper.observe(epoch_metrics, setup->model);
-    if (on_epoch(epoch_metrics) == Decision::kStop) {
-      result.status = TrialStatus::kPruned;
-      break;
-    }
+  // Only the gang's leader writes checkpoints and state files.
+  TrialAssignment leader = assignment;
+  if (gang_->rank() != 0) leader.checkpoint_dir.clear(), leader.state_dir.clear();
+  BestModelKeeper keeper(leader, setup->options, data_.train().class_names);
+  TrialStateFiles states(leader);
+  TrialProgress progress;
+  if (!assignment.resume.empty()) {
+    progress = load_training_state(assignment.resume.path, *setup, keeper, gang_->rank());
   }
-  // Pruned trials skip the held-out test split.
-  if (result.status == TrialStatus::kFinished) add_test_metrics(*setup, epoch_metrics.values);
-  result.confusion = last.confusion.row_major();
-  result.per_class = report.classes;
-  result.final_metrics = epoch_metrics.values;
-  if (!assignment.data.synthetic()) result.final_metrics["data_skipped_bad"] = data_.skipped_bad();
-  result.wall_seconds = seconds_since(trial_start);
-  result.images_per_second =
-      train_seconds > 0 ? images * result.epochs_completed / train_seconds : 0.0;
-  result.checkpoint = keeper.path();
-  return result;
+  TrialStatus status = TrialStatus::kFinished;
+  for (int epoch = progress.epoch + 1; epoch <= assignment.epochs; ++epoch) {
+    EpochMetrics metrics =
+        run_epoch(*setup, assignment, epoch, trial_start, sync ? &*sync : nullptr, progress);
+    keeper.observe(metrics, setup->model);
+    if (!assignment.state_dir.empty()) metrics.state = save_state(states, *setup, progress, keeper);
+    const Decision decision = on_epoch(metrics);
+    states.acknowledged(epoch);
+    if (decision == Decision::kContinue) continue;
+    if (decision == Decision::kPause) states.keep();  // it continues from here later
+    status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
+    break;
+  }
+  return result_of(*setup, assignment, progress, status, keeper, trial_start);
 }
 
 }  // namespace

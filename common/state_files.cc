@@ -1,0 +1,123 @@
+#include "common/state_files.h"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace fersweep {
+
+namespace fs = std::filesystem;
+
+std::optional<uint64_t> file_digest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash = (hash ^ static_cast<uint8_t>(buffer[i])) * 0x100000001b3ULL;
+    }
+  }
+  return hash;
+}
+
+namespace {
+
+// The trial and run of a state file's name, trial_<id>.r<run>.e<epoch>.state[.tmp].
+std::optional<std::pair<int64_t, int>> trial_and_run(const std::string& name) {
+  constexpr std::string_view kPrefix = "trial_";
+  if (!name.starts_with(kPrefix) || name.find(".state") == std::string::npos) return std::nullopt;
+  const char* at = name.data() + kPrefix.size();
+  const char* end = name.data() + name.size();
+  int64_t trial = 0;
+  int run = 0;
+  auto [after_trial, trial_error] = std::from_chars(at, end, trial);
+  if (trial_error != std::errc() || end - after_trial < 2 ||
+      std::string_view(after_trial, 2) != ".r")
+    return std::nullopt;
+  auto [after_run, run_error] = std::from_chars(after_trial + 2, end, run);
+  if (run_error != std::errc() || after_run == end || *after_run != '.') return std::nullopt;
+  return std::pair{trial, run};
+}
+
+}  // namespace
+
+int remove_trial_states(const std::string& dir, const std::set<int64_t>& trial_ids) {
+  int removed = 0;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir, ignored)) {
+    const auto owner = trial_and_run(entry.path().filename().string());
+    if (owner && trial_ids.contains(owner->first) && fs::remove(entry.path(), ignored)) ++removed;
+  }
+  return removed;
+}
+
+TrialStateFiles::TrialStateFiles(const TrialAssignment& a)
+    : dir_(a.state_dir),
+      trial_id_(a.trial_id),
+      run_(a.run),
+      stem_(fmt::format("trial_{:06d}.r{}", a.trial_id, a.run)),
+      resumed_from_(a.resume.path) {
+  if (!enabled()) return;
+  std::error_code error;
+  fs::create_directories(dir_, error);
+  if (error) {
+    throw std::runtime_error(
+        fmt::format("training state: cannot create directory {}: {}", dir_, error.message()));
+  }
+}
+
+TrialStateFiles::~TrialStateFiles() {
+  if (!enabled()) return;
+  std::error_code ignored;  // a leftover file wastes space but misleads no one: the DB names states
+  if (previous_ > 0) fs::remove(path(previous_), ignored);
+  if (keep_) return;
+  if (!resumed_from_.empty()) fs::remove(resumed_from_, ignored);
+  // Ended for good: every state of this run goes, and those of earlier runs that a kill left
+  // between a newer state's commit and the older one's removal. A later run's (a lost worker's
+  // trial continued elsewhere) are not this run's to touch.
+  for (const auto& entry : fs::directory_iterator(dir_, ignored)) {
+    const auto owner = trial_and_run(entry.path().filename().string());
+    if (owner && owner->first == trial_id_ && owner->second <= run_) {
+      fs::remove(entry.path(), ignored);
+    }
+  }
+}
+
+std::string TrialStateFiles::path(int epoch) const {
+  return (fs::path(dir_) / fmt::format("{}.e{:04d}.state", stem_, epoch)).string();
+}
+
+std::string TrialStateFiles::temporary_path(int epoch) const {
+  return path(epoch) + ".tmp";
+}
+
+StateRef TrialStateFiles::commit(int epoch) {
+  const std::string final_path = path(epoch);
+  std::error_code error;
+  fs::rename(temporary_path(epoch), final_path, error);
+  if (error) {
+    throw std::runtime_error(fmt::format("training state: cannot rename {} into place: {}",
+                                         temporary_path(epoch), error.message()));
+  }
+  const std::optional<uint64_t> digest = file_digest(final_path);
+  if (!digest) throw std::runtime_error("training state: cannot read back " + final_path);
+  if (previous_ > 0) fs::remove(path(previous_), error);  // never acknowledged: superseded
+  previous_ = last_;
+  last_ = epoch;
+  return {fs::absolute(final_path).string(), epoch, *digest};
+}
+
+void TrialStateFiles::acknowledged(int epoch) {
+  if (epoch != last_) return;
+  std::error_code ignored;
+  if (previous_ > 0) fs::remove(path(previous_), ignored);
+  previous_ = 0;
+  if (!resumed_from_.empty()) fs::remove(resumed_from_, ignored);
+  resumed_from_.clear();
+}
+
+}  // namespace fersweep
