@@ -20,6 +20,7 @@ Prints Markdown tables; docs/BENCHMARKS.md holds the last run. Standard library 
 """
 import argparse
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -122,7 +123,9 @@ def compare(fersweep, make_spec, seeds, full_trials, last_epoch, workdir, title)
           f"{len(seeds)}/{len(seeds)} | {full} | {full} | "
           f"{statistics.median(targets.values()):.4f} |")
     median = lambda v: f"{statistics.median(v):.0f}" if v else "-"
+    paired = []
     for name, rule in RULES.items():
+        per_seed = {}  # mode -> epochs to reach the best, per seed (inf: never)
         for mode in ("stop", "promotion"):
             exact, close, spent, bests = [], [], [], []
             for s in seeds:
@@ -130,6 +133,7 @@ def compare(fersweep, make_spec, seeds, full_trials, last_epoch, workdir, title)
                 db = run_sweep(fersweep, spec, workdir)
                 reached = epochs_to_reach(db, targets[s], last_epoch)
                 near = epochs_to_reach(db, targets[s] - 0.01, last_epoch)
+                per_seed.setdefault(mode, []).append(math.inf if reached is None else reached)
                 if reached is not None:
                     exact.append(reached)
                 if near is not None:
@@ -139,6 +143,14 @@ def compare(fersweep, make_spec, seeds, full_trials, last_epoch, workdir, title)
             print(f"| {name} | {mode} | {len(exact)}/{len(seeds)} | {median(exact)} "
                   f"| {len(close)}/{len(seeds)} | {median(close)} | {median(spent)} "
                   f"| {statistics.median(bests):.4f} |", flush=True)
+        pairs = list(zip(per_seed["promotion"], per_seed["stop"]))
+        paired.append((name, sum(p < q for p, q in pairs), sum(p == q for p, q in pairs),
+                       sum(p > q for p, q in pairs)))
+    print("\nSeed by seed, epochs to reach the best (never reaching counts as more than any):\n")
+    print("| early stopping | promotion fewer | same | promotion more |")
+    print("|---|---|---|---|")
+    for name, fewer, same, more in paired:
+        print(f"| {name} | {fewer} | {same} | {more} |")
     print(f"\n({time.time() - started:.0f} s)")
 
 
@@ -148,12 +160,14 @@ def main():
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--training-seeds", type=int, default=3)
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--skip-curve", action="store_true")
     args = parser.parse_args()
     fersweep = os.path.abspath(args.fersweep)
     with tempfile.TemporaryDirectory() as workdir:
-        compare(fersweep, curve_spec, range(1, args.seeds + 1), 60, 27, workdir,
-                f"Learning-curve benchmark, {args.seeds} seeds: 60 trials x 27 epochs = 1620 "
-                f"epochs at full budget; early stopping may start 180")
+        if not args.skip_curve:
+            compare(fersweep, curve_spec, range(1, args.seeds + 1), 60, 27, workdir,
+                    f"Learning-curve benchmark, {args.seeds} seeds: 60 trials x 27 epochs = "
+                    f"1620 epochs at full budget; early stopping may start 180")
         if not args.skip_training:
             compare(fersweep, training_spec, range(1, args.training_seeds + 1), 12, 9, workdir,
                     f"Real training on synthetic faces, {args.training_seeds} seeds: 12 trials "

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "results/sqlite.h"
 
 namespace fersweep::e2e {
@@ -21,6 +23,17 @@ struct Outcome {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
+
+// A fresh directory for one test's files, named for it and this process; and Open MPI allowed to
+// start as root (CI containers run as root).
+inline std::string mpi_test_dir(const std::string& name) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const std::string dir = testing::TempDir() + "/fersweep_" + name + "_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 inline Outcome run(const std::string& command) {
   Outcome outcome;

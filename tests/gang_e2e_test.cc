@@ -57,10 +57,7 @@ Json equivalence_spec(int gpus_per_trial) {
 class GangE2E : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    dir_ = new std::string(testing::TempDir() + "/fersweep_gang_" + std::to_string(getpid()));
-    fs::create_directories(*dir_);
+    dir_ = new std::string(e2e::mpi_test_dir("gang"));
   }
   static void TearDownTestSuite() { fs::remove_all(*dir_); }
 

@@ -79,10 +79,7 @@ void kill_job(pid_t mpiexec, const std::string& spec) {
 }
 
 TEST(ResumeE2E, KilledAtRandomPointsAndResumedTheSweepEndsWithExactlyItsBudget) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_resume_" + std::to_string(getpid());
-  fs::create_directories(dir);
+  const std::string dir = e2e::mpi_test_dir("resume");
   const std::string spec = dir + "/crash.json", db = dir + "/crash.db", log = dir + "/log.txt";
   std::ofstream(spec) << grid_spec().dump(2);
   const std::vector<std::string> command = {
@@ -201,10 +198,7 @@ int64_t query(const std::string& db, const std::string& sql) {
 // epoch with its state. Resumed on one worker (rank 1), both continue from their last epoch,
 // one of them on a rank it never ran on, and every epoch equals the uninterrupted sweep's.
 TEST(ResumeE2E, AKilledTrialContinuesOnAnotherRankBitForBit) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_continue_" + std::to_string(getpid());
-  fs::create_directories(dir);
+  const std::string dir = e2e::mpi_test_dir("continue");
   Json doc = grid_spec();
   doc["epochs"] = 4;
   doc["data"]["train_size"] = 3000;
@@ -259,10 +253,7 @@ TEST(ResumeE2E, AKilledTrialContinuesOnAnotherRankBitForBit) {
 // database ends with every grid point finished once and every planned epoch recorded exactly once
 // (none trained twice into the record), each equal to the uninterrupted sweep's, noise included.
 TEST(ResumeE2E, TwentyKillsLoseAtMostTheEpochsInFlight) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_kills_" + std::to_string(getpid());
-  fs::create_directories(dir);
+  const std::string dir = e2e::mpi_test_dir("kills");
   constexpr int kPoints = 16, kLongEpochs = 10;
   const std::string spec = dir + "/kills.json", db = dir + "/kills.db", log = dir + "/log.txt";
   std::ofstream(spec) << Json::parse(R"({
@@ -333,10 +324,7 @@ TEST(ResumeE2E, TwentyKillsLoseAtMostTheEpochsInFlight) {
 // records them as interrupted and the sweep as interrupted, and exits; --resume then finishes
 // exactly the budget.
 TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_term_" + std::to_string(getpid());
-  fs::create_directories(dir);
+  const std::string dir = e2e::mpi_test_dir("term");
   Json doc = grid_spec();
   doc["epochs"] = 8;
   doc["parameters"]["dense"] = {{"value", {16}}};
@@ -394,10 +382,7 @@ TEST(ResumeE2E, StopSignalInterruptsRunningTrialsAndResumeFinishesTheBudget) {
 // and runs again on another worker. One that wakes up again is taken back; one that stays silent
 // is aborted once nothing else is left, and --resume then completes the sweep.
 TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_lost_" + std::to_string(getpid());
-  fs::create_directories(dir);
+  const std::string dir = e2e::mpi_test_dir("lost");
   // Trial #1 sleeps in its last epoch for failures.trial_time_limit + 1 seconds.
   auto spec_with_sleep = [&](double time_limit, const std::string& name) {
     Json doc = Json::parse(R"({

@@ -59,11 +59,7 @@ Json tiny_spec() {
 class SweepE2E : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // Open MPI refuses to start as root without these; CI containers run as root.
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    dir_ = new std::string(testing::TempDir() + "/fersweep_e2e_" + std::to_string(getpid()));
-    fs::create_directories(*dir_);
+    dir_ = new std::string(e2e::mpi_test_dir("e2e"));
     std::ofstream(spec_path()) << tiny_spec().dump(2);
     mpi_run_ =
         new Outcome(run(kMpiexec + " -n 3 " + kBin + " run " + spec_path() + " --db " + mpi_db()));
