@@ -56,9 +56,7 @@ Json equivalence_spec(int gpus_per_trial) {
 
 class GangE2E : public testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(e2e::mpi_test_dir("gang"));
-  }
+  static void SetUpTestSuite() { dir_ = new std::string(e2e::mpi_test_dir("gang")); }
   static void TearDownTestSuite() { fs::remove_all(*dir_); }
 
   static std::string path(const std::string& name) { return *dir_ + "/" + name; }
