@@ -82,11 +82,9 @@ StateRef save_progress(TrialStateFiles& states, const BenchmarkProgress& progres
 }
 
 BenchmarkProgress load_progress(const StateRef& state) {
-  std::ifstream in(state.path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) throw std::runtime_error("training state " + state.path + ": cannot read it");
-  const nlohmann::json saved = parse_json(text.str(), state.path);
+  const std::optional<std::string> text = file_text(state.path);
+  if (!text) throw std::runtime_error("training state " + state.path + ": cannot read it");
+  const nlohmann::json saved = parse_json(*text, state.path);
   BenchmarkProgress progress;
   saved.at("epoch").get_to(progress.epoch);
   std::istringstream rng(saved.at("rng").get<std::string>());

@@ -54,6 +54,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // one object (with the key's path, as an unknown key is named).
 Json parse_json(std::string_view text, const std::string& source);
 
+// A whole file's bytes (a spec, a checkpoint description, a training state), or nothing when it
+// cannot be opened or read; the caller names what the file was in its error.
+std::optional<std::string> file_text(const std::string& path);
+
 // JSON text for output: as dump(indent), with any invalid UTF-8 in strings (a class name from a
 // Latin-1 folder, a database written by hand) replaced by U+FFFD instead of throwing.
 std::string json_text(const Json& value, int indent = -1);

@@ -350,15 +350,16 @@ Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch, double valu
   return Decision::kPause;
 }
 
+std::optional<double> SweepDriver::objective_of(const TrialResult& result) const {
+  const auto it = result.final_metrics.find(spec_.objective.metric);
+  return it == result.final_metrics.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
 void SweepDriver::trial_done(const TrialResult& result) {
   auto paused = running_.find(result.trial_id);
   if (paused != running_.end() && paused->second.at_rung && result.status == TrialStatus::kPaused) {
     // Its result so far is stored with it; it continues when it earns a promotion.
-    std::optional<double> objective;
-    if (auto it = result.final_metrics.find(spec_.objective.metric);
-        it != result.final_metrics.end()) {
-      objective = it->second;
-    }
+    const std::optional<double> objective = objective_of(result);
     store_.finish_trial(result, objective);
     Running waiting = std::move(paused->second);
     running_.erase(paused);
@@ -391,11 +392,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     }
     return;
   }
-  std::optional<double> objective;
-  if (auto it = result.final_metrics.find(spec_.objective.metric);
-      it != result.final_metrics.end()) {
-    objective = it->second;
-  }
+  const std::optional<double> objective = objective_of(result);
   store_.finish_trial(result, objective);
   bool retrying = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {

@@ -79,6 +79,8 @@ class SweepDriver {
   std::vector<std::vector<const results::StoredTrial*>> group_attempts(
       const std::vector<results::StoredTrial>& trials, bool forced);
   bool can_continue(const results::StoredTrial& trial) const;
+  // The sweep's metric among the trial's final metrics, if it reported it.
+  std::optional<double> objective_of(const TrialResult& result) const;
   // The early-stopping rule's word on the trial's epoch, with its rung history.
   Decision judge(Running& run, const EpochMetrics& epoch, double value);
   // A paused trial that earned its promotion, continued on the asking worker.

@@ -93,6 +93,12 @@ search::SweepSpec load_spec_for_run(const RunOptions& options, int world_size,
   }
   if (options.threads) spec.threads_per_worker = *options.threads;
   if (options.checkpoints == "none") {
+    if (spec.early_stopping.promotion) {
+      throw InputError(fmt::format(
+          "--checkpoints none: {} pauses trials at rungs (early_stopping.mode \"promotion\") "
+          "and continues them from their training state, which `none` would not keep",
+          options.spec_path));
+    }
     spec.checkpoints = search::CheckpointPolicy::kNone;  // nothing kept: no state either
   } else {
     spec.checkpoint_dir = beside_database(options, options.checkpoints, "_checkpoints");

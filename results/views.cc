@@ -34,10 +34,10 @@ uintmax_t size_or_zero(const std::filesystem::path& path) {
 uintmax_t checkpoint_bytes(const std::string& json_path) {
   namespace fs = std::filesystem;
   uintmax_t bytes = size_or_zero(json_path);
-  std::ifstream in(json_path, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::optional<std::string> text = file_text(json_path);
+  if (!text) return bytes;
   try {
-    const nlohmann::json description = parse_json(text, json_path);
+    const nlohmann::json description = parse_json(*text, json_path);
     if (description.is_object() && description.value("weights", nlohmann::json()).is_string()) {
       bytes += size_or_zero(fs::path(json_path).parent_path() /
                             description["weights"].get<std::string>());

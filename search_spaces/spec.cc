@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -324,11 +322,9 @@ SweepSpec parse_spec(const Json& document) {
 }
 
 SweepSpec load_spec_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open spec file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const Json document = parse_json(buffer.str(), path);
+  const std::optional<std::string> text = file_text(path);
+  if (!text) throw InputError(fmt::format("{}: cannot open spec file", path));
+  const Json document = parse_json(*text, path);
   try {
     return parse_spec(document);
   } catch (const InputError& e) {

@@ -235,6 +235,14 @@ TEST_F(SweepE2E, HelpWorksForEveryCommand) {
 // sweep ends with every trial finished or pruned where it paused, its rungs in the database.
 TEST_F(SweepE2E, PromotionAshaAcrossThreeWorkers) {
   const std::string db = path("promotion.db");
+  // Promotion continues paused trials from their state: keeping none is refused up front.
+  const Outcome refused = run(kBin + " run " + FERSWEEP_SOURCE_DIR +
+                              "/search_spaces/examples/learning_curve_asha_promotion.json --db " +
+                              db + " --checkpoints none");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("--checkpoints none: "), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("promotion"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(db));
   const Outcome out = run(kMpiexec + " -n 4 " + kBin + " run " + FERSWEEP_SOURCE_DIR +
                           "/search_spaces/examples/learning_curve_asha_promotion.json --db " + db);
   ASSERT_EQ(out.exit_code, 0) << out.output;

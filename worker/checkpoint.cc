@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -38,11 +37,9 @@ fs::path checkpoint_base(const std::string& dir, int64_t trial_id) {
 }
 
 nlohmann::json read_description(const std::string& json_path) {
-  std::ifstream in(json_path, std::ios::binary);
-  if (!in) throw InputError(json_path + ": cannot open checkpoint description");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_json(text.str(), json_path);
+  const std::optional<std::string> text = file_text(json_path);
+  if (!text) throw InputError(json_path + ": cannot open checkpoint description");
+  return parse_json(*text, json_path);
 }
 
 }  // namespace
