@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/metrics.h"
 #include "data/synthetic_faces.h"
+#include "tests/test_paths.h"
 #include "worker/batches.h"
 #include "worker/checkpoint.h"
 #include "worker/torch_runner.h"
@@ -34,7 +35,7 @@ double accuracy_of(models::ClassifierImpl& model, const DataConfig& config) {
 }
 
 TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
-  const fs::path dir = fs::temp_directory_path() / "fersweep_checkpoint_test";
+  const fs::path dir = testing_paths::test_scratch_path("checkpoint_test");
   fs::remove_all(dir);
   TrialAssignment a;
   a.trial_id = 5;
@@ -88,7 +89,7 @@ TEST(Checkpoint, KeepsTheBestEpochAndRebuildsItExactly) {
 // the two steps leaves the previous pair whole (before, both files were renamed in turn and a
 // crash between the renames paired the new weights with the old description).
 TEST(Checkpoint, ACrashBetweenWeightsAndDescriptionLeavesTheOldPairWhole) {
-  const fs::path dir = fs::temp_directory_path() / "fersweep_checkpoint_pair";
+  const fs::path dir = testing_paths::test_scratch_path("checkpoint_pair");
   fs::remove_all(dir);
   TrialConfig config;
   config.filters = {4, 8};
@@ -123,7 +124,7 @@ TEST(Checkpoint, ACrashBetweenWeightsAndDescriptionLeavesTheOldPairWhole) {
 }
 
 TEST(Checkpoint, BadFilesAreInputErrorsNamingThem) {
-  const fs::path dir = fs::temp_directory_path() / "fersweep_checkpoint_bad";
+  const fs::path dir = testing_paths::test_scratch_path("checkpoint_bad");
   fs::create_directories(dir);
   const fs::path json = dir / "trial_000001.json";
   std::ofstream(json) << R"({"model": {"arch": "resnet18"}})";

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "data/sources.h"
 #include "data/synthetic_formats.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::data {
 namespace {
@@ -21,9 +22,7 @@ namespace fs = std::filesystem;
 class DataSources : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) /
-           (std::string("fersweep_data_") +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = testing_paths::test_scratch_path("data");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -13,6 +13,7 @@
 #include "common/random.h"
 #include "results/queries.h"
 #include "results/store.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::results {
 namespace {
@@ -35,7 +36,7 @@ const Json kLayers[] = {Json::parse("[8, 16]"), Json::parse("[[8, 16], [32]]"),
 class FilterFuzz : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = testing::TempDir() + "/filter_fuzz.db";
+    path_ = testing_paths::test_scratch_path("filter_fuzz") + ".db";
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
     Store store(path_);
     sweep_ = store.create_sweep({"fuzz", "random", "val_accuracy", true, 1, 40, Json::object()});

@@ -16,6 +16,7 @@
 #include "results/tables.h"
 #include "results/views.h"
 #include "tests/hostile_store.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::results {
 namespace {
@@ -54,7 +55,7 @@ void expect_clean_terminal_text(const std::string& raw, const std::string& what)
 class HostileText : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / "fersweep_hostile";
+    dir_ = testing_paths::test_scratch_path("hostile");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     db_ = (dir_ / "hostile.db").string();

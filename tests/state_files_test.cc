@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include "tests/test_paths.h"
 
 namespace fersweep {
 namespace {
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 class StateFilesTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) / "fersweep_state_files";
+    dir_ = testing_paths::test_scratch_path("state_files");
     fs::remove_all(dir_);
     assignment_.trial_id = 7;
     assignment_.state_dir = dir_.string();

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "data/synthetic_formats.h"
+#include "tests/test_paths.h"
 #include "worker/schedule.h"
 
 namespace fersweep::worker {
@@ -287,7 +288,7 @@ TEST(TorchRunner, AugmentationAndClassBalanceOptionsChangeTrainingReproducibly) 
 // A worker keeps decoded sources for its later trials; a trial with another crop must not be
 // served the images decoded for the first one.
 TEST(TorchRunner, ReusedSourcesKeepEachTrialsCrop) {
-  const std::string dir = testing::TempDir() + "/fersweep_crop_cache";
+  const std::string dir = testing_paths::test_scratch_path("crop_cache");
   data::write_synthetic({"jaffe", dir, 140, 1, 96});
   TrialAssignment a = tiny_assignment();
   a.epochs = 1;
