@@ -64,14 +64,32 @@ struct BenchmarkProgress {
   int epoch = 0;
   Rng rng;
   std::map<std::string, double> values;
+  double skill = kChanceSkill;  // lr_schedule's model, noise-free
 };
+
+// The epoch's noise-free metrics; lr_schedule's depend on the path so far (`progress.skill`).
+std::map<std::string, double> next_epoch(const BenchmarkFunction& function,
+                                         const nlohmann::json& params, int epoch,
+                                         BenchmarkProgress& progress) {
+  if (function.name != "lr_schedule") return evaluate(function, params, epoch);
+  const double dropout = param_or_fallback(function, params, "dropout");
+  progress.skill =
+      lr_schedule_step(param_or_fallback(function, params, "lr"), dropout, progress.skill);
+  const CurvePoint c = lr_schedule_point(progress.skill, dropout);
+  return {{"train_loss", c.train_loss},
+          {"train_accuracy", c.train_accuracy},
+          {"val_loss", c.val_loss},
+          {"val_accuracy", c.val_accuracy}};
+}
 
 StateRef save_progress(TrialStateFiles& states, const BenchmarkProgress& progress) {
   if (!states.enabled()) return {};
   std::ostringstream rng;
   rng << progress.rng;
-  const nlohmann::json state = {
-      {"epoch", progress.epoch}, {"rng", rng.str()}, {"values", progress.values}};
+  const nlohmann::json state = {{"epoch", progress.epoch},
+                                {"rng", rng.str()},
+                                {"values", progress.values},
+                                {"skill", progress.skill}};
   std::ofstream out(states.temporary_path(progress.epoch), std::ios::binary);
   out << state.dump();
   out.close();
@@ -90,6 +108,7 @@ BenchmarkProgress load_progress(const StateRef& state) {
   std::istringstream rng(saved.at("rng").get<std::string>());
   rng >> progress.rng;
   saved.at("values").get_to(progress.values);
+  progress.skill = saved.value("skill", kChanceSkill);
   return progress;
 }
 
@@ -109,7 +128,7 @@ class BenchmarkRunner final : public TrialRunner {
       }
     }
     TrialStateFiles states(assignment);
-    BenchmarkProgress progress{0, Rng(mix_seed(assignment.seed, 0xBE7C)), {}};
+    BenchmarkProgress progress{0, Rng(mix_seed(assignment.seed, 0xBE7C)), {}, kChanceSkill};
     if (!assignment.resume.empty()) progress = load_progress(assignment.resume);
     TrialResult result;
     result.trial_id = assignment.trial_id;
@@ -118,7 +137,8 @@ class BenchmarkRunner final : public TrialRunner {
       if (settings.seconds_per_epoch > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds_per_epoch));
       }
-      EpochMetrics epoch{assignment.trial_id, e, 0, evaluate(*function, assignment.params, e), {}};
+      EpochMetrics epoch{
+          assignment.trial_id, e, 0, next_epoch(*function, assignment.params, e, progress), {}};
       if (settings.noise_sd > 0) {
         for (auto& [name, value] : epoch.values) value += settings.noise_sd * normal(progress.rng);
       }

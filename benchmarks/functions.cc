@@ -31,6 +31,11 @@ const std::vector<BenchmarkFunction>& benchmark_functions() {
           {"batch_size", 1, 65536, true, 64}},
          {"val_accuracy", "val_loss", "train_accuracy", "train_loss"},
          std::nullopt},
+        {"lr_schedule",
+         "synthetic training run whose best learning rate decays",
+         {{"lr", 1e-6, 1.0, false, 1e-3}, {"dropout", 0, 0.95, false, 0.3}},
+         {"val_accuracy", "val_loss", "train_accuracy", "train_loss"},
+         std::nullopt},
     };
   }();
   return all;
@@ -107,6 +112,20 @@ CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoc
   const double gap = 0.08 * (1 - dropout) * progress;
   const double train_accuracy = std::min(0.999, val_accuracy + gap);
   return {-std::log(train_accuracy), train_accuracy, -std::log(val_accuracy), val_accuracy};
+}
+
+double lr_schedule_step(double lr, double dropout, double skill) {
+  const double v = std::log10(lr);
+  const double speed = std::min(0.6, 0.6 * std::pow(10.0, 0.7 * (v + 1)));
+  const double calm = std::max(0.0, (v + 4) / 3);  // 0 at lr 1e-4 and below
+  const double ceiling = std::clamp(
+      0.97 - 0.35 * calm * calm - 0.3 * (dropout - 0.3) * (dropout - 0.3), kChanceSkill, 0.99);
+  return skill + speed * (ceiling - skill);
+}
+
+CurvePoint lr_schedule_point(double skill, double dropout) {
+  const double train_accuracy = std::min(0.999, skill + 0.05 * (1 - dropout));
+  return {-std::log(train_accuracy), train_accuracy, -std::log(skill), skill};
 }
 
 BenchmarkSettings BenchmarkSettings::from_spec(const nlohmann::json& object,

@@ -43,7 +43,31 @@ std::optional<std::pair<int64_t, int>> trial_and_run(const std::string& name) {
   return std::pair{trial, run};
 }
 
+std::string state_file_name(int64_t trial_id, int run, int epoch) {
+  return fmt::format("trial_{:06d}.r{}.e{:04d}.state", trial_id, run, epoch);
+}
+
 }  // namespace
+
+std::optional<StateRef> copy_trial_state(const StateRef& from, const std::string& dir,
+                                         int64_t trial_id, int run) {
+  if (file_digest(from.path) != from.digest) return std::nullopt;
+  const fs::path to = fs::path(dir) / state_file_name(trial_id, run, from.epoch);
+  const fs::path temporary = to.string() + ".tmp";
+  std::error_code error;
+  fs::copy_file(from.path, temporary, fs::copy_options::overwrite_existing, error);
+  if (!error) fs::rename(temporary, to, error);
+  if (error) {
+    throw std::runtime_error(fmt::format("training state: cannot copy {} to {}: {}", from.path,
+                                         to.string(), error.message()));
+  }
+  // Read back: the copy must be the bytes the parent's digest vouches for.
+  if (file_digest(to.string()) != from.digest) {
+    fs::remove(to, error);
+    return std::nullopt;
+  }
+  return StateRef{fs::absolute(to).string(), from.epoch, from.digest};
+}
 
 int remove_trial_states(const std::string& dir, const std::set<int64_t>& trial_ids) {
   int removed = 0;
@@ -56,11 +80,7 @@ int remove_trial_states(const std::string& dir, const std::set<int64_t>& trial_i
 }
 
 TrialStateFiles::TrialStateFiles(const TrialAssignment& a)
-    : dir_(a.state_dir),
-      trial_id_(a.trial_id),
-      run_(a.run),
-      stem_(fmt::format("trial_{:06d}.r{}", a.trial_id, a.run)),
-      resumed_from_(a.resume.path) {
+    : dir_(a.state_dir), trial_id_(a.trial_id), run_(a.run), resumed_from_(a.resume.path) {
   if (!enabled()) return;
   std::error_code error;
   fs::create_directories(dir_, error);
@@ -88,7 +108,7 @@ TrialStateFiles::~TrialStateFiles() {
 }
 
 std::string TrialStateFiles::path(int epoch) const {
-  return (fs::path(dir_) / fmt::format("{}.e{:04d}.state", stem_, epoch)).string();
+  return (fs::path(dir_) / state_file_name(trial_id_, run_, epoch)).string();
 }
 
 std::string TrialStateFiles::temporary_path(int epoch) const {

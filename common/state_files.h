@@ -21,6 +21,13 @@ std::optional<uint64_t> file_digest(const std::string& path);
 // kill left of trials that will not continue from it. Returns how many files went.
 int remove_trial_states(const std::string& dir, const std::set<int64_t>& trial_ids);
 
+// Population Based Training's exploit: a copy of another trial's state `from` as the state of
+// `trial_id`'s run `run` after the same epoch, written under a temporary name and renamed in.
+// Nothing when `from` cannot be read or is not what its digest says (the member then keeps its
+// own weights).
+std::optional<StateRef> copy_trial_state(const StateRef& from, const std::string& dir,
+                                         int64_t trial_id, int run);
+
 class TrialStateFiles {
  public:
   // Writes nothing when the assignment has no state directory.
@@ -46,7 +53,6 @@ class TrialStateFiles {
   std::string dir_;
   int64_t trial_id_;
   int run_;
-  std::string stem_;          // trial_<id>.r<run>
   int last_ = 0;              // the newest committed epoch; 0: none
   int previous_ = 0;          // the one before, until acknowledged
   std::string resumed_from_;  // an earlier run's state this run continued from, until superseded

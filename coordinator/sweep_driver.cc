@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "common/random.h"
 #include "common/state_files.h"
 #include "common/stop_signal.h"
+#include "search_spaces/pbt.h"
 
 namespace fersweep::coordinator {
 
@@ -110,7 +112,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
           return t->status == TrialStatus::kFailed;
         }));
     Running again;
-    again.params = last.params;
+    again.params = last.current_params;
     again.seed = last.seed;
     again.attempt = failures;
     if (continuing.contains(last.id)) {
@@ -125,10 +127,8 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       }
     }
     // Promotion mode: a trial stopped at a rung (paused, or killed before it could pause there)
-    // waits there again for its promotion.
-    const bool waits_at_rung = again.continues && pruner_->promotes() &&
-                               pruner_->is_rung(last.number, last.state.epoch) &&
-                               last.state.epoch < spec_.epochs;
+    // waits there again for its promotion; a PBT member, for its generation.
+    const bool waits_at_rung = again.continues && pauses_at(last.number, last.state.epoch);
     if (last.status == TrialStatus::kPaused || waits_at_rung) {
       if (again.continues) {
         if (last.status != TrialStatus::kPaused) store_.mark_paused(last.id);
@@ -155,6 +155,20 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     } else {
       sampler_->tell(last.params, last.status, last.objective, last.epochs_completed);
       ++done_;
+    }
+  }
+  // A PBT generation recorded before the stop is not run again: its members continue.
+  if (pbt()) {
+    int generation = 0;
+    for (const results::StoredTrial& t : trials)
+      generation = std::max(generation, t.schedule_epoch);
+    for (auto member = paused_.begin(); member != paused_.end();) {
+      if (generation == 0 || member->second.state.epoch != generation) {
+        ++member;
+        continue;
+      }
+      retries_.push_back(std::move(member->second));
+      member = paused_.erase(member);
     }
   }
   store_.reopen_sweep(stored.id);
@@ -188,6 +202,13 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   }
   if (std::optional<Running> promoted = promotion()) {
     return continue_or_restart(std::move(*promoted));
+  }
+  // The whole population has paused: the next generation.
+  if (pbt() && issued_ - retried_ >= planned_ && running_.empty() && !paused_.empty()) {
+    next_generation();
+    Running run = std::move(retries_.front());
+    retries_.pop_front();
+    return continue_or_restart(std::move(run));
   }
   std::optional<nlohmann::json> params;
   if (planned_ == 0 || issued_ - retried_ < planned_) params = sampler_->ask();
@@ -252,6 +273,7 @@ TrialAssignment SweepDriver::start(Running run) {
   TrialAssignment assignment = assignment_of(run);
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
+  if (pbt()) store_.record_schedule(assignment.trial_id, 0, std::nullopt, run.params, std::nullopt);
   running_[assignment.trial_id] = std::move(run);
   return assignment;
 }
@@ -265,7 +287,10 @@ void SweepDriver::end_paused_trials() {
     sampler_->tell(run.params, TrialStatus::kPruned, run.last_value, run.state.epoch);
     ++done_;
     ended.insert(id);
-    if (log_) fmt::print(log_, "trial {} ends at epoch {}: never promoted\n", id, run.state.epoch);
+    if (log_) {
+      fmt::print(log_, "trial {} ends at epoch {}: {}\n", id, run.state.epoch,
+                 pbt() ? "the sweep ended between generations" : "never promoted");
+    }
   }
   paused_.clear();
   if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, ended);
@@ -310,6 +335,69 @@ TrialAssignment SweepDriver::assignment_of(const Running& run) const {
   return assignment;
 }
 
+bool SweepDriver::pauses_at(int number, int epoch) const {
+  if (epoch <= 0 || epoch >= spec_.epochs) return false;
+  if (pbt()) return epoch % spec_.pbt.interval == 0;
+  return pruner_->promotes() && pruner_->is_rung(number, epoch);
+}
+
+void SweepDriver::next_generation() {
+  int epoch = 0;
+  for (const auto& [id, run] : paused_) epoch = std::max(epoch, run.state.epoch);
+  // Members behind the rest (run again from the start, or continued from an earlier state after
+  // a crash) catch up first; the generation waits for them.
+  const bool level = std::all_of(paused_.begin(), paused_.end(), [&](const auto& member) {
+    return member.second.state.epoch == epoch;
+  });
+  if (level) {
+    std::vector<search::MemberScore> scores;
+    for (const auto& [id, run] : paused_) scores.push_back({id, run.last_value});
+    Rng rng(mix_seed(spec_.seed, 0x9B7000 + static_cast<uint64_t>(epoch)));
+    for (const search::Exploit& e :
+         search::plan_exploits(scores, spec_.objective.maximize, spec_.pbt.quantile, rng)) {
+      exploit(e.member, e.parent, epoch, rng);
+    }
+  }
+  for (auto member = paused_.begin(); member != paused_.end();) {
+    if (!level && member->second.state.epoch == epoch) {
+      ++member;
+      continue;
+    }
+    retries_.push_back(std::move(member->second));
+    member = paused_.erase(member);
+  }
+}
+
+// The member loads a copy of the parent's training state and continues with the parent's params
+// explored. The copy is recorded (with the new params) before the member's own state goes, so a
+// crash in between leaves a member that continues as either itself or its parent's copy.
+void SweepDriver::exploit(int64_t member, int64_t parent, int epoch, Rng& rng) {
+  Running& child = paused_.at(member);
+  const Running& source = paused_.at(parent);
+  const nlohmann::json params =
+      search::explore(source.params, spec_.parameters, spec_.pbt.resample_probability, rng);
+  const std::optional<StateRef> copied =
+      copy_trial_state(source.state, spec_.state_dir, member, child.run);
+  if (!copied) {
+    if (log_) {
+      fmt::print(log_,
+                 "trial {} keeps its own weights: trial {}'s state {} is missing or damaged\n",
+                 member, parent, source.state.path);
+    }
+    return;
+  }
+  store_.record_schedule(member, epoch, parent, params, copied);
+  std::error_code ignored;
+  if (child.state.path != copied->path) std::filesystem::remove(child.state.path, ignored);
+  if (log_) {
+    fmt::print(log_, "trial {} after epoch {}: loads trial {}'s state, {} -> {}\n", member, epoch,
+               parent, child.params.dump(), params.dump());
+  }
+  child.params = params;
+  child.state = *copied;
+  child.last_value = source.last_value;
+}
+
 void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
   store_.start_trial(trial_id, worker_rank);
 }
@@ -325,6 +413,11 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   if (const std::optional<double> value = epoch.value(spec_.objective.metric)) {
     run.last_value = value;
     decision = judge(run, epoch, *value);
+  }
+  if (pbt() && decision == Decision::kContinue && !stopping() &&
+      pauses_at(run.number, epoch.epoch)) {
+    run.at_rung = true;  // it waits for the rest of the population
+    return Decision::kPause;
   }
   // Stopped by a signal, not judged: the trial keeps its state and continues on --resume.
   if (decision == Decision::kContinue && stopping()) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/random.h"
 #include "common/trial.h"
 #include "results/store.h"
 #include "search_spaces/pruners.h"
@@ -71,7 +72,7 @@ class SweepDriver {
     StateRef state;         // its newest training state
     int64_t continues = 0;  // queued to continue this trial (its id) from `state`; 0: a new trial
     int run = 0;            // a continuation's run of the trial
-    bool at_rung = false;   // told to pause at a rung (promotion mode)
+    bool at_rung = false;   // told to pause at a rung (promotion mode) or a PBT generation
     std::optional<double> last_value;  // its objective at its newest epoch
   };
   bool out_of_time() const;
@@ -87,6 +88,14 @@ class SweepDriver {
   std::optional<Running> promotion();
   // The sweep ends with trials still paused at rungs: they end `pruned`, their states removed.
   void end_paused_trials();
+  // Population Based Training (docs/SPEC.md, "pbt"): a member pauses every perturbation_interval
+  // epochs; once the whole population has paused at the same epoch, the bottom members load a
+  // top member's state and explore its params, and all continue.
+  bool pbt() const { return spec_.method == search::Method::kPbt; }
+  // Where a trial waits (a rung it pauses at, a PBT generation) rather than runs on.
+  bool pauses_at(int number, int epoch) const;
+  void next_generation();
+  void exploit(int64_t member, int64_t parent, int epoch, Rng& rng);
   // The file is there with the digest stored with its epoch; logs why not.
   bool state_is_whole(int64_t trial_id, const StateRef& state) const;
   TrialAssignment continuation(Running run);

@@ -93,11 +93,14 @@ search::SweepSpec load_spec_for_run(const RunOptions& options, int world_size,
   }
   if (options.threads) spec.threads_per_worker = *options.threads;
   if (options.checkpoints == "none") {
-    if (spec.early_stopping.promotion) {
+    if (spec.early_stopping.promotion || spec.method == search::Method::kPbt) {
       throw InputError(fmt::format(
-          "--checkpoints none: {} pauses trials at rungs (early_stopping.mode \"promotion\") "
-          "and continues them from their training state, which `none` would not keep",
-          options.spec_path));
+          "--checkpoints none: {} {} and continues them from their training state, which "
+          "`none` would not keep",
+          options.spec_path,
+          spec.method == search::Method::kPbt
+              ? "pauses its members every perturbation_interval (method \"pbt\")"
+              : "pauses trials at rungs (early_stopping.mode \"promotion\")"));
     }
     spec.checkpoints = search::CheckpointPolicy::kNone;  // nothing kept: no state either
   } else {

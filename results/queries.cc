@@ -204,6 +204,17 @@ TrialDetail Reader::trial(int64_t trial_id) const {
          enum_from_name<RungOutcome>(
              rungs.text(2), fmt::format("{}: trial {}: rung outcome", db_.path(), trial_id))});
   }
+  sql::Statement lineage(db_,
+                         "SELECT epoch, parent_id, params_json FROM trial_lineage WHERE trial_id = "
+                         "? ORDER BY epoch");
+  lineage.bind(1, trial_id);
+  while (lineage.step()) {
+    detail.schedule.push_back(
+        {static_cast<int>(lineage.integer(0)),
+         lineage.is_null(1) ? std::nullopt : std::optional<int64_t>(lineage.integer(1)),
+         parse_json(lineage.text(2),
+                    fmt::format("{}: trial {}: lineage params", db_.path(), trial_id))});
+  }
   return detail;
 }
 

@@ -54,9 +54,18 @@ struct RungRecord {
   RungOutcome outcome = RungOutcome::kContinued;
 };
 
+// Population Based Training: from `epoch` + 1 on the member trained with `params`, after loading
+// `parent`'s training state (none: it kept its own; epoch 0: its initial config).
+struct ScheduleRecord {
+  int epoch = 0;
+  std::optional<int64_t> parent;
+  nlohmann::json params;
+};
+
 struct TrialDetail {
   TrialSummary trial;
-  std::vector<RungRecord> rungs;  // in epoch order
+  std::vector<RungRecord> rungs;         // in epoch order
+  std::vector<ScheduleRecord> schedule;  // in epoch order; empty unless PBT
   std::vector<EpochMetrics> epochs;
   std::vector<std::string> class_names;
   std::vector<int64_t> confusion;  // row-major [actual][predicted]; empty if none stored

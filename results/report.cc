@@ -1,9 +1,11 @@
 #include "results/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -25,6 +27,8 @@ struct Figures {
   std::vector<TrialDetail> top;      // details of the best kCurves
   std::vector<Importance> importance;
   std::string importance_note;
+  std::vector<TrialDetail> population;  // PBT: every member, in trial order
+  int epochs = 0;
 };
 
 Figures gather(const Reader& reader, const SweepSummary& sweep) {
@@ -39,6 +43,10 @@ Figures gather(const Reader& reader, const SweepSummary& sweep) {
     if (!t.metrics.contains(sweep.metric)) continue;
     params.push_back(t.params);
     objective.push_back(t.metrics.at(sweep.metric));
+  }
+  if (sweep.method == "pbt") {
+    for (const auto& t : reader.trials(sweep.id)) f.population.push_back(reader.trial(t.id));
+    f.epochs = sweep.spec.value("epochs", 5);
   }
   if (params.size() >= 4) {
     f.importance = parameter_importance(params, objective);
@@ -93,6 +101,64 @@ std::string parallel_svg(const Figures& f, const SweepSummary& sweep) {
   objective_axis.numbers = objective;
   axes.push_back(objective_axis);
   return svg::parallel_coordinates(axes, objective, sweep.maximize);
+}
+
+std::string lineage_svg(const Figures& f) {
+  std::map<int64_t, size_t> row_of;
+  for (const auto& d : f.population) row_of.emplace(d.trial.id, row_of.size());
+  std::vector<svg::LineageRow> rows;
+  for (const auto& d : f.population) {
+    svg::LineageRow row{fmt::format("trial {}", d.trial.id), {}};
+    for (const auto& r : d.schedule) {
+      if (r.parent && row_of.contains(*r.parent))
+        row.exploits.emplace_back(r.epoch, row_of.at(*r.parent));
+    }
+    rows.push_back(std::move(row));
+  }
+  return svg::lineage_chart(rows, f.epochs);
+}
+
+// One chart per numeric parameter that PBT changed: its value over epochs, per member (log10 for
+// a positive parameter spanning over 20x).
+std::vector<std::pair<std::string, std::string>> schedule_svgs(const Figures& f) {
+  std::set<std::string> changed;
+  for (const auto& d : f.population) {
+    for (size_t i = 1; i < d.schedule.size(); ++i) {
+      for (const auto& [name, value] : d.schedule[i].params.items()) {
+        if (value.is_number() && d.schedule[i - 1].params.value(name, nlohmann::json()) != value)
+          changed.insert(name);
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> charts;
+  for (const std::string& name : changed) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (const auto& d : f.population) {
+      for (const auto& r : d.schedule) {
+        if (!r.params.contains(name)) continue;
+        lo = std::min(lo, r.params.at(name).get<double>());
+        hi = std::max(hi, r.params.at(name).get<double>());
+      }
+    }
+    const bool log = lo > 0 && hi / lo > 20;
+    std::vector<svg::Series> series;
+    for (const auto& d : f.population) {
+      svg::Series s{fmt::format("trial {}", d.trial.id), {}, {}};
+      for (size_t i = 0; i < d.schedule.size(); ++i) {
+        if (!d.schedule[i].params.contains(name)) continue;
+        const double v = d.schedule[i].params.at(name).get<double>();
+        const int until =
+            i + 1 < d.schedule.size() ? d.schedule[i + 1].epoch : d.trial.epochs_completed;
+        for (const int epoch : {d.schedule[i].epoch, until}) {
+          s.x.push_back(epoch);
+          s.y.push_back(log ? std::log10(v) : v);
+        }
+      }
+      series.push_back(std::move(s));
+    }
+    charts.emplace_back(name, svg::line_chart(series, "epoch", log ? "log10 " + name : name));
+  }
+  return charts;
 }
 
 std::string importance_svg(const Figures& f) {
@@ -175,6 +241,15 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
     }
     out += "</div>\n<h2>Parameters against the objective</h2>\n" + parallel_svg(f, sweep);
   }
+  if (!f.population.empty()) {
+    out +=
+        "<h2>Population: lineage and schedules</h2>\n<p>Each row is a member; a dot marks "
+        "where it loaded the training state of the member its dashed line comes from, then "
+        "explored that member's parameters.</p>\n<div class=\"figures\">" +
+        lineage_svg(f);
+    for (const auto& [name, chart] : schedule_svgs(f)) out += chart;
+    out += "</div>\n";
+  }
   out += "<h2>Parameter importance</h2>\n";
   out +=
       f.importance.empty()
@@ -213,7 +288,11 @@ std::vector<std::string> write_plots(const Reader& reader, const SweepSummary& s
       {"learning_curves.svg", curves_svg(f, sweep.metric)},
       {"per_class_f1.svg", f.top.front().per_class.empty() ? "" : f1_svg(f.top.front())},
       {"parallel_coordinates.svg", parallel_svg(f, sweep)},
-      {"importance.svg", f.importance.empty() ? "" : importance_svg(f)}};
+      {"importance.svg", f.importance.empty() ? "" : importance_svg(f)},
+      {"lineage.svg", f.population.empty() ? "" : lineage_svg(f)}};
+  for (const auto& [name, chart] : schedule_svgs(f)) {
+    files.emplace_back(fmt::format("schedule_{}.svg", name), chart);
+  }
   for (size_t i = 0; i < std::min(kMatrices, f.top.size()); ++i) {
     const auto& d = f.top[i];
     if (d.class_names.empty() || d.confusion.size() != d.class_names.size() * d.class_names.size())

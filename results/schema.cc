@@ -106,6 +106,17 @@ CREATE TABLE trial_rungs (
   PRIMARY KEY (trial_id, epoch)
 ) WITHOUT ROWID;
 )sql";
+// Population Based Training: the params each member trains with from `epoch` + 1 on, and the
+// member whose training state it loaded there (NULL: its own; epoch 0: its initial config).
+constexpr const char* kLineageTable = R"sql(
+CREATE TABLE trial_lineage (
+  trial_id INTEGER NOT NULL REFERENCES trials(id),
+  epoch INTEGER NOT NULL,
+  parent_id INTEGER REFERENCES trials(id),
+  params_json TEXT NOT NULL,
+  PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
+)sql";
 constexpr const char* kTrialsIndex = "CREATE INDEX trials_by_sweep ON trials (sweep_id, status)";
 constexpr const char* kTrialColumns =
     "id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at, "
@@ -198,6 +209,8 @@ constexpr UpgradeStep kUpgrades[] = {
        db.execute(kRungsTable);
        db.execute("ALTER TABLE epochs ADD COLUMN recorded_at REAL");
      }},
+    // Version 6 keeps Population Based Training's lineage and hyperparameter schedules.
+    {6, [](sql::Database& db) { db.execute(kLineageTable); }},
 };
 static_assert(std::size(kUpgrades) == kSchemaVersion - 1, "one upgrade step per version");
 

@@ -14,6 +14,8 @@
 //   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
 //   trial_rungs(trial_id, epoch, value, outcome)  -- ASHA/Hyperband rungs: continued, stopped,
 //                                                    paused, promoted
+//   trial_lineage(trial_id, epoch, parent_id, params_json)
+//                -- PBT: params from epoch + 1 on, and whose state the member loaded there
 //
 // A database written by an older fersweep is upgraded in place, one ordered step per version, all
 // in one transaction.
@@ -23,7 +25,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not

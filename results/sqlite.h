@@ -53,6 +53,7 @@ class Statement {
   Statement& bind(int index, const std::string& value);
   Statement& bind(int index, std::nullopt_t);
   Statement& bind(int index, const std::optional<double>& value);
+  Statement& bind(int index, const std::optional<int64_t>& value);
   Statement& bind(int index, const std::optional<std::string>& value);
 
   bool step();   // true while a row is available

@@ -48,9 +48,12 @@ Store::Store(const std::string& path)
                        "UPDATE trials SET status = 'interrupted', error = ?, finished_at = ?, "
                        "epochs_redone = epochs_redone + ? WHERE id = ?"),
       trials_of_(db_,
-                 "SELECT id, number, params_json, seed, status, objective, epochs_completed, "
-                 "state_path, state_epoch, state_digest FROM trials WHERE sweep_id = ? "
-                 "ORDER BY number"),
+                 "SELECT t.id, t.number, t.params_json, t.seed, t.status, t.objective, "
+                 "t.epochs_completed, t.state_path, t.state_epoch, t.state_digest, "
+                 "l.params_json, l.epoch FROM trials t "
+                 "LEFT JOIN trial_lineage l ON l.trial_id = t.id AND l.epoch = (SELECT "
+                 "max(epoch) FROM trial_lineage WHERE trial_id = t.id) "
+                 "WHERE t.sweep_id = ? ORDER BY t.number"),
       insert_epoch_(
           db_, "INSERT INTO epochs (trial_id, epoch, seconds, recorded_at) VALUES (?, ?, ?, ?)"),
       insert_epoch_metric_(
@@ -80,6 +83,10 @@ Store::Store(const std::string& path)
                    "VALUES (?, ?, ?, ?)"),
       set_rung_outcome_(db_, "UPDATE trial_rungs SET outcome = ? WHERE trial_id = ? AND epoch = ?"),
       drop_rungs_(db_, "DELETE FROM trial_rungs WHERE trial_id = ? AND epoch > ?"),
+      insert_lineage_(db_,
+                      "INSERT OR REPLACE INTO trial_lineage (trial_id, epoch, parent_id, "
+                      "params_json) VALUES (?, ?, ?, ?)"),
+      drop_lineage_(db_, "DELETE FROM trial_lineage WHERE trial_id = ? AND epoch > ?"),
       insert_metric_(db_, "INSERT INTO trial_metrics (trial_id, name, value) VALUES (?, ?, ?)"),
       insert_report_(db_,
                      "INSERT INTO class_reports (trial_id, class_index, name, precision, recall, "
@@ -173,7 +180,7 @@ void Store::set_rung_outcome(int64_t trial_id, int epoch, RungOutcome outcome) {
 
 void Store::reopen_trial(int64_t trial_id, int epoch) {
   sql::Transaction transaction(db_);
-  for (sql::Statement* drop : {&drop_epoch_metrics_, &drop_epochs_, &drop_rungs_}) {
+  for (sql::Statement* drop : {&drop_epoch_metrics_, &drop_epochs_, &drop_rungs_, &drop_lineage_}) {
     drop->reset();
     drop->bind(1, trial_id).bind(2, epoch).run();
   }
@@ -263,6 +270,9 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
       t.state = {trials_of_.text(7), static_cast<int>(trials_of_.integer(8)),
                  static_cast<uint64_t>(trials_of_.integer(9))};
     }
+    t.current_params =
+        trials_of_.is_null(10) ? t.params : parse_json(trials_of_.text(10), where + ": lineage");
+    t.schedule_epoch = trials_of_.is_null(11) ? 0 : static_cast<int>(trials_of_.integer(11));
     trials.push_back(std::move(t));
   }
   for (StoredTrial& t : trials) {
@@ -274,6 +284,22 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
     }
   }
   return trials;
+}
+
+void Store::record_schedule(int64_t trial_id, int epoch, std::optional<int64_t> parent,
+                            const nlohmann::json& params, const std::optional<StateRef>& state) {
+  sql::Transaction transaction(db_);
+  insert_lineage_.reset();
+  insert_lineage_.bind(1, trial_id).bind(2, epoch).bind(3, parent).bind(4, params.dump()).run();
+  if (state) {
+    record_state_.reset();
+    record_state_.bind(1, state->path)
+        .bind(2, state->epoch)
+        .bind(3, static_cast<int64_t>(state->digest))
+        .bind(4, trial_id)
+        .run();
+  }
+  transaction.commit();
 }
 
 void Store::mark_interrupted(int64_t trial_id, const std::string& why, int epochs_in_flight) {

@@ -44,6 +44,9 @@ struct StoredTrial {
   std::optional<double> objective;
   int epochs_completed = 0;
   StateRef state;  // its last training state, if it kept one
+  // The params it trains with now: `params` unless PBT changed them (trial_lineage).
+  nlohmann::json current_params;
+  int schedule_epoch = 0;  // the epoch of its newest lineage row: its last PBT exploit
   std::vector<std::pair<int, double>> objective_by_epoch;  // (epoch, value), in epoch order
 };
 
@@ -74,6 +77,12 @@ class Store {
   void record_rung(int64_t trial_id, int epoch, double value, RungOutcome outcome);
   void set_rung_outcome(int64_t trial_id, int epoch, RungOutcome outcome);
 
+  // Population Based Training: from `epoch` + 1 on the trial trains with `params`, having loaded
+  // `parent`'s training state (its own when none; epoch 0: the initial config). A new state, if
+  // given, becomes the trial's in the same transaction.
+  void record_schedule(int64_t trial_id, int epoch, std::optional<int64_t> parent,
+                       const nlohmann::json& params, const std::optional<StateRef>& state);
+
   int64_t create_sweep(const NewSweep& sweep);
   void finish_sweep(int64_t sweep_id, SweepStatus status);
 
@@ -97,7 +106,7 @@ class Store {
   sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_;
   sql::Statement record_state_, reopen_trial_, drop_epoch_metrics_, drop_epochs_;
   sql::Statement mark_paused_, end_paused_, drop_metrics_, drop_report_, drop_cells_;
-  sql::Statement record_rung_, set_rung_outcome_, drop_rungs_;
+  sql::Statement record_rung_, set_rung_outcome_, drop_rungs_, insert_lineage_, drop_lineage_;
   sql::Statement insert_metric_, insert_report_, insert_cell_;
 };
 

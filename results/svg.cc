@@ -190,4 +190,38 @@ std::string parallel_coordinates(const std::vector<Axis>& axes,
   return out + "</svg>\n";
 }
 
+std::string lineage_chart(const std::vector<LineageRow>& rows, int epochs) {
+  constexpr int kLeft = 80, kRight = 20, kTop = 20, kBottom = 36, kRow = 22, kWidth = 560;
+  const int height = kTop + kBottom + kRow * static_cast<int>(std::max<size_t>(rows.size(), 1));
+  std::string out = open_svg(kWidth, height);
+  const double pw = kWidth - kLeft - kRight;
+  const auto px = [&](double epoch) { return kLeft + epoch / std::max(epochs, 1) * pw; };
+  const auto py = [&](size_t row) { return kTop + kRow * (static_cast<double>(row) + 0.5); };
+  for (int k = 0; k <= 4; ++k) {
+    const double epoch = epochs * k / 4.0;
+    out += text(px(epoch), height - kBottom + 14, tick(epoch), "middle");
+  }
+  out += text(kLeft + pw / 2, height - 6, "epoch", "middle");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const char* colour = kPalette[r % std::size(kPalette)];
+    out += text(kLeft - 6, py(r) + 4, rows[r].name, "end");
+    out += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"2\"/>\n",
+        px(0), py(r), px(epochs), py(r), colour);
+  }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (const auto& [epoch, parent] : rows[r].exploits) {
+      if (parent >= rows.size()) continue;
+      out += fmt::format(
+          "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333\" "
+          "stroke-dasharray=\"3,2\"><title>{3} loads {4} after epoch {5}</title></line>\n"
+          "<circle cx=\"{0:.1f}\" cy=\"{2:.1f}\" r=\"3.5\" fill=\"#333\"/>\n",
+          px(epoch), py(parent), py(r), markup_text(rows[r].name), markup_text(rows[parent].name),
+          epoch);
+    }
+  }
+  return out + "</svg>\n";
+}
+
 }  // namespace fersweep::results::svg

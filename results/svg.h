@@ -36,4 +36,12 @@ struct Axis {
 std::string parallel_coordinates(const std::vector<Axis>& axes,
                                  const std::vector<double>& objective, bool maximize);
 
+// A population's family tree over epochs (Population Based Training): one row per member, and at
+// each exploit a link from the parent's row to the member that loaded its state.
+struct LineageRow {
+  std::string name;
+  std::vector<std::pair<int, size_t>> exploits;  // (epoch, parent's row)
+};
+std::string lineage_chart(const std::vector<LineageRow>& rows, int epochs);
+
 }  // namespace fersweep::results::svg

@@ -178,6 +178,21 @@ std::string trial_text(const TrialDetail& d, bool normalize) {
   for (const auto& [name, value] : t.params.items()) {
     out += fmt::format("  {:<16} {}\n", name, format_value(value));
   }
+  // PBT: what changed at each exploit, and whose state the member loaded.
+  const nlohmann::json* before = d.schedule.empty() ? nullptr : &d.schedule.front().params;
+  for (size_t i = 1; i < d.schedule.size(); ++i) {
+    const ScheduleRecord& r = d.schedule[i];
+    std::string changes;
+    for (const auto& [name, value] : r.params.items()) {
+      if (before->contains(name) && before->at(name) == value) continue;
+      changes += fmt::format(" {}={}", name, format_value(value));
+    }
+    out += fmt::format("  after epoch {}: {}{}\n", r.epoch,
+                       r.parent ? fmt::format("loaded trial {}'s state;", *r.parent)
+                                : std::string("kept its state;"),
+                       changes.empty() ? std::string(" same params") : changes);
+    before = &r.params;
+  }
   if (!d.epochs.empty()) {
     const std::vector<std::string> columns = epoch_columns(d.epochs);
     out += fmt::format("\n{:>5}", "epoch");
@@ -236,6 +251,12 @@ nlohmann::json trial_json(const TrialDetail& d) {
   for (const auto& r : d.rungs) {
     rungs.push_back({{"epoch", r.epoch}, {"value", r.value}, {"outcome", to_string(r.outcome)}});
   }
+  nlohmann::json schedule = nlohmann::json::array();
+  for (const auto& r : d.schedule) {
+    schedule.push_back({{"epoch", r.epoch},
+                        {"parent", r.parent ? nlohmann::json(*r.parent) : nlohmann::json()},
+                        {"params", r.params}});
+  }
   const size_t k = d.class_names.size();
   nlohmann::json matrix = nlohmann::json::array();
   for (size_t a = 0; a < k && d.confusion.size() == k * k; ++a) {
@@ -261,6 +282,7 @@ nlohmann::json trial_json(const TrialDetail& d) {
           {"runs", t.runs},
           {"epochs_redone", t.epochs_redone},
           {"rungs", rungs},
+          {"schedule", schedule},
           {"epochs", epochs},
           {"class_names", d.class_names},
           {"confusion_matrix", matrix},

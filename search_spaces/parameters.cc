@@ -113,6 +113,7 @@ Parameter parse_parameter(const Vocabulary& vocabulary, const std::string& name,
   }
   if (const Json* when = reader.find("when"))
     p.when = parse_conditions(*when, reader.path_of("when"));
+  p.mutable_ = reader.boolean("mutable", false);
   reader.reject_unknown_keys();
   return p;
 }

@@ -83,6 +83,7 @@ std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
     case Method::kGrid:
       return std::make_unique<GridSampler>(spec.parameters);
     case Method::kRandom:
+    case Method::kPbt:  // the initial population
       return std::make_unique<RandomSampler>(spec.parameters, spec.seed);
     case Method::kSobol:
       return std::make_unique<SobolSampler>(spec.parameters, spec.seed);
@@ -94,6 +95,7 @@ std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
 }
 
 uint64_t planned_trials(const SweepSpec& spec) {
+  if (spec.method == Method::kPbt) return static_cast<uint64_t>(spec.pbt.population);
   const auto budget = spec.budget.trials ? static_cast<uint64_t>(*spec.budget.trials) : 0;
   if (spec.method != Method::kGrid) return budget;
   const uint64_t grid = GridSampler(spec.parameters).size(kLargestCountedGrid + 1);

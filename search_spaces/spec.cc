@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -151,13 +152,78 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
   return rule;
 }
 
+// What a member may change between epochs and still be the same network on the same batches:
+// optimizer settings, regularisation and augmentation strengths; never the architecture or the
+// batch size.
+const std::set<std::string>& mutable_trainer_parameters() {
+  static const std::set<std::string> names = {
+      "lr",    "momentum", "weight_decay", "dropout",  "label_smoothing", "grad_clip",
+      "shift", "rotation", "brightness",   "contrast", "erasing"};
+  return names;
+}
+
+void check_mutable_parameters(const SweepSpec& spec) {
+  std::set<std::string> parents;
+  for (const auto& p : spec.parameters) {
+    for (const auto& c : p.when) parents.insert(c.parent);
+  }
+  int count = 0;
+  for (const auto& p : spec.parameters) {
+    if (!p.mutable_) continue;
+    const std::string path = fmt::format("parameters.{}.mutable", p.name);
+    if (spec.method != Method::kPbt) {
+      throw InputError(path +
+                       ": only Population Based Training (method \"pbt\") changes "
+                       "parameters mid-trial");
+    }
+    if (spec.benchmark.is_null() && !mutable_trainer_parameters().contains(p.name)) {
+      throw InputError(fmt::format("{}: {} is fixed for a member's life (mutable: {})", path,
+                                   p.name, fmt::join(mutable_trainer_parameters(), ", ")));
+    }
+    if (p.distribution == Distribution::kValue) {
+      throw InputError(path + ": a single \"value\" has nothing to change to");
+    }
+    if (parents.contains(p.name)) {
+      throw InputError(path + ": other parameters depend on it; a condition's parent stays fixed");
+    }
+    ++count;
+  }
+  if (spec.method == Method::kPbt && count == 0) {
+    throw InputError(
+        "parameters: method \"pbt\" needs at least one parameter with "
+        "\"mutable\": true");
+  }
+}
+
+PbtOptions parse_pbt(const Json& body, int epochs) {
+  ObjectReader reader(body, "pbt");
+  PbtOptions pbt;
+  pbt.population = reader.int_in("population", 2, 100'000, pbt.population);
+  if (epochs < 2) throw InputError("epochs: PBT needs at least 2 epochs to perturb between");
+  pbt.interval =
+      reader.int_in("perturbation_interval", 1, epochs - 1, std::min(pbt.interval, epochs - 1));
+  pbt.quantile = reader.number("quantile", pbt.quantile);
+  if (!(pbt.quantile > 0 && pbt.quantile <= 0.5)) {
+    throw InputError(
+        fmt::format("{}: must be in (0, 0.5], got {}", reader.path_of("quantile"), pbt.quantile));
+  }
+  pbt.resample_probability = reader.number("resample_probability", pbt.resample_probability);
+  if (!(pbt.resample_probability >= 0 && pbt.resample_probability <= 1)) {
+    throw InputError(fmt::format("{}: must be in [0, 1], got {}",
+                                 reader.path_of("resample_probability"), pbt.resample_probability));
+  }
+  reader.reject_unknown_keys();
+  return pbt;
+}
+
 Method parse_method(const std::string& method) {
   if (method == "grid") return Method::kGrid;
   if (method == "random") return Method::kRandom;
   if (method == "sobol") return Method::kSobol;
   if (method == "tpe") return Method::kTpe;
+  if (method == "pbt") return Method::kPbt;
   throw InputError(fmt::format(
-      "method: unknown search method \"{}\" (choose from grid, random, sobol, tpe)", method));
+      "method: unknown search method \"{}\" (choose from grid, random, sobol, tpe, pbt)", method));
 }
 
 // `sources` and `grouping` values must name what the spec's data section defines.
@@ -202,6 +268,8 @@ std::string to_string(Method method) {
       return "sobol";
     case Method::kTpe:
       return "tpe";
+    case Method::kPbt:
+      return "pbt";
   }
   return "unknown";
 }
@@ -242,7 +310,19 @@ SweepSpec parse_spec(const Json& document) {
   spec.seed = static_cast<uint64_t>(seed);
 
   if (const Json* budget = top.find("budget")) spec.budget = parse_budget(*budget);
-  if (!spec.budget.trials && !spec.budget.wall_seconds && spec.method != Method::kGrid) {
+  const bool pbt = spec.method == Method::kPbt;
+  if (pbt && spec.budget.trials) {
+    throw InputError(
+        "budget.trials: with method \"pbt\" the population is the trials; set "
+        "pbt.population");
+  }
+  if (const Json* options = top.find("pbt")) {
+    if (!pbt) throw InputError("pbt: only used with method \"pbt\"");
+    spec.pbt = parse_pbt(*options, spec.epochs);
+  } else if (pbt) {
+    spec.pbt = parse_pbt(Json::object(), spec.epochs);
+  }
+  if (!spec.budget.trials && !spec.budget.wall_seconds && spec.method != Method::kGrid && !pbt) {
     throw InputError(fmt::format("budget: method \"{}\" needs \"trials\", \"wall_time\" or both",
                                  to_string(spec.method)));
   }
@@ -252,6 +332,9 @@ SweepSpec parse_spec(const Json& document) {
   }
   if (const Json* rule = top.find("early_stopping")) {
     spec.early_stopping = parse_early_stopping(*rule, spec.epochs);
+    if (pbt && spec.early_stopping.rule != StoppingRule::kNone) {
+      throw InputError("early_stopping: PBT replaces its weak members itself; remove it");
+    }
   }
   if (const Json* data = top.find("data")) spec.data = DataConfig::from_spec(*data, "data");
   for (const auto& [name, classes] : spec.data.groupings) {
@@ -286,14 +369,16 @@ SweepSpec parse_spec(const Json& document) {
 
   // A known function has nothing worth keeping, unless a test of continuation asks for it.
   // A paused trial continues from its training state: promotion needs one after every epoch.
+  // PBT copies members' training states.
   const bool promotion = spec.early_stopping.promotion;
   spec.checkpoints = enum_from_name<CheckpointPolicy>(
-      top.string("checkpoints", spec.benchmark.is_null() || promotion ? "every_epoch" : "none"),
+      top.string("checkpoints",
+                 spec.benchmark.is_null() || promotion || pbt ? "every_epoch" : "none"),
       "checkpoints");
-  if (promotion && spec.checkpoints != CheckpointPolicy::kEveryEpoch) {
-    throw InputError(
-        "checkpoints: early_stopping.mode \"promotion\" pauses trials at rungs and continues "
-        "them from their training state; it needs \"every_epoch\"");
+  if ((promotion || pbt) && spec.checkpoints != CheckpointPolicy::kEveryEpoch) {
+    throw InputError(fmt::format(
+        "checkpoints: {} continues trials from their training state; it needs \"every_epoch\"",
+        pbt ? "method \"pbt\"" : "early_stopping.mode \"promotion\""));
   }
   if (const Json* failures = top.find("failures")) {
     ObjectReader reader(*failures, "failures");
@@ -317,6 +402,7 @@ SweepSpec parse_spec(const Json& document) {
       }
     }
   }
+  check_mutable_parameters(spec);
   top.reject_unknown_keys();
   return spec;
 }

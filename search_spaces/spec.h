@@ -33,6 +33,8 @@ struct Parameter {
   std::vector<Json> values;  // kValue: exactly one; kValues: the choices
   double min = 0, max = 0, q = 0;
   std::vector<Condition> when;  // all must hold
+  // PBT may change it mid-trial (explore); everything else stays fixed for a member.
+  bool mutable_ = false;
 
   bool is_discrete() const {
     return distribution == Distribution::kValue || distribution == Distribution::kValues;
@@ -40,7 +42,7 @@ struct Parameter {
   bool is_conditional() const { return !when.empty(); }
 };
 
-enum class Method { kGrid, kRandom, kSobol, kTpe };
+enum class Method { kGrid, kRandom, kSobol, kTpe, kPbt };
 
 struct Objective {
   std::string metric = "val_accuracy";
@@ -65,6 +67,16 @@ struct TpeOptions {
   // n^(-1/(d+4)) shrink. Optuna's is 0.2; half of it found better optima on every benchmark
   // function tried, at 50 and 150 trials.
   double bandwidth = 0.1;
+};
+
+// Population Based Training ("method": "pbt", "pbt": {...}; docs/SPEC.md). The population starts
+// as random configs; every `interval` epochs the members pause together, the bottom `quantile`
+// load a top member's training state (exploit) and perturb its mutable parameters (explore).
+struct PbtOptions {
+  int population = 8;
+  int interval = 2;                    // "perturbation_interval", in epochs
+  double quantile = 0.25;              // bottom fraction replaced, top fraction copied
+  double resample_probability = 0.25;  // explore: a fresh draw instead of x0.8 or x1.2
 };
 
 enum class StoppingRule { kNone, kMedian, kAsha, kHyperband };
@@ -107,6 +119,7 @@ struct SweepSpec {
   std::string checkpoint_dir;
   std::string state_dir;
   TpeOptions tpe;
+  PbtOptions pbt;
   EarlyStopping early_stopping;
   Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON
   std::vector<Parameter> parameters;  // by name, except that parents precede their conditionals

@@ -10,12 +10,14 @@
 #include <fstream>
 
 #include "benchmarks/benchmark_runner.h"
+#include "benchmarks/functions.h"
 #include "common/error.h"
 #include "common/state_files.h"
 #include "common/stop_signal.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/sweep_setup.h"
 #include "results/queries.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::coordinator {
 namespace {
@@ -25,8 +27,7 @@ namespace fs = std::filesystem;
 class DriverTest : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = testing::TempDir() + "/driver_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    path_ = testing_paths::test_scratch_path("driver") + ".db";
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
   }
 
@@ -105,7 +106,7 @@ TEST_F(DriverTest, ANonFiniteMetricFailsItsTrialAndTheSweepGoesOn) {
 // Placement and the packing refusal with the GPUs injected: what rank 0 checks before the database
 // is touched, on a node this CPU machine pretends to be.
 TEST_F(DriverTest, GpuPackingIsRefusedBeforeTheDatabaseIsTouched) {
-  const std::string spec_path = testing::TempDir() + "/packing.json";
+  const std::string spec_path = testing_paths::test_scratch_path("packing") + ".json";
   std::ofstream(spec_path) << R"({
     "method": "random", "metric": {"name": "val_accuracy", "goal": "maximize"},
     "budget": {"trials": 2}, "resources": {"trials_per_gpu": 4},
@@ -182,13 +183,13 @@ TEST_F(DriverTest, AStoppedSweepContinuesItsTrialFromTheirLastEpochExactly) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(plain + suffix);
   {
     results::Store store(plain);
-    spec.state_dir = testing::TempDir() + "/driver_states_plain";
+    spec.state_dir = testing_paths::test_scratch_path("states_plain");
     SweepDriver driver(spec, store, nullptr);
     auto runner = benchmarks::make_benchmark_runner();
     run_in_process(driver, *runner);
     driver.finish(SweepStatus::kFinished);
   }
-  spec.state_dir = testing::TempDir() + "/driver_states_stopped";
+  spec.state_dir = testing_paths::test_scratch_path("states_stopped");
   fs::remove_all(spec.state_dir);
   {
     results::Store store(path_);
@@ -223,7 +224,7 @@ TEST_F(DriverTest, ALostTrialContinuesFromItsLastStateOnAnotherWorker) {
     "benchmark": {"function": "learning_curve"},
     "parameters": {"lr": {"values": [0.001, 0.01]}}
   })"));
-  spec.state_dir = testing::TempDir() + "/driver_lost_states";
+  spec.state_dir = testing_paths::test_scratch_path("lost_states");
   results::Store store(path_);
   SweepDriver driver(spec, store, nullptr);
   const TrialAssignment first = *driver.next_assignment();
@@ -323,7 +324,7 @@ void run_sweep(const search::SweepSpec& spec, const std::string& db, TrialRunner
 // without early stopping; at the end every rung's top floor(n / 3) went up, everything else
 // ended pruned where it paused, and no state is left.
 TEST_F(DriverTest, PromotionAshaPausesAtRungsAndContinuesTheTopExactly) {
-  const std::string states = testing::TempDir() + "/driver_promotion_states";
+  const std::string states = testing_paths::test_scratch_path("promotion_states");
   auto runner = benchmarks::make_benchmark_runner();
   run_sweep(promotion_spec("promotion", states), path_, *runner);
   search::SweepSpec full = promotion_spec("stop", states + "_full");
@@ -372,7 +373,7 @@ TEST_F(DriverTest, PromotionAshaPausesAtRungsAndContinuesTheTopExactly) {
 // A promotion sweep stopped by a signal keeps its paused trials paused; --resume restores them,
 // and the sweep ends as the uninterrupted one does, epoch for epoch and rung for rung.
 TEST_F(DriverTest, AStoppedPromotionSweepResumesItsPausedTrials) {
-  const std::string states = testing::TempDir() + "/driver_promotion_resume";
+  const std::string states = testing_paths::test_scratch_path("promotion_resume");
   auto runner = benchmarks::make_benchmark_runner();
   run_sweep(promotion_spec("promotion", states + "_plain"), path_ + ".plain.db", *runner);
 
@@ -571,6 +572,131 @@ TEST_F(ResumeTest, TpeResumesFromTheStoredResultsReproducibly) {
   const auto first = finished_configs(crashed), second = finished_configs(copy);
   EXPECT_EQ(first.size(), 12u);
   EXPECT_EQ(first, second);
+}
+
+search::SweepSpec pbt_spec(const std::string& state_dir) {
+  search::SweepSpec spec = search::parse_spec(nlohmann::json::parse(R"({
+    "method": "pbt", "seed": 3, "epochs": 8,
+    "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "pbt": {"population": 6, "perturbation_interval": 2, "quantile": 0.25,
+            "resample_probability": 0.25},
+    "benchmark": {"function": "lr_schedule"},
+    "parameters": {"lr": {"distribution": "log_uniform", "min": 1e-5, "max": 0.3, "mutable": true},
+                   "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8, "mutable": true}}
+  })"));
+  spec.state_dir = state_dir;
+  fs::remove_all(state_dir);
+  return spec;
+}
+
+// Every member's epochs and schedule, by trial number.
+struct PopulationRecord {
+  std::map<int, std::vector<double>> curves;  // val_accuracy per epoch
+  std::map<int, std::vector<std::tuple<int, std::optional<int64_t>, nlohmann::json>>> schedules;
+  std::map<int, results::TrialSummary> trials;
+};
+
+PopulationRecord population_of(const std::string& db) {
+  PopulationRecord out;
+  const results::Reader reader(db);
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    const results::TrialDetail d = reader.trial(t.id);
+    for (const auto& e : d.epochs) out.curves[t.number].push_back(e.values.at("val_accuracy"));
+    for (const auto& r : d.schedule)
+      out.schedules[t.number].emplace_back(r.epoch, r.parent, r.params);
+    out.trials[t.number] = t;
+  }
+  return out;
+}
+
+// PBT on the schedule-dependent benchmark: every two epochs the population pauses together, its
+// worst member loads the best member's state and continues with that member's params explored.
+// The member's next epoch is exactly one step of the benchmark from the parent's state with the
+// new params: the state was copied and the params applied.
+TEST_F(DriverTest, PbtMembersLoadTheBestMembersStateAndExploreItsParams) {
+  const std::string states = testing_paths::test_scratch_path("pbt_states");
+  auto runner = benchmarks::make_benchmark_runner();
+  const search::SweepSpec spec = pbt_spec(states);
+  run_sweep(spec, path_, *runner);
+  const PopulationRecord got = population_of(path_);
+
+  ASSERT_EQ(got.trials.size(), 6u);
+  std::map<int64_t, int> number_of;
+  for (const auto& [number, t] : got.trials) {
+    number_of[t.id] = number;
+    EXPECT_EQ(t.status, TrialStatus::kFinished) << number;
+    EXPECT_EQ(got.curves.at(number).size(), 8u);
+    EXPECT_EQ(t.runs, 4) << "paused after epochs 2, 4 and 6";
+  }
+  std::map<int, int> exploits_at;
+  for (const auto& [number, schedule] : got.schedules) {
+    ASSERT_FALSE(schedule.empty());
+    EXPECT_EQ(std::get<0>(schedule.front()), 0) << "the initial config";
+    for (size_t i = 1; i < schedule.size(); ++i) {
+      const auto& [epoch, parent, params] = schedule[i];
+      ASSERT_TRUE(parent.has_value());
+      ++exploits_at[epoch];
+      const int from = number_of.at(*parent);
+      // The worst member at the generation loads the best one's state.
+      for (const auto& [other, curve] : got.curves) {
+        EXPECT_GE(got.curves.at(from)[epoch - 1], curve[epoch - 1]);
+        EXPECT_LE(got.curves.at(number)[epoch - 1], curve[epoch - 1]);
+      }
+      const double lr = params.at("lr").get<double>(), dropout = params.at("dropout").get<double>();
+      EXPECT_GE(lr, 1e-5);
+      EXPECT_LE(lr, 0.3);
+      EXPECT_DOUBLE_EQ(got.curves.at(number)[epoch],
+                       benchmarks::lr_schedule_step(lr, dropout, got.curves.at(from)[epoch - 1]))
+          << "trial #" << number << " after epoch " << epoch;
+    }
+  }
+  EXPECT_EQ(exploits_at, (std::map<int, int>{{2, 1}, {4, 1}, {6, 1}}));
+  EXPECT_TRUE(fs::is_empty(states)) << "finished members keep no state";
+
+  // Same spec and seed: the same lineage, schedules and epochs.
+  run_sweep(pbt_spec(states + "_again"), path_ + ".again.db", *runner);
+  const PopulationRecord again = population_of(path_ + ".again.db");
+  EXPECT_EQ(again.curves, got.curves);
+  EXPECT_EQ(again.schedules.size(), got.schedules.size());
+  for (const auto& [number, schedule] : got.schedules) {
+    const auto& other = again.schedules.at(number);
+    ASSERT_EQ(other.size(), schedule.size());
+    for (size_t i = 0; i < schedule.size(); ++i) {
+      EXPECT_EQ(std::get<0>(other[i]), std::get<0>(schedule[i]));
+      EXPECT_EQ(std::get<2>(other[i]), std::get<2>(schedule[i]));
+    }
+  }
+}
+
+// A PBT sweep stopped by a signal, mid-generation or right after one, resumes to exactly the
+// population the uninterrupted sweep ends with.
+TEST_F(DriverTest, AStoppedPbtSweepResumesToTheSamePopulation) {
+  const std::string states = testing_paths::test_scratch_path("pbt_resume");
+  auto runner = benchmarks::make_benchmark_runner();
+  run_sweep(pbt_spec(states + "_plain"), path_ + ".plain.db", *runner);
+  const PopulationRecord expected = population_of(path_ + ".plain.db");
+  for (const int stop_at : {9, 12, 13, 28}) {
+    const std::string db = fmt::format("{}.{}.db", path_, stop_at);
+    const search::SweepSpec spec = pbt_spec(fmt::format("{}_{}", states, stop_at));
+    StoppingRunner stopping_runner(stop_at);
+    run_sweep(spec, db, stopping_runner);
+    request_stop(0);
+    {
+      results::Store store(db);
+      SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
+      run_in_process(driver, *runner);
+      driver.finish(SweepStatus::kFinished);
+    }
+    const PopulationRecord got = population_of(db);
+    EXPECT_EQ(got.curves, expected.curves) << "stopped at report " << stop_at;
+    for (const auto& [number, schedule] : expected.schedules) {
+      ASSERT_EQ(got.schedules.at(number).size(), schedule.size()) << stop_at << " #" << number;
+      for (size_t i = 0; i < schedule.size(); ++i) {
+        EXPECT_EQ(std::get<2>(got.schedules.at(number)[i]), std::get<2>(schedule[i]));
+      }
+    }
+    EXPECT_TRUE(fs::is_empty(spec.state_dir)) << stop_at;
+  }
 }
 
 }  // namespace

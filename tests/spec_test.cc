@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::search {
 namespace {
@@ -342,6 +343,10 @@ TEST(SpecSchema, AgreesWithTheParser) {
     Json doc = base_spec();
     doc["method"] = method;
     if (method == "grid") doc["parameters"].erase("lr");
+    if (method == "pbt") {
+      doc.erase("budget");
+      doc["parameters"]["lr"]["mutable"] = true;
+    }
     EXPECT_NO_THROW(parse_spec(doc)) << method;
   }
   for (const auto& alternative : properties.at("early_stopping").at("oneOf")) {
@@ -359,9 +364,15 @@ TEST(SpecSchema, AgreesWithTheParser) {
     }
   }
   // Every documented field of these sections is accepted with its documented default.
-  for (const char* section : {"tpe", "data", "resources", "benchmark", "failures"}) {
+  for (const char* section : {"tpe", "pbt", "data", "resources", "benchmark", "failures"}) {
     Json doc = base_spec();
     if (std::string(section) == "tpe") doc["method"] = "tpe";
+    if (std::string(section) == "pbt") {
+      doc["method"] = "pbt";
+      doc["epochs"] = 4;
+      doc.erase("budget");
+      doc["parameters"]["lr"]["mutable"] = true;
+    }
     Json body = Json::object();
     for (const auto& [key, field] : properties.at(section).at("properties").items()) {
       if (key == "sources") continue;  // no default: its own case below
@@ -385,7 +396,8 @@ TEST(SpecSchema, AgreesWithTheParser) {
        properties.at("benchmark").at("properties").at("function").at("enum")) {
     Json doc = base_spec();
     doc["benchmark"] = {{"function", function}};
-    doc["metric"]["name"] = function == "learning_curve" ? "val_accuracy" : "value";
+    const bool curve = function == "learning_curve" || function == "lr_schedule";
+    doc["metric"]["name"] = curve ? "val_accuracy" : "value";
     doc["parameters"] = Json::object();
     EXPECT_NO_THROW(parse_spec(doc)) << function;
   }
@@ -438,7 +450,7 @@ TEST(Spec, TopLevelMustBeAnObject) {
 }
 
 TEST(SpecFile, SyntaxErrorNamesFileLineAndColumn) {
-  const std::string path = testing::TempDir() + "/syntax_error.json";
+  const std::string path = testing_paths::test_scratch_path("syntax_error") + ".json";
   std::ofstream(path) << "{\n  \"method\": \"grid\",\n  \"metric\" {}\n}\n";
   try {
     load_spec_file(path);
@@ -450,7 +462,7 @@ TEST(SpecFile, SyntaxErrorNamesFileLineAndColumn) {
 }
 
 TEST(SpecFile, FieldErrorsArePrefixedWithTheFile) {
-  const std::string path = testing::TempDir() + "/bad_field.json";
+  const std::string path = testing_paths::test_scratch_path("bad_field") + ".json";
   Json doc = base_spec();
   doc["epochs"] = -3;
   std::ofstream(path) << doc.dump();

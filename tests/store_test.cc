@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "results/queries.h"
 #include "results/sqlite.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::results {
 namespace {
@@ -21,8 +22,7 @@ namespace fs = std::filesystem;
 class StoreTest : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = testing::TempDir() + "/store_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    path_ = testing_paths::test_scratch_path("store") + ".db";
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
   }
   std::string path_;
@@ -209,8 +209,9 @@ TEST_F(StoreTest, ReaderPointsAnOldDatabaseToUpgradeAndLeavesItAlone) {
     Reader reader(path_);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 1 is older than 5; `fersweep results "
-                                         "--db " +
+    EXPECT_NE(std::string(e.what()).find(fmt::format("schema version 1 is older than {}; "
+                                                     "`fersweep results --db ",
+                                                     kSchemaVersion) +
                                          path_ + " upgrade`"),
               std::string::npos)
         << e.what();
@@ -265,10 +266,11 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   }
   {
     sql::Database db(path_, false);
-    // As version 2 had it: what versions 3 and 5 added goes (step 4 rebuilds `trials`).
+    // As version 2 had it: what versions 3, 5 and 6 added goes (step 4 rebuilds `trials`).
     db.execute(
         "ALTER TABLE trials DROP COLUMN checkpoint; DROP TABLE trial_rungs; "
-        "ALTER TABLE epochs DROP COLUMN recorded_at; PRAGMA user_version = 2");
+        "DROP TABLE trial_lineage; ALTER TABLE epochs DROP COLUMN recorded_at; "
+        "PRAGMA user_version = 2");
   }
   { Store store(path_); }
   const Reader reader(path_);

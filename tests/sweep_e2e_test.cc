@@ -279,6 +279,47 @@ TEST_F(SweepE2E, PromotionAshaAcrossThreeWorkers) {
   EXPECT_TRUE(fs::is_empty(path("promotion_state")));
 }
 
+// Population Based Training under four ranks: the members spread over the workers, pause every
+// two epochs, and continue on whichever worker is free, from their own state or a copy of a top
+// member's; lineage and schedules land in the database and in `results show`.
+TEST_F(SweepE2E, PbtPopulationAcrossThreeWorkers) {
+  const std::string db = path("pbt.db"), spec = std::string(FERSWEEP_SOURCE_DIR) +
+                                                "/search_spaces/examples/lr_schedule_pbt.json";
+  const Outcome refused = run(kBin + " run " + spec + " --db " + db + " --checkpoints none");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("method \"pbt\""), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(db));
+  const Outcome out = run(kMpiexec + " -n 4 " + kBin + " run " + spec + " --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const results::Reader reader(db);
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 8u);
+  std::set<int> ranks;
+  int exploits = 0;
+  int64_t exploited = 0;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.status, TrialStatus::kFinished) << t.error;
+    EXPECT_EQ(t.epochs_completed, 16);
+    EXPECT_EQ(t.runs, 8) << "paused after epochs 2, 4, ..., 14";
+    EXPECT_EQ(t.state_path, "");
+    ranks.insert(t.worker_rank.value_or(-1));
+    const auto detail = reader.trial(t.id);
+    EXPECT_EQ(detail.epochs.size(), 16u);
+    for (const auto& r : detail.schedule) {
+      if (!r.parent) continue;
+      ++exploits;
+      exploited = t.id;
+      EXPECT_EQ(r.epoch % 2, 0);
+    }
+  }
+  EXPECT_EQ(exploits, 7 * 2) << "two of eight members at each of seven generations";
+  EXPECT_GE(ranks.size(), 2u);
+  const Outcome shown = run(kBin + " results --db " + db + " show " + std::to_string(exploited));
+  EXPECT_NE(shown.output.find("state;"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("loaded trial"), std::string::npos) << shown.output;
+  EXPECT_TRUE(fs::is_empty(path("pbt_state")));
+}
+
 // The shipped benchmark example under four ranks: TPE asks asynchronously while ASHA stops trials
 // at their rungs; every trial lands in the database with the epochs it really ran.
 TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "common/state_files.h"
+#include "tests/test_paths.h"
 #include "worker/torch_runner.h"
 
 namespace fersweep::worker {
@@ -43,7 +44,7 @@ TrialAssignment assignment(int64_t id, const fs::path& states) {
 }
 
 TEST(TrainingState, AContinuedTrialTrainsTheEpochsTheUninterruptedOneWould) {
-  const fs::path dir = fs::temp_directory_path() / "fersweep_training_state";
+  const fs::path dir = testing_paths::test_scratch_path("training_state");
   fs::remove_all(dir);
   std::vector<EpochMetrics> whole;
   const TrialResult uninterrupted =
@@ -94,6 +95,60 @@ TEST(TrainingState, AContinuedTrialTrainsTheEpochsTheUninterruptedOneWould) {
                                         [](const EpochMetrics&) { return Decision::kContinue; });
   EXPECT_EQ(damaged.status, TrialStatus::kFailed);
   EXPECT_NE(damaged.error.find("damaged.state"), std::string::npos) << damaged.error;
+  fs::remove_all(dir);
+}
+
+// Population Based Training's exploit on the real trainer: a member that loads a copy of another
+// trial's state continues that trial's training exactly (same params: the same epochs bit for
+// bit), a mutated learning rate and dropout take effect, and the member's best model stays its
+// own file with its own id and params.
+TEST(TrainingState, AMemberContinuesACopiedStateWithItsNewParams) {
+  const fs::path dir = testing_paths::test_scratch_path("pbt_state");
+  fs::remove_all(dir);
+  const fs::path states = dir / "states", models = dir / "models";
+  TrialAssignment parent = assignment(1, states);
+  parent.checkpoint_dir = models.string();
+  parent.objective_metric = "val_accuracy";
+  StateRef paused;
+  ASSERT_EQ(run_trial(*make_torch_runner(), parent,
+                      [&](const EpochMetrics& e) {
+                        paused = e.state;
+                        return e.epoch == 2 ? Decision::kPause : Decision::kContinue;
+                      })
+                .status,
+            TrialStatus::kPaused);
+  auto continue_as = [&](int64_t id, const nlohmann::json& changes) {
+    const std::optional<StateRef> copy = copy_trial_state(paused, states.string(), id, 1);
+    EXPECT_TRUE(copy.has_value());
+    TrialAssignment member = assignment(id, states);
+    member.checkpoint_dir = models.string();
+    member.objective_metric = "val_accuracy";
+    member.run = 1;
+    member.resume = *copy;
+    member.params.update(changes);
+    std::vector<EpochMetrics> epochs;
+    const TrialResult result = run_trial(*make_torch_runner(), member, [&](const EpochMetrics& e) {
+      epochs.push_back(e);
+      return Decision::kContinue;
+    });
+    EXPECT_EQ(result.status, TrialStatus::kFinished) << result.error;
+    EXPECT_EQ(epochs.size(), 2u);
+    return std::pair{result, epochs};
+  };
+  const auto [same, same_epochs] = continue_as(2, nlohmann::json::object());
+  const auto [again, again_epochs] = continue_as(3, nlohmann::json::object());
+  const auto [mutated, mutated_epochs] = continue_as(4, {{"lr", 0.0005}, {"dropout", 0.1}});
+  EXPECT_EQ(same_epochs[0].values, again_epochs[0].values) << "a copy continues deterministically";
+  EXPECT_EQ(same.final_metrics, again.final_metrics);
+  EXPECT_NE(mutated_epochs[0].values.at("train_loss"), same_epochs[0].values.at("train_loss"))
+      << "the new learning rate and dropout apply from the first epoch after the copy";
+  for (const TrialResult* r : {&same, &mutated}) {
+    ASSERT_FALSE(r->checkpoint.empty());
+    const nlohmann::json description = nlohmann::json::parse(std::ifstream(r->checkpoint));
+    EXPECT_EQ(description.at("trial_id").get<int64_t>(), r->trial_id) << r->checkpoint;
+  }
+  const nlohmann::json mutated_model = nlohmann::json::parse(std::ifstream(mutated.checkpoint));
+  EXPECT_DOUBLE_EQ(mutated_model.at("params").at("lr").get<double>(), 0.0005);
   fs::remove_all(dir);
 }
 

@@ -154,6 +154,20 @@ nlohmann::json BestModelKeeper::state() const {
 }
 
 void BestModelKeeper::restore(const nlohmann::json& state) {
+  const nlohmann::json& saved = state.at("description");
+  if (saved.value("trial_id", trial_id_) != trial_id_) {
+    // Another trial's state (a PBT member loaded a top member's): that trial's best model is
+    // its own. This trial's best is still the one it saved itself, if any; the description
+    // keeps this trial's id and its new params.
+    best_.reset();
+    path_.clear();
+    const fs::path own = checkpoint_base(dir_, trial_id_).string() + ".json";
+    if (dir_.empty() || !fs::exists(own)) return;
+    const nlohmann::json kept = read_description(own.string());
+    if (kept.contains("value")) best_ = kept.at("value").get<double>();
+    path_ = own.string();
+    return;
+  }
   if (!state.at("best").is_null()) best_ = state.at("best").get<double>();
   state.at("path").get_to(path_);
   description_ = state.at("description");

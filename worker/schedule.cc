@@ -67,13 +67,18 @@ void LrSchedule::end_epoch(double val_loss) {
 
 nlohmann::json LrSchedule::state() const {
   // The best loss starts infinite, which JSON cannot hold: null stands for it.
-  return {{"plateau_lr", plateau_lr_},
+  return {{"lr", lr_},
+          {"plateau_lr", plateau_lr_},
           {"best_loss", std::isfinite(best_loss_) ? nlohmann::json(best_loss_) : nlohmann::json()},
           {"bad_epochs", bad_epochs_}};
 }
 
 void LrSchedule::restore(const nlohmann::json& state) {
   state.at("plateau_lr").get_to(plateau_lr_);
+  // PBT may have changed the base rate since: the decays earned so far apply to the new one.
+  if (const double saved_lr = state.value("lr", lr_); saved_lr > 0 && saved_lr != lr_) {
+    plateau_lr_ = std::max(plateau_lr_ * (lr_ / saved_lr), min_lr_);
+  }
   best_loss_ = state.at("best_loss").is_null() ? std::numeric_limits<double>::infinity()
                                                : state.at("best_loss").get<double>();
   state.at("bad_epochs").get_to(bad_epochs_);
