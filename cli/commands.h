@@ -11,6 +11,7 @@ extern const char* const kModelsHelp;
 extern const char* const kDataHelp;
 extern const char* const kExportModelHelp;
 extern const char* const kPredictHelp;
+extern const char* const kServeHelp;
 
 // Each returns the process exit code; InputError escapes to main() unless stated otherwise.
 // `run` owns its MPI session and so reports its own errors (only rank 0 prints).
@@ -20,6 +21,7 @@ int models_command(const std::vector<std::string>& args);
 int data_command(const std::vector<std::string>& args);
 int export_model_command(const std::vector<std::string>& args);
 int predict_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
 
 bool wants_help(const std::vector<std::string>& args);
 

@@ -24,6 +24,7 @@ commands:
   data synth|inspect     write synthetic faces in a real format; count what a spec loads
   export-model           write a trial's best model (default: the sweep's best) as one file
   predict --model M IMG  the emotion distribution of image files under an exported model
+  serve --db DB          a live dashboard of DB's sweeps over HTTP (`fersweep serve --help`)
 
 options:
   -h, --help             this help; `fersweep <command> --help` for a command's
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     if (command == "data") return cli::data_command(rest);
     if (command == "export-model") return cli::export_model_command(rest);
     if (command == "predict") return cli::predict_command(rest);
+    if (command == "serve") return cli::serve_command(rest);
     throw InputError(fmt::format("unknown command \"{}\" (see fersweep --help)", command));
   } catch (const InputError& e) {
     fmt::print(stderr, "fersweep: {}\n", terminal_text(e.what()));

@@ -1,7 +1,9 @@
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -10,8 +12,11 @@
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "common/metrics.h"
+#include "common/status_board.h"
+#include "common/stop_signal.h"
 #include "common/text.h"
 #include "results/importance.h"
+#include "results/progress.h"
 #include "results/queries.h"
 #include "results/report.h"
 #include "results/store.h"
@@ -53,6 +58,11 @@ subcommands:
   plot --out DIR      the same figures as SVG files
   upgrade             upgrade a database written by an older fersweep to this schema, in
                       place and in one transaction (the only subcommand that writes DB)
+  watch               a sweep's progress while another job writes DB: trials by status, the
+                      best so far, busy workers, elapsed time and an ETA; on a terminal one
+                      block redrawn every second until the sweep ends or Ctrl-C, elsewhere a
+                      block (or with --json a line) every --interval seconds (default 2)
+    --once              print it once and exit
   copy --out FILE     a consistent copy of DB, also while a sweep writes it, as one file put
                       in place by a rename (a stale FILE-wal beside it is removed first)
 
@@ -193,6 +203,52 @@ int upgrade(const Context& c) {
                  fmt::format("{}: schema version {}\n", c.db, results::kSchemaVersion));
 }
 
+nlohmann::json progress_json(const results::Progress& p) {
+  nlohmann::json best;
+  if (p.best && p.best->metrics.contains(p.sweep.metric)) {
+    best = {{"trial", p.best->id}, {"value", p.best->metrics.at(p.sweep.metric)}};
+  }
+  return {{"sweep", p.sweep.id},
+          {"status", to_string(p.sweep.status)},
+          {"planned_trials", p.sweep.planned_trials},
+          {"trials_by_status", results::status_counts_json(p.sweep)},
+          {"best", best},
+          {"busy_workers", p.busy_workers},
+          {"elapsed_seconds", p.elapsed_seconds}};
+}
+
+int watch(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const auto interval = c.args.int_option("interval", 1, 3600).value_or(2);
+  const int64_t sweep_id = c.sweep(results::Reader(c.db)).id;
+  const auto progress = [&] { return results::read_progress(results::Reader(c.db), sweep_id); };
+  install_stop_handlers();
+  const auto wait_or_stop = [](int64_t seconds) {
+    for (int64_t i = 0; i < seconds * 10 && stop_signal() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  if (!c.json && !c.args.flag("once") && StatusBoard::is_terminal(stdout)) {
+    StatusBoard board(stdout, [&] { return results::progress_text(progress()); });
+    while (stop_signal() == 0 && progress().sweep.status == SweepStatus::kRunning) wait_or_stop(1);
+    board.close();
+    fmt::print("{}\n", terminal_text(results::progress_text(progress())));
+    return 0;
+  }
+  while (true) {
+    const results::Progress now = progress();
+    if (c.json) {
+      fmt::print("{}\n", json_text(progress_json(now)));
+    } else {
+      fmt::print("{}\n\n", terminal_text(results::progress_text(now)));
+    }
+    std::fflush(stdout);
+    if (c.args.flag("once") || now.sweep.status != SweepStatus::kRunning || stop_signal()) break;
+    wait_or_stop(interval);
+  }
+  return 0;
+}
+
 int copy(const Context& c) {
   c.args.expect_positionals(1, 1, "");
   const std::string out = c.args.required_option("out");
@@ -218,6 +274,7 @@ constexpr Subcommand kSubcommands[] = {
     {"plot", plot},
     {"upgrade", upgrade},
     {"copy", copy},
+    {"watch", watch},
 };
 
 std::string subcommand_names() {
@@ -234,8 +291,9 @@ int results_command(const std::vector<std::string>& raw) {
     std::fputs(kResultsHelp, stdout);
     return 0;
   }
-  const Args args(raw, {"json", "normalize"},
-                  {"db", "metric", "top", "sweep", "where", "format", "out"}, "fersweep results");
+  const Args args(raw, {"json", "normalize", "once"},
+                  {"db", "metric", "top", "sweep", "where", "format", "out", "interval"},
+                  "fersweep results");
   args.expect_positionals(1, 64, "a subcommand (" + subcommand_names() + ")");
   const std::string& name = args.positionals()[0];
   const Context context{args, args.required_option("db"), args.flag("json")};

@@ -11,6 +11,7 @@ packages=(
   libopenmpi-dev openmpi-bin   # MPI and mpirun
   libsqlite3-dev sqlite3       # results store (the sqlite3 shell is for users' own queries)
   libfmt-dev nlohmann-json3-dev
+  libcpp-httplib-dev           # `fersweep serve`: the live dashboard's HTTP server
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev  # image decoding, resizing
   libopencv-objdetect-dev opencv-data                                # face detection (Haar)
   libgtest-dev                 # tests

@@ -1,7 +1,9 @@
 #include "coordinator/launch.h"
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -11,10 +13,13 @@
 #include "comm/worker_loop.h"
 #include "common/error.h"
 #include "common/heap.h"
+#include "common/status_board.h"
 #include "common/stop_signal.h"
 #include "common/text.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/sweep_setup.h"
+#include "results/progress.h"
+#include "results/queries.h"
 
 namespace fersweep::coordinator {
 namespace {
@@ -103,12 +108,23 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
       fmt::print("sweep {} \"{}\" has finished: nothing to resume\n", resumed->id, spec.name);
     return report_outcome(options, resumed->id);
   }
-  std::FILE* log = options.quiet ? nullptr : stdout;
-  SweepDriver driver = resumed ? SweepDriver(spec, store, log, *resumed, options.force)
-                               : SweepDriver(spec, store, log);
   const int gangs =
       world.size() > 1 ? (world.size() - 1) / state.gang_size + (options.coordinator_trains ? 1 : 0)
                        : 1;
+  // On a terminal, a status block under the per-trial lines (Open MPI gives rank 0 a pty).
+  std::atomic<int64_t> shown_sweep = 0;
+  std::unique_ptr<StatusBoard> board;
+  if (!options.quiet && StatusBoard::is_terminal(stdout)) {
+    board = std::make_unique<StatusBoard>(stdout, [&shown_sweep, &options, gangs] {
+      const int64_t id = shown_sweep.load();
+      if (id == 0) return std::string();
+      const results::Reader reader(options.db_path);
+      return results::progress_text(results::read_progress(reader, id), gangs);
+    });
+  }
+  std::FILE* log = options.quiet ? nullptr : board ? board->log() : stdout;
+  SweepDriver driver = resumed ? SweepDriver(spec, store, log, *resumed, options.force)
+                               : SweepDriver(spec, store, log);
   const int threads = spec.threads_per_worker > 0
                           ? spec.threads_per_worker
                           : options.threads.value_or(default_threads(node, training.machine));
@@ -116,6 +132,7 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
     print_opening(spec, driver.sweep_id(), driver.planned_trials(), world.size(), gangs,
                   state.gang_size, threads, options.db_path);
   }
+  shown_sweep = driver.sweep_id();
   if (world.size() == 1) {
     training.set_threads(threads);
     run_in_process(driver, *training.make_runner(placement, nullptr));
@@ -132,6 +149,7 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
     MPI_Abort(world.handle(), kExitFailure);
   }
   state.workers_released = true;
+  if (board) board->close();  // the leaderboard and the outcome follow as plain lines
   return finish_sweep(options, driver);
 }
 

@@ -12,27 +12,36 @@
 
 namespace fersweep::results {
 
+namespace {
+
+constexpr const char* kSweepColumns =
+    "SELECT id, name, method, metric, goal, planned_trials, spec_json, status, created_at FROM "
+    "sweeps";
+
+// A row of kSweepColumns, without its trial counts.
+SweepSummary sweep_of(sql::Statement& select, const std::string& db_path) {
+  SweepSummary s;
+  s.id = select.integer(0);
+  s.name = select.text(1);
+  s.method = select.text(2);
+  s.metric = select.text(3);
+  s.maximize = select.text(4) == "maximize";
+  s.planned_trials = select.integer(5);
+  const std::string where = fmt::format("{}: sweep {}", db_path, s.id);
+  s.spec = parse_json(select.text(6), where + ": spec_json");
+  s.status = enum_from_name<SweepStatus>(select.text(7), where + ": status");
+  s.created_at = select.text(8);
+  return s;
+}
+
+}  // namespace
+
 Reader::Reader(const std::string& path) : db_(open_database(path, true)) {}
 
 std::vector<SweepSummary> Reader::sweeps() const {
   std::vector<SweepSummary> out;
-  sql::Statement select(db_,
-                        "SELECT id, name, method, metric, goal, planned_trials, spec_json, status, "
-                        "created_at FROM sweeps ORDER BY id");
-  while (select.step()) {
-    SweepSummary s;
-    s.id = select.integer(0);
-    s.name = select.text(1);
-    s.method = select.text(2);
-    s.metric = select.text(3);
-    s.maximize = select.text(4) == "maximize";
-    s.planned_trials = select.integer(5);
-    const std::string where = fmt::format("{}: sweep {}", db_.path(), s.id);
-    s.spec = parse_json(select.text(6), where + ": spec_json");
-    s.status = enum_from_name<SweepStatus>(select.text(7), where + ": status");
-    s.created_at = select.text(8);
-    out.push_back(std::move(s));
-  }
+  sql::Statement select(db_, std::string(kSweepColumns) + " ORDER BY id");
+  while (select.step()) out.push_back(sweep_of(select, db_.path()));
   sql::Statement counts(db_, "SELECT sweep_id, status, count(*) FROM trials GROUP BY 1, 2");
   while (counts.step()) {
     for (auto& s : out) {
@@ -138,20 +147,97 @@ std::vector<TrialSummary> Reader::list(int64_t sweep_id, const std::string& wher
                      });
 }
 
+std::optional<SweepSummary> Reader::find_sweep(int64_t id, bool with_counts) const {
+  sql::Statement select(db_, std::string(kSweepColumns) + " WHERE id = ?");
+  select.bind(1, id);
+  if (!select.step()) return std::nullopt;
+  SweepSummary s = sweep_of(select, db_.path());
+  const std::string where = fmt::format("{}: sweep {}", db_.path(), s.id);
+  if (with_counts) {
+    sql::Statement counts(db_, "SELECT status, count(*) FROM trials WHERE sweep_id = ? GROUP BY 1");
+    counts.bind(1, id);
+    while (counts.step()) {
+      s.trials_by_status[enum_from_name<TrialStatus>(counts.text(0), where + ": status")] =
+          counts.integer(1);
+    }
+  }
+  return s;
+}
+
+std::vector<int64_t> Reader::ordered_trial_ids(int64_t sweep_id, const std::string& where,
+                                               const std::string& sort_metric, bool maximize,
+                                               const std::vector<std::string>& parameters,
+                                               const std::vector<std::string>& metrics) const {
+  const CompiledFilter filter = compile_filter(where, parameters, metrics);
+  const std::string condition =
+      "t.sweep_id = ?" + (filter.sql.empty() ? std::string() : " AND (" + filter.sql + ")");
+  // The direction is one of two fixed strings; the metric name is bound, never pasted.
+  sql::Statement select(
+      db_, sort_metric.empty()
+               ? "SELECT t.id FROM trials t WHERE " + condition + " ORDER BY t.number"
+               : fmt::format("SELECT t.id FROM trials t LEFT JOIN trial_metrics m ON m.trial_id = "
+                             "t.id AND m.name = ? WHERE {} ORDER BY m.value IS NULL, m.value {}, "
+                             "t.number",
+                             condition, maximize ? "DESC" : "ASC"));
+  int index = 1;
+  if (!sort_metric.empty()) select.bind(index++, sort_metric);
+  select.bind(index++, sweep_id);
+  for (const auto& value : filter.bindings) {
+    std::visit([&](const auto& v) { select.bind(index++, v); }, value);
+  }
+  std::vector<int64_t> ids;
+  while (select.step()) ids.push_back(select.integer(0));
+  return ids;
+}
+
+std::vector<TrialSummary> Reader::trials_by_id(const std::vector<int64_t>& ids) const {
+  if (ids.empty()) return {};
+  std::string placeholders;
+  for (size_t i = 0; i < ids.size(); ++i) placeholders += i == 0 ? "?" : ", ?";
+  std::vector<TrialSummary> found =
+      load_trials("WHERE t.id IN (" + placeholders + ")", [&](sql::Statement& s) {
+        for (size_t i = 0; i < ids.size(); ++i) s.bind(static_cast<int>(i) + 1, ids[i]);
+      });
+  std::map<int64_t, TrialSummary*> by_id;
+  for (auto& t : found) by_id[t.id] = &t;
+  std::vector<TrialSummary> ordered;
+  for (const int64_t id : ids) {
+    if (const auto it = by_id.find(id); it != by_id.end())
+      ordered.push_back(std::move(*it->second));
+  }
+  return ordered;
+}
+
+int64_t Reader::busy_workers(int64_t sweep_id) const {
+  sql::Statement count(db_,
+                       "SELECT count(DISTINCT worker_rank) FROM trials WHERE sweep_id = ? AND "
+                       "status = 'running'");
+  count.bind(1, sweep_id);
+  return count.step() ? count.integer(0) : 0;
+}
+
 std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metric, bool maximize,
                                        int limit) const {
-  const std::vector<std::string> names = metric_names(sweep_id);
-  if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
-    throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
-                                 fmt::join(names, ", ")));
-  }
   // The direction is chosen from two fixed strings and the metric name is bound, never pasted.
-  return load_trials(
-      fmt::format("JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ? "
-                  "WHERE t.sweep_id = ? AND t.status = 'finished' "
-                  "ORDER BY m.value {}, t.number LIMIT ?",
-                  maximize ? "DESC" : "ASC"),
-      [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
+  // The unary + keeps SQLite from driving the join by trials' sweep index: it walks the metric's
+  // values in order through trial_metrics_by_value and stops after `limit` rows, where the sweep
+  // index would sort every finished trial of the sweep (80 ms at 100,000 trials, against 0.2).
+  std::vector<TrialSummary> ranked =
+      load_trials(fmt::format("JOIN trial_metrics m ON m.trial_id = t.id AND m.name = ? "
+                              "WHERE +t.sweep_id = ? AND +t.status = 'finished' "
+                              "ORDER BY m.value {}, t.number LIMIT ?",
+                              maximize ? "DESC" : "ASC"),
+                  [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
+  // Nothing ranked: a metric no trial recorded is a mistake worth naming (checked only then, as
+  // listing the names scans the sweep).
+  if (ranked.empty()) {
+    const std::vector<std::string> names = metric_names(sweep_id);
+    if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
+      throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
+                                   fmt::join(names, ", ")));
+    }
+  }
+  return ranked;
 }
 
 TrialDetail Reader::trial(int64_t trial_id) const {

@@ -86,6 +86,21 @@ class Reader {
   TrialDetail trial(int64_t trial_id) const;
   // Trials of a sweep matching a --where filter (results/filter.h), in trial order.
   std::vector<TrialSummary> list(int64_t sweep_id, const std::string& where) const;
+  // The sweep without reading its trials (`with_counts`: and its trials counted by status, for
+  // this sweep only); nothing when there is no such sweep.
+  std::optional<SweepSummary> find_sweep(int64_t id, bool with_counts) const;
+  // The ids of the trials matching `where` (results/filter.h; empty: all), ordered by the final
+  // metric `sort_metric` (trials without it last, ties by number) or, when empty, by number: a
+  // leaderboard's order, computed by the database. `parameters` and `metrics`: the sweep's
+  // names, as parameter_names() and metric_names() give them.
+  std::vector<int64_t> ordered_trial_ids(int64_t sweep_id, const std::string& where,
+                                         const std::string& sort_metric, bool maximize,
+                                         const std::vector<std::string>& parameters,
+                                         const std::vector<std::string>& metrics) const;
+  // These trials, in this order (ids that do not exist are left out).
+  std::vector<TrialSummary> trials_by_id(const std::vector<int64_t>& ids) const;
+  // Distinct worker ranks running one of the sweep's trials now.
+  int64_t busy_workers(int64_t sweep_id) const;
   // Names of the final metrics, and of the parameters, that the sweep's trials recorded.
   std::vector<std::string> metric_names(int64_t sweep_id) const;
   std::vector<std::string> parameter_names(int64_t sweep_id) const;

@@ -273,6 +273,26 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
   return out + "</body></html>\n";
 }
 
+std::string parallel_coordinates_svg(const Reader& reader, const SweepSummary& sweep, int limit) {
+  Figures f;
+  f.ranked = reader.rank(sweep.id, sweep.metric, sweep.maximize, limit);
+  return parallel_svg(f, sweep);
+}
+
+std::string importance_svg(const std::vector<TrialSummary>& trials, const SweepSummary& sweep) {
+  std::vector<nlohmann::json> params;
+  std::vector<double> objective;
+  for (const auto& t : trials) {
+    if (!t.metrics.contains(sweep.metric)) continue;
+    params.push_back(t.params);
+    objective.push_back(t.metrics.at(sweep.metric));
+  }
+  if (params.size() < 4) return "";
+  Figures f;
+  f.importance = parameter_importance(params, objective);
+  return f.importance.empty() ? "" : importance_svg(f);
+}
+
 std::vector<std::string> write_plots(const Reader& reader, const SweepSummary& sweep,
                                      const std::string& directory) {
   namespace fs = std::filesystem;

@@ -209,8 +209,14 @@ constexpr UpgradeStep kUpgrades[] = {
        db.execute(kRungsTable);
        db.execute("ALTER TABLE epochs ADD COLUMN recorded_at REAL");
      }},
-    // Version 6 keeps Population Based Training's lineage and hyperparameter schedules.
-    {6, [](sql::Database& db) { db.execute(kLineageTable); }},
+    // Version 6 keeps Population Based Training's lineage and hyperparameter schedules, and
+    // indexes final metrics by value: a leaderboard's first rows (`results rank`, the
+    // dashboard's best trial) come from the index instead of a sort of the whole sweep.
+    {6,
+     [](sql::Database& db) {
+       db.execute(kLineageTable);
+       db.execute("CREATE INDEX trial_metrics_by_value ON trial_metrics (name, value)");
+     }},
 };
 static_assert(std::size(kUpgrades) == kSchemaVersion - 1, "one upgrade step per version");
 

@@ -9,7 +9,8 @@
 //                -- status: pending, running, paused, finished, pruned, failed, interrupted
 //   epochs(trial_id, epoch, seconds, recorded_at)
 //   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
-//   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name
+//   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name (indexed by
+//                                                    name and value)
 //   class_reports(trial_id, class_index, name, precision, recall, f1, support)
 //   confusion(trial_id, actual, predicted, count) -- validation confusion matrix cells
 //   trial_rungs(trial_id, epoch, value, outcome)  -- ASHA/Hyperband rungs: continued, stopped,

@@ -269,7 +269,8 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
     // As version 2 had it: what versions 3, 5 and 6 added goes (step 4 rebuilds `trials`).
     db.execute(
         "ALTER TABLE trials DROP COLUMN checkpoint; DROP TABLE trial_rungs; "
-        "DROP TABLE trial_lineage; ALTER TABLE epochs DROP COLUMN recorded_at; "
+        "DROP TABLE trial_lineage; DROP INDEX trial_metrics_by_value; "
+        "ALTER TABLE epochs DROP COLUMN recorded_at; "
         "PRAGMA user_version = 2");
   }
   { Store store(path_); }
