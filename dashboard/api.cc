@@ -29,7 +29,10 @@ constexpr auto kOrderLifetime = std::chrono::seconds(1);
 constexpr size_t kKeptOrders = 64;
 constexpr int kDefaultPage = 50, kLargestPage = 500, kParallelTrials = 500;
 constexpr size_t kImportanceTrials = 1000;
-constexpr auto kFigureLifetime = std::chrono::seconds(10);
+// The importance fits a forest of 200 trees; the parallel coordinates only
+// read the best 500, and should not look older than the leaderboard beside them.
+constexpr auto kImportanceLifetime = std::chrono::seconds(10),
+               kParallelLifetime = std::chrono::seconds(1);
 
 // Names from files and exceptions may hold bytes that are not UTF-8: replaced, never a throw.
 Reply json_reply(const Json& body, int status = 200) {
@@ -152,12 +155,13 @@ std::shared_ptr<const std::vector<int64_t>> Api::ordered_ids(int64_t sweep_id,
   return ids;
 }
 
-std::string Api::figure(const std::string& key, const std::function<std::string()>& draw) {
+std::string Api::figure(const std::string& key, std::chrono::steady_clock::duration lifetime,
+                        const std::function<std::string()>& draw) {
   // Drawn under the lock: the clients that asked meanwhile take the fresh one.
   std::lock_guard<std::mutex> lock(figures_mutex_);
   const auto now = std::chrono::steady_clock::now();
   const auto it = figures_.find(key);
-  if (it != figures_.end() && now - it->second.first < kFigureLifetime) return it->second.second;
+  if (it != figures_.end() && now - it->second.first < lifetime) return it->second.second;
   std::string drawn = draw();
   figures_[key] = {now, drawn};
   return drawn;
@@ -216,20 +220,21 @@ Reply Api::answer(const Request& request) {
             {{"total", total}, {"offset", offset}, {"limit", limit}, {"trials", rows}});
       }
       if (at[0] == "svg" && at.size() == 4 && at[3] == "importance.svg") {
-        std::string drawn = figure(fmt::format("importance {}", sweep->id), [&] {
-          // A forest over every finished trial of a large sweep would take seconds: an even
-          // sample of at most 1,000, by number.
-          const auto finished = ordered_ids(sweep->id, "status = finished", "number", false);
-          const size_t step = std::max<size_t>(1, finished->size() / kImportanceTrials);
-          std::vector<int64_t> sample;
-          for (size_t i = 0; i < finished->size(); i += step) sample.push_back((*finished)[i]);
-          return results::importance_svg(reader.trials_by_id(sample), *sweep);
-        });
+        std::string drawn =
+            figure(fmt::format("importance {}", sweep->id), kImportanceLifetime, [&] {
+              // A forest over every finished trial of a large sweep would take seconds: an even
+              // sample of at most 1,000, by number.
+              const auto finished = ordered_ids(sweep->id, "status = finished", "number", false);
+              const size_t step = std::max<size_t>(1, finished->size() / kImportanceTrials);
+              std::vector<int64_t> sample;
+              for (size_t i = 0; i < finished->size(); i += step) sample.push_back((*finished)[i]);
+              return results::importance_svg(reader.trials_by_id(sample), *sweep);
+            });
         if (drawn.empty()) return error_reply(404, "importance needs 4 finished trials");
         return svg_reply(std::move(drawn));
       }
       if (at[0] == "svg" && at.size() == 4 && at[3] == "parallel.svg") {
-        return svg_reply(figure(fmt::format("parallel {}", sweep->id), [&] {
+        return svg_reply(figure(fmt::format("parallel {}", sweep->id), kParallelLifetime, [&] {
           return results::parallel_coordinates_svg(reader, *sweep, kParallelTrials);
         }));
       }

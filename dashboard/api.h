@@ -60,9 +60,10 @@ class Api {
                                                           const std::string& where,
                                                           const std::string& sort, bool descending);
 
-  // A sweep-wide figure, drawn again after 10 s at the earliest (a forest for the importance, the
-  // best 500 trials for the parallel coordinates): pages ask for them every 10 s each.
-  std::string figure(const std::string& key, const std::function<std::string()>& draw);
+  // A sweep-wide figure, drawn again once `lifetime` has passed: pages ask for them every 10 s
+  // each, and the importance fits a forest.
+  std::string figure(const std::string& key, std::chrono::steady_clock::duration lifetime,
+                     const std::function<std::string()>& draw);
 
   std::string db_path_;
   std::mutex names_mutex_;
