@@ -36,8 +36,12 @@ void SweepDriver::next_generation() {
       exploit(e.member, e.parent, epoch, rng);
     }
   }
+  continue_paused_where([&](const Running& member) { return level || member.state.epoch < epoch; });
+}
+
+void SweepDriver::continue_paused_where(const std::function<bool(const Running&)>& chosen) {
   for (auto member = paused_.begin(); member != paused_.end();) {
-    if (!level && member->second.state.epoch == epoch) {
+    if (!chosen(member->second)) {
       ++member;
       continue;
     }

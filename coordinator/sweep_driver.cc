@@ -160,13 +160,9 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     int generation = 0;
     for (const results::StoredTrial& t : trials)
       generation = std::max(generation, t.schedule_epoch);
-    for (auto member = paused_.begin(); member != paused_.end();) {
-      if (generation == 0 || member->second.state.epoch != generation) {
-        ++member;
-        continue;
-      }
-      retries_.push_back(std::move(member->second));
-      member = paused_.erase(member);
+    if (generation > 0) {
+      continue_paused_where(
+          [&](const Running& member) { return member.state.epoch == generation; });
     }
   }
   store_.reopen_sweep(stored.id);
@@ -193,6 +189,11 @@ bool SweepDriver::stopping() const {
 
 std::optional<TrialAssignment> SweepDriver::next_assignment() {
   if (out_of_time() || stopping()) return std::nullopt;
+  // The whole population has paused: the next generation, whose members are then queued.
+  if (pbt() && retries_.empty() && issued_ - retried_ >= planned_ && running_.empty() &&
+      !paused_.empty()) {
+    next_generation();
+  }
   if (!retries_.empty()) {
     Running run = std::move(retries_.front());
     retries_.pop_front();
@@ -200,13 +201,6 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   }
   if (std::optional<Running> promoted = promotion()) {
     return continue_or_restart(std::move(*promoted));
-  }
-  // The whole population has paused: the next generation.
-  if (pbt() && issued_ - retried_ >= planned_ && running_.empty() && !paused_.empty()) {
-    next_generation();
-    Running run = std::move(retries_.front());
-    retries_.pop_front();
-    return continue_or_restart(std::move(run));
   }
   std::optional<nlohmann::json> params;
   if (planned_ == 0 || issued_ - retried_ < planned_) params = sampler_->ask();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -95,6 +96,8 @@ class SweepDriver {
   // Where a trial waits (a rung it pauses at, a PBT generation) rather than runs on.
   bool pauses_at(int number, int epoch) const;
   void next_generation();
+  // Queues the paused members `chosen` picks to continue, in trial order.
+  void continue_paused_where(const std::function<bool(const Running&)>& chosen);
   void exploit(int64_t member, int64_t parent, int epoch, Rng& rng);
   // The file is there with the digest stored with its epoch; logs why not.
   bool state_is_whole(int64_t trial_id, const StateRef& state) const;

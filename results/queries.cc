@@ -18,6 +18,19 @@ constexpr const char* kSweepColumns =
     "SELECT id, name, method, metric, goal, planned_trials, spec_json, status, created_at FROM "
     "sweeps";
 
+// "t.sweep_id = ?", and the filter's condition when it has one.
+std::string sweep_condition(const CompiledFilter& filter) {
+  return "t.sweep_id = ?" + (filter.sql.empty() ? std::string() : " AND (" + filter.sql + ")");
+}
+
+// Binds the filter's values from placeholder `index` on; returns the next placeholder.
+int bind_filter(sql::Statement& statement, const CompiledFilter& filter, int index) {
+  for (const auto& value : filter.bindings) {
+    std::visit([&](const auto& v) { statement.bind(index++, v); }, value);
+  }
+  return index;
+}
+
 // A row of kSweepColumns, without its trial counts.
 SweepSummary sweep_of(sql::Statement& select, const std::string& db_path) {
   SweepSummary s;
@@ -136,15 +149,8 @@ std::vector<std::string> Reader::parameter_names(int64_t sweep_id) const {
 std::vector<TrialSummary> Reader::list(int64_t sweep_id, const std::string& where) const {
   const CompiledFilter filter =
       compile_filter(where, parameter_names(sweep_id), metric_names(sweep_id));
-  return load_trials(fmt::format("WHERE t.sweep_id = ?{} ORDER BY t.number",
-                                 filter.sql.empty() ? "" : " AND (" + filter.sql + ")"),
-                     [&](sql::Statement& s) {
-                       s.bind(1, sweep_id);
-                       int index = 2;
-                       for (const auto& value : filter.bindings) {
-                         std::visit([&](const auto& v) { s.bind(index++, v); }, value);
-                       }
-                     });
+  return load_trials("WHERE " + sweep_condition(filter) + " ORDER BY t.number",
+                     [&](sql::Statement& s) { bind_filter(s.bind(1, sweep_id), filter, 2); });
 }
 
 std::optional<SweepSummary> Reader::find_sweep(int64_t id, bool with_counts) const {
@@ -169,8 +175,7 @@ std::vector<int64_t> Reader::ordered_trial_ids(int64_t sweep_id, const std::stri
                                                const std::vector<std::string>& parameters,
                                                const std::vector<std::string>& metrics) const {
   const CompiledFilter filter = compile_filter(where, parameters, metrics);
-  const std::string condition =
-      "t.sweep_id = ?" + (filter.sql.empty() ? std::string() : " AND (" + filter.sql + ")");
+  const std::string condition = sweep_condition(filter);
   // The direction is one of two fixed strings; the metric name is bound, never pasted.
   sql::Statement select(
       db_, sort_metric.empty()
@@ -181,10 +186,7 @@ std::vector<int64_t> Reader::ordered_trial_ids(int64_t sweep_id, const std::stri
                              condition, maximize ? "DESC" : "ASC"));
   int index = 1;
   if (!sort_metric.empty()) select.bind(index++, sort_metric);
-  select.bind(index++, sweep_id);
-  for (const auto& value : filter.bindings) {
-    std::visit([&](const auto& v) { select.bind(index++, v); }, value);
-  }
+  bind_filter(select.bind(index, sweep_id), filter, index + 1);
   std::vector<int64_t> ids;
   while (select.step()) ids.push_back(select.integer(0));
   return ids;

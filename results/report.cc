@@ -31,25 +31,36 @@ struct Figures {
   int epochs = 0;
 };
 
+// The params and metric of the trials that recorded it: what the importance forest fits.
+struct ObjectivePoints {
+  std::vector<nlohmann::json> params;
+  std::vector<double> objective;
+};
+
+ObjectivePoints objective_points(const std::vector<TrialSummary>& trials,
+                                 const std::string& metric) {
+  ObjectivePoints points;
+  for (const auto& t : trials) {
+    if (!t.metrics.contains(metric)) continue;
+    points.params.push_back(t.params);
+    points.objective.push_back(t.metrics.at(metric));
+  }
+  return points;
+}
+
 Figures gather(const Reader& reader, const SweepSummary& sweep) {
   Figures f;
   f.ranked = reader.rank(sweep.id, sweep.metric, sweep.maximize, 1000000);
   for (size_t i = 0; i < std::min(kCurves, f.ranked.size()); ++i) {
     f.top.push_back(reader.trial(f.ranked[i].id));
   }
-  std::vector<nlohmann::json> params;
-  std::vector<double> objective;
-  for (const auto& t : f.ranked) {
-    if (!t.metrics.contains(sweep.metric)) continue;
-    params.push_back(t.params);
-    objective.push_back(t.metrics.at(sweep.metric));
-  }
+  const ObjectivePoints points = objective_points(f.ranked, sweep.metric);
   if (sweep.method == "pbt") {
     for (const auto& t : reader.trials(sweep.id)) f.population.push_back(reader.trial(t.id));
     f.epochs = sweep.spec.value("epochs", 5);
   }
-  if (params.size() >= 4) {
-    f.importance = parameter_importance(params, objective);
+  if (points.params.size() >= 4) {
+    f.importance = parameter_importance(points.params, points.objective);
   } else {
     f.importance_note = "needs at least 4 finished trials";
   }
@@ -280,16 +291,10 @@ std::string parallel_coordinates_svg(const Reader& reader, const SweepSummary& s
 }
 
 std::string importance_svg(const std::vector<TrialSummary>& trials, const SweepSummary& sweep) {
-  std::vector<nlohmann::json> params;
-  std::vector<double> objective;
-  for (const auto& t : trials) {
-    if (!t.metrics.contains(sweep.metric)) continue;
-    params.push_back(t.params);
-    objective.push_back(t.metrics.at(sweep.metric));
-  }
-  if (params.size() < 4) return "";
+  const ObjectivePoints points = objective_points(trials, sweep.metric);
+  if (points.params.size() < 4) return "";
   Figures f;
-  f.importance = parameter_importance(params, objective);
+  f.importance = parameter_importance(points.params, points.objective);
   return f.importance.empty() ? "" : importance_svg(f);
 }
 

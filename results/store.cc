@@ -148,12 +148,7 @@ void Store::record_epoch(const EpochMetrics& e) {
   update_progress_.reset();
   update_progress_.bind(1, e.epoch).bind(2, e.trial_id).run();
   if (!e.state.empty()) {
-    record_state_.reset();
-    record_state_.bind(1, e.state.path)
-        .bind(2, e.state.epoch)
-        .bind(3, static_cast<int64_t>(e.state.digest))
-        .bind(4, e.trial_id)
-        .run();
+    record_state(e.trial_id, e.state);
   }
   transaction.commit();
 }
@@ -286,18 +281,22 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
   return trials;
 }
 
+void Store::record_state(int64_t trial_id, const StateRef& state) {
+  record_state_.reset();
+  record_state_.bind(1, state.path)
+      .bind(2, state.epoch)
+      .bind(3, static_cast<int64_t>(state.digest))
+      .bind(4, trial_id)
+      .run();
+}
+
 void Store::record_schedule(int64_t trial_id, int epoch, std::optional<int64_t> parent,
                             const nlohmann::json& params, const std::optional<StateRef>& state) {
   sql::Transaction transaction(db_);
   insert_lineage_.reset();
   insert_lineage_.bind(1, trial_id).bind(2, epoch).bind(3, parent).bind(4, params.dump()).run();
   if (state) {
-    record_state_.reset();
-    record_state_.bind(1, state->path)
-        .bind(2, state->epoch)
-        .bind(3, static_cast<int64_t>(state->digest))
-        .bind(4, trial_id)
-        .run();
+    record_state(trial_id, *state);
   }
   transaction.commit();
 }

@@ -99,6 +99,9 @@ class Store {
   const std::string& path() const { return db_.path(); }
 
  private:
+  // The trial's newest training state, inside the caller's transaction.
+  void record_state(int64_t trial_id, const StateRef& state);
+
   sql::Database db_;
   // Prepared once, reused for every message (declared after db_, so finalized before it closes).
   sql::Statement insert_sweep_, finish_sweep_, reopen_sweep_, latest_sweep_;
