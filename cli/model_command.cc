@@ -14,25 +14,30 @@
 namespace fersweep::cli {
 
 const char* const kExportModelHelp =
-    R"(usage: fersweep export-model --db DB --trial best|ID --out MODEL.pt
+    R"(usage: fersweep export-model --db DB --trial best|ID --out MODEL.pt|MODEL.onnx
+                             [--format torch|onnx]
 
-Writes a trial's best checkpoint as one file: the weights and everything needed to rebuild the
-network (architecture, sizes, class names, the data preparation).
+Writes a trial's best checkpoint as one file: the weights and everything needed to use the
+network (architecture, sizes, class names, the data preparation, the trial's params and metrics).
 
 options:
-  --db DB          the sweep database
-  --trial best|ID  the best finished trial of the sweep by its objective, or a trial id
-  --sweep ID       which sweep `best` is taken from (default: the newest)
-  --out MODEL.pt   the file to write
-  --json           print the model's description as JSON
+  --db DB              the sweep database
+  --trial best|ID      the best finished trial of the sweep by its objective, or a trial id
+  --sweep ID           which sweep `best` is taken from (default: the newest)
+  --out FILE           the file to write
+  --format torch|onnx  torch: a LibTorch archive for `fersweep predict`; onnx: an ONNX model
+                       (opset 13) for onnxruntime, OpenCV DNN, the browser, and `predict`.
+                       Default: onnx when FILE ends in .onnx, else torch. See docs/RESULTS.md.
+  --json               print the model's description as JSON
 )";
 
 const char* const kPredictHelp =
-    R"(usage: fersweep predict --model MODEL.pt [--crop none|face] [--json] IMAGE...
+    R"(usage: fersweep predict --model MODEL.pt|MODEL.onnx [--crop none|face] [--json] IMAGE...
 
-Classifies image files (PNG, JPEG, TIFF, ...) with an exported model. Each image is prepared as
-the trial's data was: grayscale, cropped (the trial's `crop`, unless --crop says otherwise) and
-resized to the model's input size. Prints the most likely emotion and the distribution.
+Classifies image files (PNG, JPEG, TIFF, ...) with an exported model: a LibTorch export runs in
+LibTorch, an .onnx one in OpenCV's DNN module. Each image is prepared as the trial's data was:
+grayscale, cropped (the trial's `crop`, unless --crop says otherwise) and resized to the model's
+input size. Prints the most likely emotion and the distribution.
 )";
 
 int export_model_command(const std::vector<std::string>& raw) {
@@ -40,10 +45,16 @@ int export_model_command(const std::vector<std::string>& raw) {
     std::fputs(kExportModelHelp, stdout);
     return 0;
   }
-  const Args args(raw, {"json"}, {"db", "trial", "sweep", "out"}, "fersweep export-model");
+  const Args args(raw, {"json"}, {"db", "trial", "sweep", "out", "format"},
+                  "fersweep export-model");
   args.expect_positionals(0, 0, "");
   const std::string which = args.required_option("trial");
   const std::string out = args.required_option("out");
+  const std::string format =
+      args.option("format").value_or(out.ends_with(".onnx") ? "onnx" : "torch");
+  if (format != "torch" && format != "onnx") {
+    throw InputError(fmt::format("--format: expected torch or onnx, got \"{}\"", format));
+  }
   const results::Reader reader(args.required_option("db"));
   results::TrialSummary trial;
   if (which == "best") {
@@ -68,12 +79,22 @@ int export_model_command(const std::vector<std::string>& raw) {
         "failed before its first epoch)",
         trial.id));
   }
-  const nlohmann::json description = worker::export_model_file(trial.checkpoint, out);
+  const results::TrialDetail detail = reader.trial(trial.id);
+  const auto metrics_at = [&](int epoch) {
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const EpochMetrics& row : detail.epochs) {
+      if (row.epoch == epoch) metrics = row.values;
+    }
+    return metrics;
+  };
+  const nlohmann::json description = worker::export_model_file(
+      trial.checkpoint, out,
+      format == "onnx" ? worker::ModelFormat::kOnnx : worker::ModelFormat::kTorch, metrics_at);
   if (args.flag("json")) {
     fmt::print("{}\n", json_text(description, 2));
   } else {
-    fmt::print("wrote {}: trial {} ({}, {} classes, {} px, {} = {:.4f} at epoch {})\n", out,
-               trial.id, description.at("model").at("arch").get<std::string>(),
+    fmt::print("wrote {} ({}): trial {} ({}, {} classes, {} px, {} = {:.4f} at epoch {})\n", out,
+               format, trial.id, description.at("model").at("arch").get<std::string>(),
                description.at("class_names").size(),
                description.at("model").at("image_size").get<int>(),
                description.value("metric", std::string("objective")),
@@ -114,10 +135,12 @@ int predict_command(const std::vector<std::string>& raw) {
     table += fmt::format("{}: {} {:.2f}{}\n", args.positionals()[i], p.class_names[order[0]],
                          probs[order[0]], rest);
   }
-  fmt::print("{}",
-             args.flag("json")
-                 ? json_text(nlohmann::json{{"crop", p.crop}, {"predictions", rows}}, 2) + "\n"
-                 : table);
+  fmt::print("{}", args.flag("json") ? json_text(nlohmann::json{{"runtime", p.runtime},
+                                                                {"crop", p.crop},
+                                                                {"predictions", rows}},
+                                                 2) +
+                                           "\n"
+                                     : table);
   return 0;
 }
 

@@ -14,6 +14,9 @@ packages=(
   libcpp-httplib-dev           # `fersweep serve`: the live dashboard's HTTP server
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev  # image decoding, resizing
   libopencv-objdetect-dev opencv-data                                # face detection (Haar)
+  libopencv-dnn-dev            # `predict` with an exported .onnx model
+  libonnx-dev libprotobuf-dev  # `export-model --format onnx`: the ONNX protobuf definitions
+  python3-onnx                 # tests: onnx.checker in Python, beside the C++ one
   libgtest-dev                 # tests
   libexpat1-dev                # tests: every SVG figure parsed as XML
   chromium                     # tests: the HTML report rendered in a headless browser
@@ -26,6 +29,11 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
+# tests: exported ONNX models run in onnxruntime under Node.js (below); Debian's where none is.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -33,13 +41,20 @@ for package in "${packages[@]}"; do
   fi
 done
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: all dependencies present"
-  exit 0
+  echo "install-deps: all Debian packages present"
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+# The npm package the tests run exported models in, at the version of its lock file. Its install
+# script would fetch CUDA builds from GitHub; the CPU build ships inside the package itself.
+ort_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/onnxruntime"
+if [ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]; then
+  echo "install-deps: installing onnxruntime-node (npm) under tests/onnxruntime"
+  (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
 echo "install-deps: done"

@@ -10,7 +10,7 @@ namespace {
 
 namespace nn = torch::nn;
 
-class SqueezeExcitationImpl : public nn::Module {
+class SqueezeExcitationImpl : public nn::Module, public DescribedLayer {
  public:
   SqueezeExcitationImpl(int channels, int squeezed)
       : fc1_(register_module("fc1", nn::Conv2d(nn::Conv2dOptions(channels, squeezed, 1)))),
@@ -20,13 +20,18 @@ class SqueezeExcitationImpl : public nn::Module {
     scale = torch::sigmoid(fc2_(torch::silu(fc1_(scale))));
     return x * scale;
   }
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
+    GraphValue scale = graph.conv(graph.global_average_pool(x), *fc1_, nullptr);
+    scale = graph.conv(graph.pointwise(scale, Pointwise::kSiLU), *fc2_, nullptr);
+    return graph.multiply(x, graph.pointwise(scale, Pointwise::kSigmoid));
+  }
 
  private:
   nn::Conv2d fc1_, fc2_;
 };
 TORCH_MODULE(SqueezeExcitation);
 
-class MBConvImpl : public nn::Module {
+class MBConvImpl : public nn::Module, public DescribedLayer {
  public:
   MBConvImpl(int in, int out, int kernel, int stride, int expand_ratio, double drop_rate)
       : residual_(stride == 1 && in == out), drop_rate_(drop_rate) {
@@ -44,6 +49,10 @@ class MBConvImpl : public nn::Module {
     torch::Tensor y = block_->forward(x);
     if (!residual_) return y;
     return stochastic_depth(y, drop_rate_, is_training()) + x;
+  }
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
+    const GraphValue y = describe_sequence(graph, *block_, x);
+    return residual_ ? graph.add(y, x) : y;
   }
 
  private:
@@ -102,6 +111,11 @@ EfficientNetImpl::EfficientNetImpl(double stochastic_depth_rate, Stem stem, int 
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x) {
   x = torch::adaptive_avg_pool2d(features_->forward(x), {1, 1}).flatten(1);
   return classifier_->forward(x);
+}
+
+GraphValue EfficientNetImpl::describe(GraphWriter& graph, const GraphValue& x) const {
+  const GraphValue pooled = graph.global_average_pool(describe_sequence(graph, *features_, x));
+  return describe_sequence(graph, *classifier_, graph.flatten(pooled));
 }
 
 }  // namespace fersweep::models

@@ -11,6 +11,7 @@ class EfficientNetImpl : public ClassifierImpl {
   EfficientNetImpl(double stochastic_depth, Stem stem, int in_channels, int num_classes,
                    double dropout);
   torch::Tensor forward(torch::Tensor x) override;
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
  private:
   torch::nn::Sequential features_{nullptr}, classifier_{nullptr};

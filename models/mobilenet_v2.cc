@@ -10,7 +10,7 @@ namespace {
 
 namespace nn = torch::nn;
 
-class InvertedResidualImpl : public nn::Module {
+class InvertedResidualImpl : public nn::Module, public DescribedLayer {
  public:
   InvertedResidualImpl(int in, int out, int stride, int expand_ratio)
       : residual_(stride == 1 && in == out) {
@@ -25,6 +25,10 @@ class InvertedResidualImpl : public nn::Module {
   }
   torch::Tensor forward(const torch::Tensor& x) {
     return residual_ ? x + conv_->forward(x) : conv_->forward(x);
+  }
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
+    const GraphValue y = describe_sequence(graph, *conv_, x);
+    return residual_ ? graph.add(x, y) : y;
   }
 
  private:
@@ -73,6 +77,11 @@ MobileNetV2Impl::MobileNetV2Impl(double width_multiplier, Stem stem, int in_chan
 torch::Tensor MobileNetV2Impl::forward(torch::Tensor x) {
   x = torch::adaptive_avg_pool2d(features_->forward(x), {1, 1}).flatten(1);
   return classifier_->forward(x);
+}
+
+GraphValue MobileNetV2Impl::describe(GraphWriter& graph, const GraphValue& x) const {
+  const GraphValue pooled = graph.global_average_pool(describe_sequence(graph, *features_, x));
+  return describe_sequence(graph, *classifier_, graph.flatten(pooled));
 }
 
 }  // namespace fersweep::models

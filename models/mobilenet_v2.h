@@ -11,6 +11,7 @@ class MobileNetV2Impl : public ClassifierImpl {
   MobileNetV2Impl(double width_multiplier, Stem stem, int in_channels, int num_classes,
                   double dropout);
   torch::Tensor forward(torch::Tensor x) override;
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
  private:
   torch::nn::Sequential features_{nullptr}, classifier_{nullptr};

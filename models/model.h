@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/trial.h"
+#include "models/inference_graph.h"
 
 namespace fersweep::models {
 
@@ -43,8 +44,9 @@ struct ModelOptions {
 ModelOptions model_options(const TrialConfig& config, int num_classes, int image_size,
                            int in_channels = 1);
 
-// Common base of the zoo, so that trainers hold any architecture behind one pointer.
-class ClassifierImpl : public torch::nn::Module {
+// Common base of the zoo, so that trainers hold any architecture behind one pointer, and
+// exporters walk any of them: describe() turns normalised images into logits, as forward() does.
+class ClassifierImpl : public torch::nn::Module, public DescribedLayer {
  public:
   virtual torch::Tensor forward(torch::Tensor images) = 0;
 };

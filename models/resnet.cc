@@ -20,7 +20,7 @@ nn::Sequential downsample(int in, int out, int stride) {
   return nn::Sequential(conv(in, out, 1, stride), nn::BatchNorm2d(out));
 }
 
-class BasicBlockImpl : public nn::Module {
+class BasicBlockImpl : public nn::Module, public DescribedLayer {
  public:
   static constexpr int kExpansion = 1;
   BasicBlockImpl(int in, int planes, int stride)
@@ -36,6 +36,12 @@ class BasicBlockImpl : public nn::Module {
     out = bn2(conv2(out));
     return torch::relu(out + (shortcut ? shortcut->forward(x) : x));
   }
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
+    GraphValue out = graph.pointwise(graph.conv(x, *conv1, bn1.get()), Pointwise::kReLU);
+    out = graph.conv(out, *conv2, bn2.get());
+    const GraphValue skip = shortcut ? describe_sequence(graph, *shortcut, x) : x;
+    return graph.pointwise(graph.add(out, skip), Pointwise::kReLU);
+  }
   nn::Conv2d conv1;
   nn::BatchNorm2d bn1;
   nn::Conv2d conv2;
@@ -44,7 +50,7 @@ class BasicBlockImpl : public nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-class BottleneckImpl : public nn::Module {
+class BottleneckImpl : public nn::Module, public DescribedLayer {
  public:
   static constexpr int kExpansion = 4;
   BottleneckImpl(int in, int planes, int stride)
@@ -62,6 +68,13 @@ class BottleneckImpl : public nn::Module {
     out = torch::relu(bn2(conv2(out)));
     out = bn3(conv3(out));
     return torch::relu(out + (shortcut ? shortcut->forward(x) : x));
+  }
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
+    GraphValue out = graph.pointwise(graph.conv(x, *conv1, bn1.get()), Pointwise::kReLU);
+    out = graph.pointwise(graph.conv(out, *conv2, bn2.get()), Pointwise::kReLU);
+    out = graph.conv(out, *conv3, bn3.get());
+    const GraphValue skip = shortcut ? describe_sequence(graph, *shortcut, x) : x;
+    return graph.pointwise(graph.add(out, skip), Pointwise::kReLU);
   }
   nn::Conv2d conv1;
   nn::BatchNorm2d bn1;
@@ -120,6 +133,15 @@ torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   if (dropout_) x = dropout_(x);
   return fc_(x);
+}
+
+GraphValue ResNetImpl::describe(GraphWriter& graph, const GraphValue& x) const {
+  GraphValue value = graph.pointwise(graph.conv(x, *conv1_, bn1_.get()), Pointwise::kReLU);
+  if (stem_pool_) value = graph.max_pool(value, 3, 2, 1);
+  for (const auto* layer : {&layer1_, &layer2_, &layer3_, &layer4_}) {
+    value = describe_sequence(graph, **layer, value);
+  }
+  return graph.linear(graph.flatten(graph.global_average_pool(value)), *fc_, nullptr);
 }
 
 }  // namespace fersweep::models

@@ -20,6 +20,7 @@ class ResNetImpl : public ClassifierImpl {
   ResNetImpl(const ResNetLayout& layout, Stem stem, int in_channels, int num_classes,
              double dropout);
   torch::Tensor forward(torch::Tensor x) override;
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};

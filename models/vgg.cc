@@ -57,6 +57,8 @@ VggImpl::VggImpl(const VggLayout& layout, int in_channels, int num_classes, int 
         fmt::format("filters: {} pooling blocks shrink a {} px image below 1 px",
                     layout.filters.size(), image_size));
   }
+  feature_channels_ = channels;
+  feature_size_ = spatial;
   if (pooled_size_ > 0) spatial = pooled_size_;
   nn::Sequential classifier;
   int64_t inputs = static_cast<int64_t>(channels) * spatial * spatial;
@@ -86,6 +88,14 @@ torch::Tensor VggImpl::forward(torch::Tensor x) {
   x = features_->forward(x);
   if (pooled_size_ > 0) x = torch::adaptive_avg_pool2d(x, {pooled_size_, pooled_size_});
   return classifier_->forward(x.flatten(1));
+}
+
+GraphValue VggImpl::describe(GraphWriter& graph, const GraphValue& x) const {
+  GraphValue value = describe_sequence(graph, *features_, x);
+  if (pooled_size_ > 0) {
+    value = graph.adaptive_average_pool(value, feature_channels_, feature_size_, pooled_size_);
+  }
+  return describe_sequence(graph, *classifier_, graph.flatten(value));
 }
 
 }  // namespace fersweep::models

@@ -27,10 +27,12 @@ class VggImpl : public ClassifierImpl {
  public:
   VggImpl(const VggLayout& layout, int in_channels, int num_classes, int image_size);
   torch::Tensor forward(torch::Tensor x) override;
+  GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
  private:
   torch::nn::Sequential features_{nullptr}, classifier_{nullptr};
   int pooled_size_ = 0;
+  int feature_channels_ = 0, feature_size_ = 0;  // of the last block's output
 };
 TORCH_MODULE(Vgg);
 

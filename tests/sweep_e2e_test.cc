@@ -18,9 +18,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "data/sources.h"
+#include "deploy/onnx_runtime.h"
 #include "results/queries.h"
 #include "tests/e2e_support.h"
 #include "tests/hostile_store.h"
+#include "tests/onnx_runtimes.h"
 
 namespace fersweep {
 namespace {
@@ -573,10 +576,83 @@ TEST_F(SweepE2E, ExportedBestModelPredictsSyntheticFaces) {
   }
   EXPECT_GT(correct, 35) << correct << " of 70 correct (chance: 10)";
 
+  // The same model as ONNX: the same class for every image in LibTorch (above), in OpenCV DNN
+  // (`predict` with the .onnx file) and in onnxruntime.
+  const std::string onnx = path("model.onnx");
+  const Outcome exported_onnx =
+      run(kBin + " export-model --db " + db + " --trial best --out " + onnx);
+  ASSERT_EQ(exported_onnx.exit_code, 0) << exported_onnx.output;
+  EXPECT_NE(exported_onnx.output.find("(onnx)"), std::string::npos) << exported_onnx.output;
+  const auto metadata = deploy::read_onnx_metadata(onnx);
+  const Json class_names = Json::parse(metadata.at("class_names"));
+  EXPECT_EQ(class_names, Json::parse(exported.output)["class_names"]);
+  EXPECT_EQ(Json::parse(metadata.at("params"))["lr"], 0.0012);
+  EXPECT_GT(Json::parse(metadata.at("metrics")).value("val_accuracy", 0.0), 0.5)
+      << metadata.at("metrics");
+
+  std::string onnx_command = kBin + " predict --json --model " + onnx;
+  for (const auto& f : files) onnx_command += " " + f;
+  const Outcome onnx_predicted = run(onnx_command);
+  ASSERT_EQ(onnx_predicted.exit_code, 0) << onnx_predicted.output;
+  const Json opencv = Json::parse(onnx_predicted.output);
+  EXPECT_EQ(opencv["runtime"], "opencv-dnn");
+  const Json opencv_predictions = opencv["predictions"];
+  ASSERT_EQ(opencv_predictions.size(), files.size());
+
+  const data::SourceImages decoded = data::load_image_files(files, 48, data::Crop::kNone);
+  const std::vector<float> pixels(decoded.pixels.begin(), decoded.pixels.end());
+  const auto count = static_cast<int64_t>(files.size());
+  const onnx_runtimes::RunResult ort =
+      onnx_runtimes::run_in_onnxruntime(onnx, {count, 1, 48, 48}, pixels, path("ort"));
+  ASSERT_EQ(ort.error, "");
+  const size_t classes = class_names.size();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto row = ort.logits.begin() + static_cast<std::ptrdiff_t>(i * classes);
+    const size_t ort_class = std::max_element(row, row + classes) - row;
+    EXPECT_EQ(opencv_predictions[i]["predicted"], predictions[i]["predicted"]) << files[i];
+    EXPECT_EQ(class_names[ort_class], predictions[i]["predicted"]) << files[i];
+    for (const auto& [name, p] : predictions[i]["probabilities"].items()) {
+      EXPECT_NEAR(opencv_predictions[i]["probabilities"][name].get<double>(), p.get<double>(), 1e-5)
+          << files[i] << " " << name;
+    }
+  }
+
+  // Bad export requests: one line and exit 2 each, nothing written.
+  for (const auto& [arguments, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--trial 9999 --out " + path("x.onnx"), "9999"},
+           {"--trial best --out /nonexistent_dir_fersweep/m.onnx",
+            "/nonexistent_dir_fersweep/m.onnx"},
+           {"--trial best --out " + path("x.onnx") + " --format tflite", "--format"}}) {
+    const Outcome refused = run(kBin + " export-model --db " + db + " " + arguments);
+    EXPECT_EQ(refused.exit_code, 2) << arguments << ": " << refused.output;
+    EXPECT_NE(refused.output.find(says), std::string::npos) << refused.output;
+    EXPECT_EQ(std::count(refused.output.begin(), refused.output.end(), '\n'), 1) << refused.output;
+  }
+  // A trial with no checkpoint: a benchmark objective trains no network.
+  const Json benchmark = Json::parse(R"({
+    "name": "no-model", "method": "random", "seed": 1, "epochs": 2, "budget": {"trials": 1},
+    "metric": {"name": "val_accuracy", "goal": "maximize"},
+    "benchmark": {"function": "learning_curve"},
+    "parameters": {"lr": {"value": 0.01}, "dropout": {"value": 0.2}, "batch_size": {"value": 64}}
+  })");
+  const std::string no_model_db = path("no_model.db");
+  ASSERT_EQ(run(kBin + " run " + write_spec("no_model.json", benchmark) + " --db " + no_model_db +
+                " --quiet")
+                .exit_code,
+            0);
+  const Outcome no_checkpoint =
+      run(kBin + " export-model --db " + no_model_db + " --trial best --out " + path("x.onnx"));
+  EXPECT_EQ(no_checkpoint.exit_code, 2) << no_checkpoint.output;
+  EXPECT_NE(no_checkpoint.output.find("kept no checkpoint"), std::string::npos)
+      << no_checkpoint.output;
+  EXPECT_FALSE(fs::exists(path("x.onnx")));
+
   // A file that is not an exported model, a missing image: exit 2 naming the file.
   const Outcome not_model = run(kBin + " predict --model " + db + " " + files[0]);
   EXPECT_EQ(not_model.exit_code, 2) << not_model.output;
   EXPECT_NE(not_model.output.find(db), std::string::npos) << not_model.output;
+  const Outcome not_onnx = run(kBin + " predict --model " + path("model.pt.onnx") + " " + files[0]);
+  EXPECT_EQ(not_onnx.exit_code, 2) << not_onnx.output;
   const Outcome no_image = run(kBin + " predict --model " + model + " " + path("nothing.png"));
   EXPECT_EQ(no_image.exit_code, 2) << no_image.output;
   EXPECT_NE(no_image.output.find("nothing.png: no such image file"), std::string::npos)

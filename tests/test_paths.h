@@ -10,10 +10,14 @@
 
 namespace fersweep::testing_paths {
 
+// Parameterised tests have names with slashes ("Suite/Test.Case/param"): those become '_'.
 inline std::string test_scratch_path(const std::string& stem) {
   const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
-  return testing::TempDir() + "/fersweep_" + stem + "_" + test->test_suite_name() + "." +
-         test->name() + "_" + std::to_string(getpid());
+  std::string name = std::string(test->test_suite_name()) + "." + test->name();
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  return testing::TempDir() + "/fersweep_" + stem + "_" + name + "_" + std::to_string(getpid());
 }
 
 }  // namespace fersweep::testing_paths

@@ -196,8 +196,6 @@ LoadedCheckpoint load_checkpoint(const std::string& json_path) {
   return loaded;
 }
 
-constexpr const char* kDescriptionKey = "fersweep.description";
-
 void export_model(const LoadedCheckpoint& checkpoint, const std::string& path) {
   const std::string tmp = path + ".tmp";
   try {

@@ -59,8 +59,12 @@ struct LoadedCheckpoint {
 // Throws InputError naming the file when it is missing, unreadable or does not match.
 LoadedCheckpoint load_checkpoint(const std::string& json_path);
 
-// One self-contained file for sharing the winner: the weights and, under the archive key
-// "fersweep.description", the description JSON. Written through a temporary name and a rename.
+// Where an exported model keeps its description JSON: a key of the LibTorch archive, and of an
+// ONNX model's metadata_props.
+inline constexpr const char* kDescriptionKey = "fersweep.description";
+
+// One self-contained file for sharing the winner: the weights and, under kDescriptionKey, the
+// description JSON. Written through a temporary name and a rename.
 void export_model(const LoadedCheckpoint& checkpoint, const std::string& path);
 LoadedCheckpoint load_exported_model(const std::string& path);
 
