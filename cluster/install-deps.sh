@@ -17,13 +17,14 @@ packages=(
   libopencv-dnn-dev            # `predict` with an exported .onnx model
   libonnx-dev libprotobuf-dev  # `export-model --format onnx`: the ONNX protobuf definitions
   python3-onnx                 # tests: onnx.checker in Python, beside the C++ one
+  python3-torch python3-torchvision  # tests: training steps against PyTorch on the same LibTorch
   libgtest-dev                 # tests
   libexpat1-dev                # tests: every SVG figure parsed as XML
   chromium                     # tests: the HTML report rendered in a headless browser
   slurm-wlm munge              # tests: the sbatch template under a one-node Slurm
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-torchvision python3-optuna python3-scipy)  # PyTorch 1.13, Optuna 3.1
+  packages+=(python3-optuna python3-scipy)  # Optuna 3.1 (PyTorch 1.13 is a test dependency)
 elif [ -n "${1:-}" ]; then
   echo "install-deps: unknown argument '$1' (only --bench)" >&2
   exit 2
