@@ -32,9 +32,11 @@ def vgg_custom(p, classes, size):
             channels = width
         layers.append(nn.MaxPool2d(2))
         size //= 2
-    head, inputs = [], channels * size * size
+    head, inputs, dropout = [], channels * size * size, p.get("dropout", 0.5)
     for width in p.get("dense", [256]):
         head += [nn.Linear(inputs, width), nn.ReLU(inplace=True)]
+        if dropout > 0:
+            head.append(nn.Dropout(dropout))
         inputs = width
     head.append(nn.Linear(inputs, classes))
     return nn.Sequential(nn.Sequential(*layers), nn.Flatten(), nn.Sequential(*head))
@@ -45,6 +47,7 @@ def first_conv(conv, stride):
 
 
 def reference_model(p, classes, size):
+    """torchvision's network for a trial's params (the spec's defaults where a key is absent)."""
     arch, small = p["arch"], p.get("stem", "imagenet") == "small"
     if arch == "vgg_custom":
         return vgg_custom(p, classes, size)
@@ -56,7 +59,7 @@ def reference_model(p, classes, size):
             model.classifier[0] = nn.Linear(512, 4096)
         for module in model.classifier:
             if isinstance(module, nn.Dropout):
-                module.p = 0.0
+                module.p = p.get("dropout", 0.5)
         return model
     if arch.startswith("resnet"):
         model = getattr(torchvision.models, arch)(num_classes=classes)
@@ -68,13 +71,15 @@ def reference_model(p, classes, size):
         return model
     if arch == "mobilenet_v2":
         model = torchvision.models.mobilenet_v2(
-            num_classes=classes, width_mult=p.get("width_multiplier", 1.0), dropout=0.0)
+            num_classes=classes, width_mult=p.get("width_multiplier", 1.0),
+            dropout=p.get("dropout", 0.2))
         model.features[0][0] = first_conv(model.features[0][0], 1 if small else 2)
         return model
     if arch == "efficientnet_b0":
-        model = torchvision.models.efficientnet_b0(num_classes=classes, stochastic_depth_prob=0.0)
+        model = torchvision.models.efficientnet_b0(
+            num_classes=classes, stochastic_depth_prob=p.get("stochastic_depth", 0.2))
         model.features[0][0] = first_conv(model.features[0][0], 1 if small else 2)
-        model.classifier[0].p = 0.0
+        model.classifier[0].p = p.get("dropout", 0.2)
         return model
     raise ValueError(f"unknown arch {arch}")
 
