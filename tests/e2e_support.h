@@ -16,13 +16,11 @@
 #include <gtest/gtest.h>
 
 #include "results/sqlite.h"
+#include "tests/command_line.h"
 
 namespace fersweep::e2e {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Outcome = testing_command::CommandResult;
 
 // A fresh directory for one test's files, named for it and this process; and Open MPI allowed to
 // start as root (CI containers run as root).
@@ -36,15 +34,7 @@ inline std::string mpi_test_dir(const std::string& name) {
 }
 
 inline Outcome run(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return outcome;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) outcome.output.append(buffer, n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
+  return testing_command::run_command(command);
 }
 
 inline std::string file_bytes(const std::string& path) {

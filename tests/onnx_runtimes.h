@@ -3,15 +3,14 @@
 // package onnxruntime-node, driven by tests/onnxruntime/run_model.js) and the ONNX project's own
 // checker in Python (Debian's python3-onnx). cluster/install-deps.sh installs both; a test that
 // finds one missing fails and says so.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/command_line.h"
 
 namespace fersweep::onnx_runtimes {
 
@@ -21,18 +20,6 @@ struct RunResult {
   std::vector<float> logits, probabilities;
   std::vector<std::string> inputs, outputs;
 };
-
-inline std::string command_output(const std::string& command, int* exit_code) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return "popen failed";
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
-}
 
 // Runs `model` in onnxruntime on float pixels of shape `dims`; `scratch` is a file stem.
 inline RunResult run_in_onnxruntime(const std::string& model, const std::vector<int64_t>& dims,
@@ -47,10 +34,9 @@ inline RunResult run_in_onnxruntime(const std::string& model, const std::vector<
   const std::string input = scratch + ".input.json", output = scratch + ".output.json";
   std::ofstream(input) << nlohmann::json{{"dims", dims}, {"pixels", pixels}}.dump();
   const std::string command = "node " + script + " " + model + " " + input + " " + output;
-  int exit_code = -1;
-  const std::string printed = command_output(command, &exit_code);
-  if (exit_code != 0) {
-    result.error = command + ": exit " + std::to_string(exit_code) + ": " + printed;
+  const testing_command::CommandResult ran = testing_command::run_command(command);
+  if (ran.exit_code != 0) {
+    result.error = command + ": exit " + std::to_string(ran.exit_code) + ": " + ran.output;
     return result;
   }
   const nlohmann::json out = nlohmann::json::parse(std::ifstream(output));
@@ -67,13 +53,11 @@ inline RunResult run_in_onnxruntime(const std::string& model, const std::vector<
 // implementation of the checker other than the C++ one the exporter already ran. Empty when it
 // passes, else what it printed.
 inline std::string python_onnx_check(const std::string& model) {
-  int exit_code = -1;
-  const std::string printed = command_output(
+  const testing_command::CommandResult ran = testing_command::run_command(
       "/usr/bin/python3 -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
       "full_check=True); print(\"ok\")' " +
-          model,
-      &exit_code);
-  return exit_code == 0 && printed == "ok\n" ? "" : printed;
+      model);
+  return ran.exit_code == 0 && ran.output == "ok\n" ? "" : ran.output;
 }
 
 }  // namespace fersweep::onnx_runtimes

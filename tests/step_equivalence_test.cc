@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "parallel/communicator.h"
+#include "tests/command_line.h"
 #include "tests/test_paths.h"
 #include "worker/optimizer.h"
 #include "worker/train_step.h"
@@ -69,17 +70,6 @@ std::vector<Case> cases() {
   };
 }
 
-std::string command_output(const std::string& command, int* exit_code) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while (pipe && (n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pipe ? pclose(pipe) : -1;
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
-}
-
 class StepEquivalence : public testing::TestWithParam<Case> {};
 
 TEST_P(StepEquivalence, TwoStepsEqualThePyTorchReference) {
@@ -128,12 +118,11 @@ TEST_P(StepEquivalence, TwoStepsEqualThePyTorchReference) {
       {"batches", batches},
       {"channels_last", channels_last}}.dump();
 
-  int exit_code = -1;
-  const std::string output = command_output(
+  const testing_command::CommandResult ran = testing_command::run_command(
       fmt::format("/usr/bin/python3 {}/tests/fidelity/step_reference.py {}.case.json",
-                  FERSWEEP_SOURCE_DIR, stem),
-      &exit_code);
-  ASSERT_EQ(exit_code, 0) << output;
+                  FERSWEEP_SOURCE_DIR, stem));
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  const std::string& output = ran.output;
   const Json reference = Json::parse(output.substr(output.find('{')));
   std::printf(
       "%s: losses %.6f %.6f | reference %.6f %.6f | weights differ by %.2g (%s), "
