@@ -26,7 +26,7 @@ options:
   --sweep ID           which sweep `best` is taken from (default: the newest)
   --out FILE           the file to write
   --format torch|onnx  torch: a LibTorch archive for `fersweep predict`; onnx: an ONNX model
-                       (opset 13) for onnxruntime, OpenCV DNN, the browser, and `predict`.
+                       (opset 10) for onnxruntime, OpenCV DNN, the browser, and `predict`.
                        Default: onnx when FILE ends in .onnx, else torch. See docs/RESULTS.md.
   --json               print the model's description as JSON
 )";
@@ -50,20 +50,21 @@ int export_model_command(const std::vector<std::string>& raw) {
   args.expect_positionals(0, 0, "");
   const std::string which = args.required_option("trial");
   const std::string out = args.required_option("out");
-  const std::string format =
-      args.option("format").value_or(out.ends_with(".onnx") ? "onnx" : "torch");
-  if (format != "torch" && format != "onnx") {
-    throw InputError(fmt::format("--format: expected torch or onnx, got \"{}\"", format));
+  worker::ModelFormat format = worker::model_format_of(out);
+  if (const std::optional<std::string> named = args.option("format")) {
+    if (*named != "torch" && *named != "onnx") {
+      throw InputError(fmt::format("--format: expected torch or onnx, got \"{}\"", *named));
+    }
+    format = *named == "onnx" ? worker::ModelFormat::kOnnx : worker::ModelFormat::kTorch;
   }
   const results::Reader reader(args.required_option("db"));
-  results::TrialSummary trial;
+  int64_t id = 0;
   if (which == "best") {
     const results::SweepSummary sweep = reader.sweep(args.int_option("sweep", 1, INT64_MAX));
     const auto ranked = reader.rank(sweep.id, sweep.metric, sweep.maximize, 1);
     if (ranked.empty()) throw InputError(fmt::format("sweep {}: no finished trial yet", sweep.id));
-    trial = ranked.front();
+    id = ranked.front().id;
   } else {
-    int64_t id = 0;
     try {
       size_t used = 0;
       id = std::stoll(which, &used);
@@ -71,15 +72,15 @@ int export_model_command(const std::vector<std::string>& raw) {
     } catch (const std::exception&) {
       throw InputError(fmt::format("--trial: expected best or a trial id, got \"{}\"", which));
     }
-    trial = reader.trial(id).trial;
   }
+  const results::TrialDetail detail = reader.trial(id);
+  const results::TrialSummary& trial = detail.trial;
   if (trial.checkpoint.empty()) {
     throw InputError(fmt::format(
         "trial {} kept no checkpoint (the sweep ran with --checkpoints none, or the trial "
         "failed before its first epoch)",
         trial.id));
   }
-  const results::TrialDetail detail = reader.trial(trial.id);
   const auto metrics_at = [&](int epoch) {
     nlohmann::json metrics = nlohmann::json::object();
     for (const EpochMetrics& row : detail.epochs) {
@@ -87,14 +88,14 @@ int export_model_command(const std::vector<std::string>& raw) {
     }
     return metrics;
   };
-  const nlohmann::json description = worker::export_model_file(
-      trial.checkpoint, out,
-      format == "onnx" ? worker::ModelFormat::kOnnx : worker::ModelFormat::kTorch, metrics_at);
+  const nlohmann::json description =
+      worker::export_model_file(trial.checkpoint, out, format, metrics_at);
   if (args.flag("json")) {
     fmt::print("{}\n", json_text(description, 2));
   } else {
     fmt::print("wrote {} ({}): trial {} ({}, {} classes, {} px, {} = {:.4f} at epoch {})\n", out,
-               format, trial.id, description.at("model").at("arch").get<std::string>(),
+               format == worker::ModelFormat::kOnnx ? "onnx" : "torch", trial.id,
+               description.at("model").at("arch").get<std::string>(),
                description.at("class_names").size(),
                description.at("model").at("image_size").get<int>(),
                description.value("metric", std::string("objective")),

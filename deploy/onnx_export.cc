@@ -48,6 +48,27 @@ Affine affine_of(const NormImpl& norm) {
   return {scale, beta - mean * scale};
 }
 
+onnx::AttributeProto& add_attribute(onnx::NodeProto& node, const std::string& name,
+                                    onnx::AttributeProto::AttributeType type) {
+  onnx::AttributeProto& attribute = *node.add_attribute();
+  attribute.set_name(name);
+  attribute.set_type(type);
+  return attribute;
+}
+void add_ints(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values) {
+  onnx::AttributeProto& attribute = add_attribute(node, name, onnx::AttributeProto::INTS);
+  for (int64_t v : values) attribute.add_ints(v);
+}
+void add_int(onnx::NodeProto& node, const std::string& name, int64_t value) {
+  add_attribute(node, name, onnx::AttributeProto::INT).set_i(value);
+}
+void add_float(onnx::NodeProto& node, const std::string& name, float value) {
+  add_attribute(node, name, onnx::AttributeProto::FLOAT).set_f(value);
+}
+void add_string(onnx::NodeProto& node, const std::string& name, const std::string& value) {
+  add_attribute(node, name, onnx::AttributeProto::STRING).set_s(value);
+}
+
 // Each value's shape without the batch dimension, tracked alongside the graph: the one place that
 // needs it is multiply(), which must spell out a broadcast for OpenCV.
 using Shape = std::vector<int64_t>;
@@ -240,32 +261,6 @@ class OnnxGraphWriter final : public models::GraphWriter {
   }
 
  private:
-  static void add_ints(onnx::NodeProto& node, const std::string& name,
-                       const std::vector<int64_t>& values) {
-    onnx::AttributeProto& attribute = *node.add_attribute();
-    attribute.set_name(name);
-    attribute.set_type(onnx::AttributeProto::INTS);
-    for (int64_t v : values) attribute.add_ints(v);
-  }
-  static void add_int(onnx::NodeProto& node, const std::string& name, int64_t value) {
-    onnx::AttributeProto& attribute = *node.add_attribute();
-    attribute.set_name(name);
-    attribute.set_type(onnx::AttributeProto::INT);
-    attribute.set_i(value);
-  }
-  static void add_float(onnx::NodeProto& node, const std::string& name, float value) {
-    onnx::AttributeProto& attribute = *node.add_attribute();
-    attribute.set_name(name);
-    attribute.set_type(onnx::AttributeProto::FLOAT);
-    attribute.set_f(value);
-  }
-  static void add_string(onnx::NodeProto& node, const std::string& name, const std::string& value) {
-    onnx::AttributeProto& attribute = *node.add_attribute();
-    attribute.set_name(name);
-    attribute.set_type(onnx::AttributeProto::STRING);
-    attribute.set_s(value);
-  }
-
   onnx::GraphProto& graph_;
   std::map<GraphValue, Shape> shapes_;
 };
@@ -301,9 +296,8 @@ onnx::ModelProto build_model(const models::ClassifierImpl& model,
 
   onnx::GraphProto& graph = *proto.mutable_graph();
   graph.set_name(options.arch);
-  declare_tensor(*graph.add_input(), "pixels",
-                 {options.in_channels, options.image_size, options.image_size});
   const Shape image = {options.in_channels, options.image_size, options.image_size};
+  declare_tensor(*graph.add_input(), "pixels", image);
   OnnxGraphWriter writer(graph, "pixels", image);
   // As training prepares a batch: (pixel - centre) / scale. The scale is a power of two, so the
   // product by its inverse is the same float as the quotient.
@@ -315,11 +309,7 @@ onnx::ModelProto build_model(const models::ClassifierImpl& model,
   const GraphValue logits = model.describe(writer, normalised);
   writer.add_node("Identity", {logits}, "logits");
   // Softmax of opset 10 works on the input seen as 2-D at `axis`: the logits are 2-D already.
-  onnx::NodeProto& softmax = writer.add_node("Softmax", {"logits"}, "probabilities");
-  onnx::AttributeProto& axis = *softmax.add_attribute();
-  axis.set_name("axis");
-  axis.set_type(onnx::AttributeProto::INT);
-  axis.set_i(1);
+  add_int(writer.add_node("Softmax", {"logits"}, "probabilities"), "axis", 1);
   declare_tensor(*graph.add_output(), "logits", {options.num_classes});
   declare_tensor(*graph.add_output(), "probabilities", {options.num_classes});
 
@@ -332,8 +322,6 @@ onnx::ModelProto build_model(const models::ClassifierImpl& model,
   return proto;
 }
 
-}  // namespace
-
 std::string onnx_model_bytes(const models::ClassifierImpl& model,
                              const models::ModelOptions& options, const OnnxMetadata& metadata) {
   std::string bytes;
@@ -342,6 +330,8 @@ std::string onnx_model_bytes(const models::ClassifierImpl& model,
   }
   return bytes;
 }
+
+}  // namespace
 
 void write_onnx_model(const models::ClassifierImpl& model, const models::ModelOptions& options,
                       const OnnxMetadata& metadata, const std::string& path) {

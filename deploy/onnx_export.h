@@ -36,8 +36,4 @@ using OnnxMetadata = std::vector<std::pair<std::string, std::string>>;
 void write_onnx_model(const models::ClassifierImpl& model, const models::ModelOptions& options,
                       const OnnxMetadata& metadata, const std::string& path);
 
-// The serialised model, for tests and for writers of their own.
-std::string onnx_model_bytes(const models::ClassifierImpl& model,
-                             const models::ModelOptions& options, const OnnxMetadata& metadata);
-
 }  // namespace fersweep::deploy

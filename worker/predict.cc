@@ -28,11 +28,11 @@ deploy::OnnxMetadata onnx_metadata(const nlohmann::json& description) {
           {"outputs", "logits and probabilities: float [N, classes], in class_names order"}};
 }
 
-bool is_onnx_path(const std::string& path) {
-  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-}
-
 }  // namespace
+
+ModelFormat model_format_of(const std::string& path) {
+  return path.ends_with(".onnx") ? ModelFormat::kOnnx : ModelFormat::kTorch;
+}
 
 nlohmann::json export_model_file(const std::string& checkpoint_json, const std::string& out,
                                  ModelFormat format,
@@ -52,7 +52,7 @@ Predictions predict_files(const std::string& model_path, const std::vector<std::
                           const std::optional<std::string>& crop) {
   Predictions out;
   std::optional<LoadedCheckpoint> torch_model;
-  if (is_onnx_path(model_path)) {
+  if (model_format_of(model_path) == ModelFormat::kOnnx) {
     const auto metadata = deploy::read_onnx_metadata(model_path);
     const auto description = metadata.find(kDescriptionKey);
     if (description == metadata.end()) {

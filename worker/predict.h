@@ -15,6 +15,9 @@ enum class ModelFormat {
   kOnnx,   // ONNX (deploy/onnx_export.h), the description in its metadata_props
 };
 
+// The format a model file's name implies: kOnnx for *.onnx, else kTorch.
+ModelFormat model_format_of(const std::string& path);
+
 // Rebuilds the model of a checkpoint description (`trial_<id>.json`) and writes it, weights and
 // description together, to `out`. The trial's metrics at the checkpoint's epoch, from
 // `metrics_at(epoch)`, join the description. Returns the description.
