@@ -36,6 +36,19 @@ std::map<std::string, double> evaluate(const BenchmarkFunction& function,
   if (function.name == "hartmann6") {
     return {{"value", hartmann6({p("x1"), p("x2"), p("x3"), p("x4"), p("x5"), p("x6")})}};
   }
+  if (function.metrics.front() == "f1") {  // the multi-objective problems
+    std::vector<double> x;
+    for (const auto& d : function.parameters) x.push_back(p(d.name));
+    std::map<std::string, double> values;
+    if (function.name == "dtlz2") {
+      const auto f = dtlz2(x);
+      values = {{"f1", f[0]}, {"f2", f[1]}, {"f3", f[2]}};
+    } else {
+      const auto f = function.name == "zdt1" ? zdt1(x) : zdt2(x);
+      values = {{"f1", f[0]}, {"f2", f[1]}};
+    }
+    return values;
+  }
   const CurvePoint c = learning_curve(p("lr"), p("dropout"), p("batch_size"), epoch);
   return {{"train_loss", c.train_loss},
           {"train_accuracy", c.train_accuracy},
@@ -151,7 +164,6 @@ class BenchmarkRunner final : public TrialRunner {
       const Decision decision = on_epoch(epoch);
       states.acknowledged(e);
       if (decision == Decision::kContinue) continue;
-      if (decision == Decision::kPause) states.keep();
       result.status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
       break;
     }

@@ -17,6 +17,11 @@ const std::vector<BenchmarkFunction>& benchmark_functions() {
   static const std::vector<BenchmarkFunction> all = [] {
     std::vector<ParameterDomain> unit_cube;
     for (int i = 1; i <= 6; ++i) unit_cube.push_back({fmt::format("x{}", i), 0, 1, false, 0.5});
+    auto cube = [](int dims) {
+      std::vector<ParameterDomain> domains;
+      for (int i = 1; i <= dims; ++i) domains.push_back({fmt::format("x{}", i), 0, 1, false, 0.5});
+      return domains;
+    };
     return std::vector<BenchmarkFunction>{
         {"branin",
          "Branin-Hoo, 2-D",
@@ -30,6 +35,21 @@ const std::vector<BenchmarkFunction>& benchmark_functions() {
           {"dropout", 0, 0.95, false, 0.5},
           {"batch_size", 1, 65536, true, 64}},
          {"val_accuracy", "val_loss", "train_accuracy", "train_loss"},
+         std::nullopt},
+        {"zdt1",
+         "ZDT1, 30-D, two objectives, convex front",
+         cube(kZdtDims),
+         {"f1", "f2"},
+         std::nullopt},
+        {"zdt2",
+         "ZDT2, 30-D, two objectives, concave front",
+         cube(kZdtDims),
+         {"f1", "f2"},
+         std::nullopt},
+        {"dtlz2",
+         "DTLZ2, 12-D, three objectives, spherical front",
+         cube(kDtlz2Dims),
+         {"f1", "f2", "f3"},
          std::nullopt},
         {"lr_schedule",
          "synthetic training run whose best learning rate decays",
@@ -96,6 +116,33 @@ double hartmann6(const std::array<double, 6>& x) {
     sum += kAlpha[i] * std::exp(-exponent);
   }
   return -sum;
+}
+
+namespace {
+// ZDT's distance function g: 1 on the front (x2..xn = 0), 10 at worst.
+double zdt_g(std::span<const double> x) {
+  double sum = 0;
+  for (size_t i = 1; i < x.size(); ++i) sum += x[i];
+  return 1 + 9 * sum / static_cast<double>(x.size() - 1);
+}
+}  // namespace
+
+std::array<double, 2> zdt1(std::span<const double> x) {
+  const double g = zdt_g(x);
+  return {x[0], g * (1 - std::sqrt(x[0] / g))};
+}
+
+std::array<double, 2> zdt2(std::span<const double> x) {
+  const double g = zdt_g(x);
+  return {x[0], g * (1 - (x[0] / g) * (x[0] / g))};
+}
+
+std::array<double, 3> dtlz2(std::span<const double> x) {
+  double g = 0;
+  for (size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+  const double a = x[0] * std::numbers::pi / 2, b = x[1] * std::numbers::pi / 2;
+  return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b),
+          (1 + g) * std::sin(a)};
 }
 
 CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ std::string parameter_problem(const BenchmarkFunction& function, const std::stri
 double branin(double x1, double x2);
 // Hartmann 6-D on [0, 1]^6; minimum -3.32237.
 double hartmann6(const std::array<double, 6>& x);
+
+// Multi-objective test problems on the unit cube (Zitzler, Deb & Thiele 2000; Deb et al. 2002),
+// minimised. ZDT1 and ZDT2 (30-D): f1 = x1, fronts where x2..x30 = 0, f2 = 1 - sqrt(f1) and
+// 1 - f1^2. DTLZ2 (3 objectives, 12-D): the front is the unit sphere's positive octant, where
+// x3..x12 = 0.5.
+inline constexpr int kZdtDims = 30;
+inline constexpr int kDtlz2Dims = 12;
+std::array<double, 2> zdt1(std::span<const double> x);
+std::array<double, 2> zdt2(std::span<const double> x);
+std::array<double, 3> dtlz2(std::span<const double> x);
 
 // A synthetic training run: validation accuracy after `epoch` epochs of a 7-class model as a
 // saturating curve whose ceiling and speed depend on lr, dropout and batch_size. High learning

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "common/text.h"
 #include "models/report.h"
 #include "worker/torch_runner.h"
 
@@ -38,13 +39,6 @@ options:
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
-
 std::vector<TrialConfig> configs_to_report(const Args& args) {
   if (auto params = args.option("params")) {
     if (args.option("arch") || args.option("stem")) {
@@ -54,7 +48,7 @@ std::vector<TrialConfig> configs_to_report(const Args& args) {
   }
   std::vector<std::string> archs = architecture_names();
   if (auto chosen = args.option("arch")) {
-    archs = split_list(*chosen);
+    archs = split(*chosen, ',');
     for (const auto& arch : archs) {
       if (auto problem = TrialConfig::parameter_problem("arch", arch); !problem.empty()) {
         throw InputError("--arch: " + problem);

@@ -16,6 +16,7 @@
 #include "common/stop_signal.h"
 #include "common/text.h"
 #include "results/importance.h"
+#include "results/pareto_front.h"
 #include "results/progress.h"
 #include "results/queries.h"
 #include "results/report.h"
@@ -46,6 +47,12 @@ subcommands:
   compare T1 T2 ...   trials side by side: parameters (* where they differ), final metrics,
                       per-class F1 and its change against T1
   summary             trial counts by status, the best trial, compute time
+  pareto              the non-dominated finished trials over several objectives, with their
+                      parameter counts and the hypervolume they dominate
+    --metrics LIST      e.g. "val_macro_f1:max,param_count:min" (default: the sweep's
+                        objectives; final metrics, or param_count)
+    --reference LIST    the hypervolume's reference point, one value per objective
+                        (default: 1.1x beyond the worst finished value of each)
   export              every trial of a sweep, for pandas or a spreadsheet
     --format csv|json   csv (default): trials.csv (params and final metrics), epochs.csv,
                         confusion.csv, per_class.csv; json: one sweep.json
@@ -161,6 +168,41 @@ int summary(const Context& c) {
   return c.print(document, results::summary_text(document));
 }
 
+int pareto(const Context& c) {
+  c.args.expect_positionals(1, 1, "");
+  const results::Reader reader(c.db);
+  const results::SweepSummary sweep = c.sweep(reader);
+  std::vector<results::FrontObjective> objectives = results::sweep_objectives(sweep);
+  if (const auto named = c.args.option("metrics")) {
+    objectives = results::parse_front_objectives(*named, "--metrics");
+  } else if (objectives.size() < 2) {
+    throw InputError(fmt::format(
+        "fersweep results pareto: sweep {} has one objective ({}); name two or more with "
+        "--metrics, e.g. --metrics {}:{},param_count:min",
+        sweep.id, sweep.metric, sweep.metric, sweep.maximize ? "max" : "min"));
+  }
+  std::optional<std::vector<double>> reference;
+  if (const auto text = c.args.option("reference")) {
+    reference.emplace();
+    for (const std::string& item : split(*text, ',')) {
+      size_t used = 0;
+      double value = NAN;
+      try {
+        value = std::stod(item, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != item.size() || !std::isfinite(value)) {
+        throw InputError(
+            fmt::format("--reference: expected numbers, comma-separated, got \"{}\"", item));
+      }
+      reference->push_back(value);
+    }
+  }
+  const results::ParetoFront front =
+      results::pareto_front(reader.trials(sweep.id), objectives, reference);
+  return c.print(results::pareto_json(sweep, front), results::pareto_table(sweep, front));
+}
+
 int export_trials(const Context& c) {
   c.args.expect_positionals(1, 1, "");
   const results::Reader reader(c.db);
@@ -268,6 +310,7 @@ constexpr Subcommand kSubcommands[] = {
     {"show", show},
     {"compare", compare},
     {"summary", summary},
+    {"pareto", pareto},
     {"export", export_trials},
     {"importance", importance},
     {"report", report},
@@ -292,7 +335,8 @@ int results_command(const std::vector<std::string>& raw) {
     return 0;
   }
   const Args args(raw, {"json", "normalize", "once"},
-                  {"db", "metric", "top", "sweep", "where", "format", "out", "interval"},
+                  {"db", "metric", "metrics", "reference", "top", "sweep", "where", "format", "out",
+                   "interval"},
                   "fersweep results");
   args.expect_positionals(1, 64, "a subcommand (" + subcommand_names() + ")");
   const std::string& name = args.positionals()[0];

@@ -90,23 +90,6 @@ TrialStateFiles::TrialStateFiles(const TrialAssignment& a)
   }
 }
 
-TrialStateFiles::~TrialStateFiles() {
-  if (!enabled()) return;
-  std::error_code ignored;  // a leftover file wastes space but misleads no one: the DB names states
-  if (previous_ > 0) fs::remove(path(previous_), ignored);
-  if (keep_) return;
-  if (!resumed_from_.empty()) fs::remove(resumed_from_, ignored);
-  // Ended for good: every state of this run goes, and those of earlier runs that a kill left
-  // between a newer state's commit and the older one's removal. A later run's (a lost worker's
-  // trial continued elsewhere) are not this run's to touch.
-  for (const auto& entry : fs::directory_iterator(dir_, ignored)) {
-    const auto owner = trial_and_run(entry.path().filename().string());
-    if (owner && owner->first == trial_id_ && owner->second <= run_) {
-      fs::remove(entry.path(), ignored);
-    }
-  }
-}
-
 std::string TrialStateFiles::path(int epoch) const {
   return (fs::path(dir_) / state_file_name(trial_id_, run_, epoch)).string();
 }

@@ -3,8 +3,10 @@
 // `trial_<id>.r<run>.e<epoch>.state` in the assignment's state directory. Each is written under a
 // temporary name and renamed in (one file: atomic), and its digest travels with the epoch's
 // report, so the database records the state and the epoch in one transaction. Once the coordinator
-// has acknowledged an epoch, the previous epoch's file goes; when the trial ends for good, its
-// last one goes too, unless the trial is paused (it will continue from it).
+// has acknowledged an epoch, the previous epoch's file goes. When the trial ends, the worker leaves
+// the state the database names: the coordinator removes it once it has stored the trial's result,
+// so a job killed in between still finds it and finishes the trial from it rather than training
+// it again from the start.
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -32,8 +34,7 @@ class TrialStateFiles {
  public:
   // Writes nothing when the assignment has no state directory.
   explicit TrialStateFiles(const TrialAssignment& assignment);
-  // Unless keep() was called, removes every state file of the trial: it has ended for good.
-  ~TrialStateFiles();
+  ~TrialStateFiles() = default;
   TrialStateFiles(const TrialStateFiles&) = delete;
   TrialStateFiles& operator=(const TrialStateFiles&) = delete;
 
@@ -45,8 +46,6 @@ class TrialStateFiles {
   // The coordinator stored the epoch with its state: the one before (or the earlier run's state
   // this run continued from) is no longer needed.
   void acknowledged(int epoch);
-  // The trial pauses: its last state stays for the continuation.
-  void keep() { keep_ = true; }
 
  private:
   std::string path(int epoch) const;
@@ -56,7 +55,6 @@ class TrialStateFiles {
   int last_ = 0;              // the newest committed epoch; 0: none
   int previous_ = 0;          // the one before, until acknowledged
   std::string resumed_from_;  // an earlier run's state this run continued from, until superseded
-  bool keep_ = false;
 };
 
 }  // namespace fersweep

@@ -4,6 +4,7 @@
 // accepted: invalid UTF-8 is replaced, never passed on.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fersweep {
 
@@ -19,5 +20,8 @@ std::string markup_text(std::string_view text);
 
 // Valid UTF-8: each invalid sequence replaced by U+FFFD; everything else kept.
 std::string valid_utf8(std::string_view text);
+
+// The pieces of `text` between `separator`s: "a,,b" gives a, "", b; "" gives nothing.
+std::vector<std::string> split(std::string_view text, char separator);
 
 }  // namespace fersweep

@@ -29,7 +29,7 @@ void SweepDriver::next_generation() {
   });
   if (level) {
     std::vector<search::MemberScore> scores;
-    for (const auto& [id, run] : paused_) scores.push_back({id, run.last_value});
+    for (const auto& [id, run] : paused_) scores.push_back({id, run.last_value()});
     Rng rng(mix_seed(spec_.seed, 0x9B7000 + static_cast<uint64_t>(epoch)));
     for (const search::Exploit& e :
          search::plan_exploits(scores, spec_.objective.maximize, spec_.pbt.quantile, rng)) {
@@ -77,7 +77,7 @@ void SweepDriver::exploit(int64_t member, int64_t parent, int epoch, Rng& rng) {
   }
   child.params = params;
   child.state = *copied;
-  child.last_value = source.last_value;
+  child.last_values = source.last_values;
 }
 
 }  // namespace fersweep::coordinator

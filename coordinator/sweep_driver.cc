@@ -80,8 +80,7 @@ bool SweepDriver::state_is_whole(int64_t trial_id, const StateRef& state) const 
 
 void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
   sweep_id_ = stored.id;
-  const std::vector<results::StoredTrial> trials =
-      store_.trials_of(stored.id, spec_.objective.metric);
+  const std::vector<results::StoredTrial> trials = store_.trials_of(stored.id, objective_names());
   const auto configs = group_attempts(trials, forced);
   std::set<int64_t> continuing;
   for (const results::StoredTrial& t : trials) {
@@ -89,8 +88,8 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     // those after its state.
     const bool judged = is_judged(t.status);
     if (!judged && !(can_continue(t) && continuing.insert(t.id).second)) continue;
-    for (const auto& [epoch, value] : t.objective_by_epoch) {
-      if (judged || epoch <= t.state.epoch) pruner_->should_stop(t.number, epoch, value);
+    for (const auto& [epoch, values] : t.objective_by_epoch) {
+      if (judged || epoch <= t.state.epoch) pruner_->should_stop(t.number, epoch, values);
     }
     pruner_->trained_past(t.number, judged ? t.epochs_completed : t.state.epoch);
     if (judged) pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
@@ -121,7 +120,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       if (auto at = std::find_if(last.objective_by_epoch.begin(), last.objective_by_epoch.end(),
                                  [&](const auto& e) { return e.first == last.state.epoch; });
           at != last.objective_by_epoch.end()) {
-        again.last_value = at->second;
+        again.last_values = at->second;
       }
     }
     // Promotion mode: a trial stopped at a rung (paused, or killed before it could pause there)
@@ -133,25 +132,30 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
         paused_[last.id] = std::move(again);
       } else {  // its state is gone: it ends where it paused
         store_.end_paused(last.id);
-        sampler_->tell(last.params, TrialStatus::kPruned, last.objective, last.epochs_completed);
+        sampler_->tell(last.params, TrialStatus::kPruned, std::span<const double>(last.objectives),
+                       last.epochs_completed);
         ++done_;
       }
     } else if (last.status == TrialStatus::kPending || last.status == TrialStatus::kRunning) {
-      store_.mark_interrupted(last.id,
-                              again.continues
-                                  ? fmt::format("interrupted: the sweep stopped while this trial "
-                                                "ran; --resume continues it after epoch {}",
-                                                last.state.epoch)
-                                  : std::string("interrupted: the sweep stopped while this "
-                                                "trial ran; --resume runs it again as a new "
-                                                "trial"),
-                              again.continues && last.status == TrialStatus::kRunning ? 1 : 0);
+      store_.mark_interrupted(
+          last.id,
+          again.continues ? fmt::format("interrupted: the sweep stopped while this trial "
+                                        "ran; --resume continues it after epoch {}",
+                                        last.state.epoch)
+                          : std::string("interrupted: the sweep stopped while this "
+                                        "trial ran; --resume runs it again as a new "
+                                        "trial"),
+          // None was in flight after its last epoch.
+          again.continues && last.status == TrialStatus::kRunning && last.state.epoch < spec_.epochs
+              ? 1
+              : 0);
       retries_.push_back(std::move(again));
     } else if (last.status == TrialStatus::kInterrupted ||
                (last.status == TrialStatus::kFailed && failures <= spec_.retries)) {
       retries_.push_back(std::move(again));
     } else {
-      sampler_->tell(last.params, last.status, last.objective, last.epochs_completed);
+      sampler_->tell(last.params, last.status, std::span<const double>(last.objectives),
+                     last.epochs_completed);
       ++done_;
     }
   }
@@ -254,7 +258,7 @@ TrialAssignment SweepDriver::continue_or_restart(Running run) {
   run.continues = 0;  // from the start, as a new trial with its config's seed
   run.state = {};
   run.run = 0;
-  run.last_value.reset();
+  run.last_values.clear();
   ++retried_;
   return start(std::move(run));
 }
@@ -276,7 +280,8 @@ void SweepDriver::end_paused_trials() {
     store_.end_paused(id);
     store_.set_rung_outcome(id, run.state.epoch, RungOutcome::kStopped);
     pruner_->trial_ended(run.number, false);
-    sampler_->tell(run.params, TrialStatus::kPruned, run.last_value, run.state.epoch);
+    sampler_->tell(run.params, TrialStatus::kPruned, std::span<const double>(run.last_values),
+                   run.state.epoch);
     ++done_;
     ended.insert(id);
     if (log_) {
@@ -339,9 +344,11 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   if (trial == running_.end() || epoch.epoch >= spec_.epochs) return Decision::kContinue;
   Running& run = trial->second;
   Decision decision = Decision::kContinue;
-  if (const std::optional<double> value = epoch.value(spec_.objective.metric)) {
-    run.last_value = value;
-    decision = judge(run, epoch, *value);
+  if (std::vector<double> values =
+          objectives_from([&](const std::string& name) { return epoch.value(name); });
+      !values.empty()) {
+    run.last_values = std::move(values);
+    decision = judge(run, epoch, run.last_values);
   }
   if (pbt() && decision == Decision::kContinue && !stopping() &&
       pauses_at(run.number, epoch.epoch)) {
@@ -356,9 +363,11 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   return decision;
 }
 
-Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch, double value) {
+Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch,
+                            std::span<const double> values) {
   const bool rung = pruner_->is_rung(run.number, epoch.epoch);
-  const bool stop = pruner_->should_stop(run.number, epoch.epoch, value);
+  const bool stop = pruner_->should_stop(run.number, epoch.epoch, values);
+  const double value = values.front();  // the rung history keeps the first objective
   const bool pause = stop && pruner_->promotes();
   if (rung) {
     store_.record_rung(epoch.trial_id, epoch.epoch, value,
@@ -377,6 +386,40 @@ std::optional<double> SweepDriver::objective_of(const TrialResult& result) const
   return it == result.final_metrics.end() ? std::nullopt : std::optional<double>(it->second);
 }
 
+std::vector<std::string> SweepDriver::objective_names() const {
+  std::vector<std::string> names;
+  for (const search::Objective& o : spec_.objectives) names.push_back(o.metric);
+  if (names.empty()) names.push_back(spec_.objective.metric);  // a spec built in code
+  return names;
+}
+
+std::vector<double> SweepDriver::objectives_from(
+    const std::function<std::optional<double>(const std::string&)>& value_of) const {
+  std::vector<double> values;
+  for (const std::string& name : objective_names()) {
+    const std::optional<double> value = value_of(name);
+    if (!value) return {};
+    values.push_back(*value);
+  }
+  return values;
+}
+
+std::vector<double> SweepDriver::objectives_of(const TrialResult& result) const {
+  return objectives_from([&](const std::string& name) -> std::optional<double> {
+    const auto it = result.final_metrics.find(name);
+    return it == result.final_metrics.end() ? std::nullopt : std::optional<double>(it->second);
+  });
+}
+
+std::string SweepDriver::describe(std::span<const double> values) const {
+  const std::vector<std::string> names = objective_names();
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    text += fmt::format("{}{}={:.4g}", i ? " " : "", names[i], i < values.size() ? values[i] : NAN);
+  }
+  return text;
+}
+
 void SweepDriver::trial_done(const TrialResult& result) {
   auto paused = running_.find(result.trial_id);
   if (paused != running_.end() && paused->second.at_rung && result.status == TrialStatus::kPaused) {
@@ -389,8 +432,8 @@ void SweepDriver::trial_done(const TrialResult& result) {
     waiting.continues = result.trial_id;
     ++waiting.run;
     if (log_) {
-      fmt::print(log_, "trial {} paused at epoch {}: {}={:.4f}\n", result.trial_id,
-                 result.epochs_completed, spec_.objective.metric, objective.value_or(NAN));
+      fmt::print(log_, "trial {} paused at epoch {}: {}\n", result.trial_id,
+                 result.epochs_completed, describe(objectives_of(result)));
       std::fflush(log_);
     }
     paused_[result.trial_id] = std::move(waiting);
@@ -416,6 +459,8 @@ void SweepDriver::trial_done(const TrialResult& result) {
   }
   const std::optional<double> objective = objective_of(result);
   store_.finish_trial(result, objective);
+  // Stored: its training state is no longer needed (a retry starts from scratch).
+  if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, {result.trial_id});
   bool retrying = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
     pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
@@ -428,7 +473,9 @@ void SweepDriver::trial_done(const TrialResult& result) {
       again.attempt = trial->second.attempt + 1;
       retries_.push_back(std::move(again));
     } else {
-      sampler_->tell(trial->second.params, result.status, objective, result.epochs_completed);
+      const std::vector<double> objectives = objectives_of(result);
+      sampler_->tell(trial->second.params, result.status, std::span<const double>(objectives),
+                     result.epochs_completed);
     }
     running_.erase(trial);
   }
@@ -438,8 +485,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     if (result.status == TrialStatus::kFailed) {
       outcome = "failed: " + result.error + (retrying ? " (will retry)" : "");
     } else {
-      outcome = fmt::format("{} {}={:.4f}", to_string(result.status), spec_.objective.metric,
-                            objective.value_or(NAN));
+      outcome = fmt::format("{} {}", to_string(result.status), describe(objectives_of(result)));
       if (result.status == TrialStatus::kPruned) {
         outcome += fmt::format(" at epoch {}", result.epochs_completed);
       }

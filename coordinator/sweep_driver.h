@@ -74,17 +74,27 @@ class SweepDriver {
     int64_t continues = 0;  // queued to continue this trial (its id) from `state`; 0: a new trial
     int run = 0;            // a continuation's run of the trial
     bool at_rung = false;   // told to pause at a rung (promotion mode) or a PBT generation
-    std::optional<double> last_value;  // its objective at its newest epoch
+    std::vector<double> last_values;            // its objectives at its newest epoch: all, or none
+    std::optional<double> last_value() const {  // the first objective (PBT has only one)
+      return last_values.empty() ? std::nullopt : std::optional<double>(last_values.front());
+    }
   };
   bool out_of_time() const;
   void resume(const results::StoredSweep& stored, bool forced);
   std::vector<std::vector<const results::StoredTrial*>> group_attempts(
       const std::vector<results::StoredTrial>& trials, bool forced);
   bool can_continue(const results::StoredTrial& trial) const;
-  // The sweep's metric among the trial's final metrics, if it reported it.
+  // The sweep's first objective among the trial's final metrics, if it reported it.
   std::optional<double> objective_of(const TrialResult& result) const;
+  // Every objective, in the spec's order, looked up by `value_of`; empty when one is missing.
+  std::vector<double> objectives_from(
+      const std::function<std::optional<double>(const std::string&)>& value_of) const;
+  std::vector<double> objectives_of(const TrialResult& result) const;
+  std::vector<std::string> objective_names() const;
+  // "name=value" for each objective, for the log.
+  std::string describe(std::span<const double> values) const;
   // The early-stopping rule's word on the trial's epoch, with its rung history.
-  Decision judge(Running& run, const EpochMetrics& epoch, double value);
+  Decision judge(Running& run, const EpochMetrics& epoch, std::span<const double> values);
   // A paused trial that earned its promotion, continued on the asking worker.
   std::optional<Running> promotion();
   // The sweep ends with trials still paused at rungs: they end `pruned`, their states removed.

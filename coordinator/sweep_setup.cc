@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "results/pareto_front.h"
 #include "results/queries.h"
 #include "results/tables.h"
 
@@ -135,10 +136,13 @@ void print_opening(const search::SweepSpec& spec, int64_t sweep_id, uint64_t pla
   const std::string ranks = world_size > 1 && gang_size > 1
                                 ? fmt::format("{} gang(s) of {} ranks", gangs, gang_size)
                                 : fmt::format("{} training rank(s)", gangs);
-  fmt::print("sweep {} \"{}\": {} ({}{}), {} {}, {} x {} thread(s) -> {}\n", sweep_id, spec.name,
-             trials, to_string(spec.method), stopping,
-             spec.objective.maximize ? "maximize" : "minimize", spec.objective.metric, ranks,
-             threads, db_path);
+  std::vector<std::string> goals;
+  for (const search::Objective& o : spec.objectives) {
+    goals.push_back(fmt::format("{} {}", o.maximize ? "maximize" : "minimize", o.metric));
+  }
+  fmt::print("sweep {} \"{}\": {} ({}{}), {}, {} x {} thread(s) -> {}\n", sweep_id, spec.name,
+             trials, to_string(spec.method), stopping, fmt::join(goals, ", "), ranks, threads,
+             db_path);
   if (world_size == 1 && spec.gpus_per_trial > 1) {
     fmt::print(
         "note: resources.gpus_per_trial {} needs mpirun -n 1+k*{}; one process trains each "
@@ -160,6 +164,14 @@ int report_outcome(const RunOptions& options, int64_t sweep_id) {
                "--db {} list` says why\n",
                sweep.id, sweep.name, results::status_counts_text(sweep), options.db_path);
     return kExitFailure;
+  }
+  const auto objectives = results::sweep_objectives(sweep);
+  if (objectives.size() > 1) {  // several objectives: the front, not one best trial
+    const results::ParetoFront front =
+        results::pareto_front(reader.trials(sweep.id), objectives, std::nullopt);
+    fmt::print("\n{}\ndetails: fersweep results --db {} pareto\n",
+               results::pareto_table(sweep, front), options.db_path);
+    return 0;
   }
   fmt::print("\nbest: trial {} ({} = {:.4f}); details: fersweep results --db {} show {}\n",
              ranked.front().id, sweep.metric, ranked.front().metrics.at(sweep.metric),

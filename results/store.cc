@@ -3,6 +3,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -62,6 +64,7 @@ Store::Store(const std::string& path)
       epoch_values_(db_,
                     "SELECT epoch, value FROM epoch_metrics WHERE trial_id = ? AND name = ? "
                     "ORDER BY epoch"),
+      final_value_(db_, "SELECT value FROM trial_metrics WHERE trial_id = ? AND name = ?"),
       record_state_(db_,
                     "UPDATE trials SET state_path = ?, state_epoch = ?, state_digest = ? "
                     "WHERE id = ?"),
@@ -247,7 +250,8 @@ std::optional<StoredSweep> Store::latest_sweep_named(const std::string& name) {
                      parse_json(latest_sweep_.text(2), where + ": spec_json")};
 }
 
-std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& metric) {
+std::vector<StoredTrial> Store::trials_of(int64_t sweep_id,
+                                          const std::vector<std::string>& objectives) {
   std::vector<StoredTrial> trials;
   trials_of_.reset();
   trials_of_.bind(1, sweep_id);
@@ -271,11 +275,20 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id, const std::string& m
     trials.push_back(std::move(t));
   }
   for (StoredTrial& t : trials) {
-    epoch_values_.reset();
-    epoch_values_.bind(1, t.id).bind(2, metric);
-    while (epoch_values_.step()) {
-      t.objective_by_epoch.emplace_back(static_cast<int>(epoch_values_.integer(0)),
-                                        epoch_values_.real(1));
+    std::map<int, std::vector<double>> by_epoch;
+    for (const std::string& metric : objectives) {
+      epoch_values_.reset();
+      epoch_values_.bind(1, t.id).bind(2, metric);
+      while (epoch_values_.step()) {
+        by_epoch[static_cast<int>(epoch_values_.integer(0))].push_back(epoch_values_.real(1));
+      }
+      final_value_.reset();
+      final_value_.bind(1, t.id).bind(2, metric);
+      if (final_value_.step()) t.objectives.push_back(final_value_.real(0));
+    }
+    if (t.objectives.size() != objectives.size()) t.objectives.clear();
+    for (auto& [epoch, values] : by_epoch) {
+      if (values.size() == objectives.size()) t.objective_by_epoch.emplace_back(epoch, values);
     }
   }
   return trials;

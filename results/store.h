@@ -47,7 +47,10 @@ struct StoredTrial {
   // The params it trains with now: `params` unless PBT changed them (trial_lineage).
   nlohmann::json current_params;
   int schedule_epoch = 0;  // the epoch of its newest lineage row: its last PBT exploit
-  std::vector<std::pair<int, double>> objective_by_epoch;  // (epoch, value), in epoch order
+  // (epoch, objectives in the spec's order), in epoch order; only epochs that recorded them all.
+  std::vector<std::pair<int, std::vector<double>>> objective_by_epoch;
+  // Its stored final value of each objective; empty when one is missing.
+  std::vector<double> objectives;
 };
 
 class Store {
@@ -57,7 +60,7 @@ class Store {
   // The newest sweep named `name`, if any.
   std::optional<StoredSweep> latest_sweep_named(const std::string& name);
   // Every trial of the sweep by number; `metric` picks the per-epoch values.
-  std::vector<StoredTrial> trials_of(int64_t sweep_id, const std::string& metric);
+  std::vector<StoredTrial> trials_of(int64_t sweep_id, const std::vector<std::string>& objectives);
   // A trial that was pending or running when its sweep stopped: kept with its epochs, marked
   // `interrupted` with `why`, never counted as finished.
   // `epochs_in_flight`: the epoch it was training when it stopped, if it will continue and train
@@ -106,7 +109,7 @@ class Store {
   // Prepared once, reused for every message (declared after db_, so finalized before it closes).
   sql::Statement insert_sweep_, finish_sweep_, reopen_sweep_, latest_sweep_;
   sql::Statement insert_trial_, start_trial_, finish_trial_, interrupt_trial_, trials_of_;
-  sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_;
+  sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_, final_value_;
   sql::Statement record_state_, reopen_trial_, drop_epoch_metrics_, drop_epochs_;
   sql::Statement mark_paused_, end_paused_, drop_metrics_, drop_report_, drop_cells_;
   sql::Statement record_rung_, set_rung_outcome_, drop_rungs_, insert_lineage_, drop_lineage_;

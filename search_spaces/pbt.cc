@@ -39,10 +39,10 @@ Json perturbed_number(const Parameter& p, double x, double factor) {
 Json perturbed(const Parameter& p, const Json& value, bool up) {
   if (p.distribution == Distribution::kValues) {
     const auto at = std::find(p.values.begin(), p.values.end(), value);
-    const auto index = at == p.values.end() ? 0 : at - p.values.begin();
-    const auto last = static_cast<decltype(index)>(p.values.size()) - 1;
+    const std::ptrdiff_t index = at == p.values.end() ? 0 : at - p.values.begin();
+    const auto last = static_cast<std::ptrdiff_t>(p.values.size()) - 1;
     return p
-        .values[static_cast<size_t>(std::clamp<decltype(index)>(index + (up ? 1 : -1), 0, last))];
+        .values[static_cast<size_t>(std::clamp<std::ptrdiff_t>(index + (up ? 1 : -1), 0, last))];
   }
   return perturbed_number(p, value.get<double>(), up ? 1.2 : 0.8);
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/pareto.h"
 #include "common/random.h"
+#include "search_spaces/sampler.h"
 
 namespace fersweep::search {
 namespace {
@@ -19,7 +21,8 @@ double score(double value, bool maximize) {
 MedianPruner::MedianPruner(int min_epochs, int startup_trials, bool maximize)
     : min_epochs_(min_epochs), startup_trials_(startup_trials), maximize_(maximize) {}
 
-bool MedianPruner::should_stop(int trial, int epoch, double value) {
+bool MedianPruner::should_stop(int trial, int epoch, std::span<const double> values) {
+  const double value = values.front();
   auto& history = history_[trial];
   history.resize(std::max<size_t>(history.size(), epoch), -INFINITY);
   history[epoch - 1] = score(value, maximize_);
@@ -42,7 +45,11 @@ void MedianPruner::trial_ended(int trial, bool finished) {
 }
 
 AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion)
-    : eta_(eta), maximize_(maximize), promotion_(promotion) {
+    : AshaPruner(min_epochs, eta, max_epochs, std::vector<bool>{maximize}, promotion) {}
+
+AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, std::vector<bool> maximize,
+                       bool promotion)
+    : eta_(eta), maximize_(std::move(maximize)), promotion_(promotion) {
   for (int64_t rung = min_epochs; rung < max_epochs; rung *= eta) {
     rungs_.push_back(static_cast<int>(rung));
   }
@@ -54,30 +61,63 @@ bool AshaPruner::is_rung(int, int epoch) const {
   return std::find(rungs_.begin(), rungs_.end(), epoch) != rungs_.end();
 }
 
-bool AshaPruner::should_stop(int trial, int epoch, double value) {
+bool AshaPruner::should_stop(int trial, int epoch, std::span<const double> values) {
   auto rung = std::find(rungs_.begin(), rungs_.end(), epoch);
   if (rung == rungs_.end()) return false;
   auto& seen = seen_[rung - rungs_.begin()];
-  const double s = score(value, maximize_);
-  seen.push_back({s, trial});
+  Arrival arrival{{}, trial};
+  for (size_t m = 0; m < maximize_.size(); ++m)
+    arrival.scores.push_back(score(values[m], maximize_[m]));
+  seen.push_back(std::move(arrival));
   if (promotion_) return true;  // it waits at the rung for its promotion
   const auto promoted = std::max<size_t>(1, seen.size() / static_cast<size_t>(eta_));
-  const auto better = static_cast<size_t>(
-      std::count_if(seen.begin(), seen.end(), [&](const Arrival& a) { return a.score > s; }));
-  return better >= promoted;
+  if (maximize_.size() == 1) {  // a tie with the newcomer counts in its favour
+    const double s = seen.back().scores[0];
+    const auto better = static_cast<size_t>(
+        std::count_if(seen.begin(), seen.end(), [&](const Arrival& a) { return a.scores[0] > s; }));
+    return better >= promoted;
+  }
+  const std::vector<size_t> order = ranked(seen);
+  const auto position = std::find(order.begin(), order.end(), seen.size() - 1) - order.begin();
+  return static_cast<size_t>(position) >= promoted;
+}
+
+std::vector<size_t> AshaPruner::ranked(const std::vector<Arrival>& arrivals) const {
+  std::vector<size_t> order;
+  if (maximize_.size() == 1) {
+    for (size_t i = 0; i < arrivals.size(); ++i) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return arrivals[a].scores[0] > arrivals[b].scores[0];
+    });
+    return order;
+  }
+  std::vector<ObjectiveVector> losses;
+  for (const Arrival& a : arrivals) {
+    ObjectiveVector loss;
+    for (double s : a.scores) loss.push_back(-s);
+    losses.push_back(std::move(loss));
+  }
+  for (const std::vector<size_t>& front : nondominated_fronts(losses)) {
+    const std::vector<double> crowding = crowding_distances(losses, front);
+    std::vector<size_t> inside(front.size());
+    for (size_t i = 0; i < inside.size(); ++i) inside[i] = i;
+    std::stable_sort(inside.begin(), inside.end(),
+                     [&](size_t a, size_t b) { return crowding[a] > crowding[b]; });
+    for (size_t i : inside) order.push_back(front[i]);
+  }
+  return order;
 }
 
 std::optional<std::pair<int, int>> AshaPruner::candidate(
     const std::function<bool(int)>& paused) const {
   for (int rung = static_cast<int>(rungs_.size()) - 1; rung >= 0; --rung) {
-    std::vector<Arrival> ranked = seen_[static_cast<size_t>(rung)];
-    // Ties go to the earlier arrival, so the order does not depend on the sort.
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const Arrival& a, const Arrival& b) { return a.score > b.score; });
-    ranked.resize(ranked.size() / static_cast<size_t>(eta_));
-    for (const Arrival& a : ranked) {
-      if (!promoted_[static_cast<size_t>(rung)].contains(a.trial) && paused(a.trial)) {
-        return std::pair{rung, a.trial};
+    const std::vector<Arrival>& seen = seen_[static_cast<size_t>(rung)];
+    std::vector<size_t> order = ranked(seen);
+    order.resize(order.size() / static_cast<size_t>(eta_));
+    for (size_t i : order) {
+      const int trial = seen[i].trial;
+      if (!promoted_[static_cast<size_t>(rung)].contains(trial) && paused(trial)) {
+        return std::pair{rung, trial};
       }
     }
   }
@@ -124,8 +164,8 @@ int HyperbandPruner::bracket_of(int trial) const {
       cumulative_share_.begin());
 }
 
-bool HyperbandPruner::should_stop(int trial, int epoch, double value) {
-  return brackets_[bracket_of(trial)]->should_stop(trial, epoch, value);
+bool HyperbandPruner::should_stop(int trial, int epoch, std::span<const double> values) {
+  return brackets_[bracket_of(trial)]->should_stop(trial, epoch, values);
 }
 
 bool HyperbandPruner::is_rung(int trial, int epoch) const {
@@ -159,8 +199,10 @@ std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
       return std::make_unique<NoPruner>();
     case StoppingRule::kMedian:
       return std::make_unique<MedianPruner>(e.min_epochs, e.startup_trials, maximize);
-    case StoppingRule::kAsha:
-      return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, maximize, e.promotion);
+    case StoppingRule::kAsha: {
+      return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, goals_of(spec),
+                                          e.promotion);
+    }
     case StoppingRule::kHyperband:
       return std::make_unique<HyperbandPruner>(e.min_epochs, e.eta, spec.epochs, maximize,
                                                mix_seed(spec.seed, 0x4B), e.promotion);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <vector>
 
 #include "search_spaces/spec.h"
@@ -22,10 +23,13 @@ namespace fersweep::search {
 class Pruner {
  public:
   virtual ~Pruner() = default;
-  // Trial `trial` (its number in the sweep) reached `value` of the objective after `epoch`
-  // epochs: should it stop now?
+  // Trial `trial` (its number in the sweep) reached `values` of the objectives (the spec's order)
+  // after `epoch` epochs: should it stop now?
   // In promotion mode: should it pause here?
-  virtual bool should_stop(int trial, int epoch, double value) = 0;
+  virtual bool should_stop(int trial, int epoch, std::span<const double> values) = 0;
+  bool should_stop(int trial, int epoch, double value) {
+    return should_stop(trial, epoch, std::span<const double>(&value, 1));
+  }
   // The trial ended; `finished` when it ran all its epochs.
   virtual void trial_ended(int trial, bool finished) {}
   // Whether `epoch` is one of the trial's rungs (its objective there is kept as rung history).
@@ -45,7 +49,8 @@ class Pruner {
 // Never stops anything.
 class NoPruner final : public Pruner {
  public:
-  bool should_stop(int, int, double) override { return false; }
+  using Pruner::should_stop;
+  bool should_stop(int, int, std::span<const double>) override { return false; }
 };
 
 // Stops a trial whose best value so far is worse than the median of the finished trials' values
@@ -54,7 +59,8 @@ class NoPruner final : public Pruner {
 class MedianPruner final : public Pruner {
  public:
   MedianPruner(int min_epochs, int startup_trials, bool maximize);
-  bool should_stop(int trial, int epoch, double value) override;
+  using Pruner::should_stop;
+  bool should_stop(int trial, int epoch, std::span<const double> values) override;
   void trial_ended(int trial, bool finished) override;
 
  private:
@@ -69,10 +75,16 @@ class MedianPruner final : public Pruner {
 // top max(1, floor(n / eta)) of the n values recorded at that rung so far, itself included.
 // Promotion mode: it pauses at every rung, and is promoted once it is among the top
 // floor(n / eta) of its rung (the paper's rule: a rung promotes nothing before eta arrivals).
+// With several objectives (multi-objective ASHA, as Syne Tune's MO-ASHA) a rung ranks its
+// arrivals by non-dominated sorting, and inside a front by crowding distance, extremes first.
 class AshaPruner final : public Pruner {
  public:
   AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion = false);
-  bool should_stop(int trial, int epoch, double value) override;
+  // One goal per objective, in the order of the values the trials report.
+  AshaPruner(int min_epochs, int eta, int max_epochs, std::vector<bool> maximize,
+             bool promotion = false);
+  using Pruner::should_stop;
+  bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
   bool promotes() const override { return promotion_; }
   std::optional<int> promote(const std::function<bool(int)>& paused) override;
@@ -84,11 +96,15 @@ class AshaPruner final : public Pruner {
 
  private:
   struct Arrival {
-    double score;  // higher is better
+    std::vector<double> scores;  // per objective, higher is better
     int trial;
   };
+  // Indices into `arrivals`, best first; ties keep the earlier arrival first.
+  std::vector<size_t> ranked(const std::vector<Arrival>& arrivals) const;
+
   int eta_;
-  bool maximize_, promotion_;
+  std::vector<bool> maximize_;
+  bool promotion_;
   std::vector<int> rungs_;                  // epochs
   std::vector<std::vector<Arrival>> seen_;  // per rung, in arrival order
   std::vector<std::set<int>> promoted_;     // per rung
@@ -101,7 +117,8 @@ class HyperbandPruner final : public Pruner {
  public:
   HyperbandPruner(int min_epochs, int eta, int max_epochs, bool maximize, uint64_t seed,
                   bool promotion = false);
-  bool should_stop(int trial, int epoch, double value) override;
+  using Pruner::should_stop;
+  bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
   bool promotes() const override { return promotion_; }
   // The highest rung's candidate over all brackets.

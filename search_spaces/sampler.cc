@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "search_spaces/nsga2.h"
 #include "search_spaces/sobol.h"
 #include "search_spaces/space.h"
 #include "search_spaces/tpe.h"
@@ -78,6 +79,13 @@ bool Sampler::replay(const Json& params) {
   return asked && *asked == params;
 }
 
+std::vector<bool> goals_of(const SweepSpec& spec) {
+  std::vector<bool> maximize;
+  for (const Objective& o : spec.objectives) maximize.push_back(o.maximize);
+  if (maximize.empty()) maximize.push_back(spec.objective.maximize);  // a spec built in code
+  return maximize;
+}
+
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
   switch (spec.method) {
     case Method::kGrid:
@@ -88,8 +96,9 @@ std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
     case Method::kSobol:
       return std::make_unique<SobolSampler>(spec.parameters, spec.seed);
     case Method::kTpe:
-      return std::make_unique<TpeSampler>(spec.parameters, spec.tpe, spec.objective.maximize,
-                                          spec.seed);
+      return std::make_unique<TpeSampler>(spec.parameters, spec.tpe, goals_of(spec), spec.seed);
+    case Method::kNsga2:
+      return std::make_unique<Nsga2Sampler>(spec.parameters, spec.nsga2, goals_of(spec), spec.seed);
   }
   throw std::logic_error("make_sampler: unknown method");
 }

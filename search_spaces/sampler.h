@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "common/random.h"
 #include "common/trial.h"
@@ -17,10 +18,16 @@ class Sampler {
   virtual ~Sampler() = default;
   // The next config, or nothing when the space is exhausted. The config is pending until told.
   virtual std::optional<Json> ask() = 0;
-  // The outcome of a config this sampler suggested: `value` is the objective (as reported, not
-  // sign-flipped) after its last epoch, `epochs` how many it ran. Failed trials carry no value.
-  virtual void tell(const Json& params, TrialStatus status, std::optional<double> value,
+  // The outcome of a config this sampler suggested: `values` are its objectives in the spec's
+  // order (as reported, not sign-flipped) after its last epoch, `epochs` how many it ran. Failed
+  // trials, and trials missing an objective, carry none.
+  virtual void tell(const Json& params, TrialStatus status, std::span<const double> values,
                     int epochs) {}
+  // One objective: the value, or none.
+  void tell(const Json& params, TrialStatus status, std::optional<double> value, int epochs) {
+    tell(params, status, value ? std::span<const double>(&*value, 1) : std::span<const double>(),
+         epochs);
+  }
   // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
   // had just returned `params` (pending until told). False when this sampler would have
   // suggested something else here: the search space or the sampler changed since.
@@ -58,6 +65,9 @@ class RandomSampler final : public Sampler {
 };
 
 std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec);
+
+// Whether each objective is maximised, in the spec's order.
+std::vector<bool> goals_of(const SweepSpec& spec);
 
 // Grids larger than this need an explicit budget.trials.
 inline constexpr uint64_t kLargestCountedGrid = 10'000'000;

@@ -42,6 +42,36 @@ Json value_at(const Parameter& p, double u) {
   throw std::logic_error("value_at: unknown distribution");
 }
 
+std::optional<double> unit_of(const Parameter& p, const Json& value) {
+  auto cell = [](double index, double count) -> std::optional<double> {
+    if (!(index >= 0 && index < count)) return std::nullopt;
+    return (index + 0.5) / count;
+  };
+  if (p.distribution == Distribution::kValue || p.distribution == Distribution::kValues) {
+    const auto it = std::find(p.values.begin(), p.values.end(), value);
+    if (it == p.values.end()) return std::nullopt;
+    return cell(static_cast<double>(it - p.values.begin()), static_cast<double>(p.values.size()));
+  }
+  if (!value.is_number()) return std::nullopt;
+  const double v = value.get<double>();
+  switch (p.distribution) {
+    case Distribution::kUniform:
+      if (!(v >= p.min && v <= p.max)) return std::nullopt;
+      return p.max > p.min ? (v - p.min) / (p.max - p.min) : 0.5;
+    case Distribution::kLogUniform:
+      if (!(v >= p.min && v <= p.max)) return std::nullopt;
+      return p.max > p.min ? std::log(v / p.min) / std::log(p.max / p.min) : 0.5;
+    case Distribution::kIntUniform:
+      return cell(v - p.min, p.max - p.min + 1);
+    case Distribution::kQUniform: {
+      const double lo = std::ceil(p.min / p.q), hi = std::floor(p.max / p.q);
+      return cell(std::round(v / p.q) - lo, hi - lo + 1);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 Json config_from_unit(const std::vector<Parameter>& parameters, const std::vector<double>& u) {
   Json config = Json::object();
   for (size_t i = 0; i < parameters.size(); ++i) {

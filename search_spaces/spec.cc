@@ -34,6 +34,52 @@ Objective parse_objective(const Vocabulary& vocabulary, const Json& body, const 
   return objective;
 }
 
+// "metric": one {name, goal} object, or a list of them for a multi-objective (Pareto) search.
+std::vector<Objective> parse_objectives(const Vocabulary& vocabulary, const Json& body) {
+  if (!body.is_array()) return {parse_objective(vocabulary, body, "metric")};
+  if (body.empty()) throw InputError("metric: expected at least one {name, goal} objective");
+  std::vector<Objective> objectives;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const std::string path = fmt::format("metric[{}]", i);
+    objectives.push_back(parse_objective(vocabulary, body[i], path));
+    for (size_t j = 0; j < i; ++j) {
+      if (objectives[j].metric == objectives.back().metric) {
+        throw InputError(fmt::format("{}.name: \"{}\" is already objective metric[{}]", path,
+                                     objectives.back().metric, j));
+      }
+    }
+  }
+  return objectives;
+}
+
+Nsga2Options parse_nsga2(const Json& body) {
+  ObjectReader reader(body, "nsga2");
+  Nsga2Options options;
+  options.population = reader.int_in("population", 2, 100'000, options.population);
+  auto probability = [&](const char* key, double fallback) {
+    const double p = reader.number(key, fallback);
+    if (!(p >= 0 && p <= 1)) {
+      throw InputError(fmt::format("{}: must be in [0, 1], got {}", reader.path_of(key), p));
+    }
+    return p;
+  };
+  options.crossover_probability =
+      probability("crossover_probability", options.crossover_probability);
+  if (reader.has("mutation_probability")) {
+    options.mutation_probability = probability("mutation_probability", 0);
+  }
+  for (auto [key, value] : {std::pair{"crossover_eta", &options.crossover_eta},
+                            std::pair{"mutation_eta", &options.mutation_eta}}) {
+    *value = reader.number(key, *value);
+    if (!(*value >= 0 && *value <= 1000)) {
+      throw InputError(
+          fmt::format("{}: must be in [0, 1000], got {}", reader.path_of(key), *value));
+    }
+  }
+  reader.reject_unknown_keys();
+  return options;
+}
+
 // "wall_time": seconds as a number, or a duration such as "90s", "45m", "2h", "1h30m", "1d".
 double parse_duration(const Json& value, const std::string& path) {
   if (value.is_number()) {
@@ -222,8 +268,10 @@ Method parse_method(const std::string& method) {
   if (method == "sobol") return Method::kSobol;
   if (method == "tpe") return Method::kTpe;
   if (method == "pbt") return Method::kPbt;
+  if (method == "nsga2") return Method::kNsga2;
   throw InputError(fmt::format(
-      "method: unknown search method \"{}\" (choose from grid, random, sobol, tpe, pbt)", method));
+      "method: unknown search method \"{}\" (choose from grid, random, sobol, tpe, nsga2, pbt)",
+      method));
 }
 
 // `sources` and `grouping` values must name what the spec's data section defines.
@@ -270,8 +318,18 @@ std::string to_string(Method method) {
       return "tpe";
     case Method::kPbt:
       return "pbt";
+    case Method::kNsga2:
+      return "nsga2";
   }
   return "unknown";
+}
+
+std::string describe_objectives(const std::vector<Objective>& objectives) {
+  std::vector<std::string> parts;
+  for (const Objective& o : objectives) {
+    parts.push_back(o.metric + (o.maximize ? ":maximize" : ":minimize"));
+  }
+  return fmt::format("{}", fmt::join(parts, ","));
 }
 
 std::string to_string(StoppingRule rule) {
@@ -303,7 +361,9 @@ SweepSpec parse_spec(const Json& document) {
     vocabulary = benchmark_vocabulary(*benchmarks::find_benchmark(settings.function));
     if (top.has("data")) throw InputError("data: a benchmark sweep trains on no data; remove it");
   }
-  spec.objective = parse_objective(vocabulary, top.required("metric"), "metric");
+  spec.objectives = parse_objectives(vocabulary, top.required("metric"));
+  spec.objective = spec.objectives.front();
+  const bool several = spec.objectives.size() > 1;
   spec.epochs = top.int_in("epochs", 1, 100000, 5);
   const int64_t seed = top.integer("seed", 0);
   if (seed < 0) throw InputError(fmt::format("seed: must be >= 0, got {}", seed));
@@ -326,6 +386,13 @@ SweepSpec parse_spec(const Json& document) {
     throw InputError(fmt::format("budget: method \"{}\" needs \"trials\", \"wall_time\" or both",
                                  to_string(spec.method)));
   }
+  if (several && pbt) {
+    throw InputError("metric: PBT ranks its members by one objective; give one {name, goal}");
+  }
+  if (const Json* options = top.find("nsga2")) {
+    if (spec.method != Method::kNsga2) throw InputError("nsga2: only used with method \"nsga2\"");
+    spec.nsga2 = parse_nsga2(*options);
+  }
   if (const Json* tpe = top.find("tpe")) {
     if (spec.method != Method::kTpe) throw InputError("tpe: only used with method \"tpe\"");
     spec.tpe = parse_tpe(*tpe);
@@ -334,6 +401,13 @@ SweepSpec parse_spec(const Json& document) {
     spec.early_stopping = parse_early_stopping(*rule, spec.epochs);
     if (pbt && spec.early_stopping.rule != StoppingRule::kNone) {
       throw InputError("early_stopping: PBT replaces its weak members itself; remove it");
+    }
+    if (several && (spec.early_stopping.rule == StoppingRule::kMedian ||
+                    spec.early_stopping.rule == StoppingRule::kHyperband)) {
+      throw InputError(fmt::format(
+          "early_stopping.rule: \"{}\" compares one objective; with several use \"asha\" "
+          "(ranked by non-dominated sorting)",
+          to_string(spec.early_stopping.rule)));
     }
   }
   if (const Json* data = top.find("data")) spec.data = DataConfig::from_spec(*data, "data");

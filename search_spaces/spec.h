@@ -42,7 +42,7 @@ struct Parameter {
   bool is_conditional() const { return !when.empty(); }
 };
 
-enum class Method { kGrid, kRandom, kSobol, kTpe, kPbt };
+enum class Method { kGrid, kRandom, kSobol, kTpe, kPbt, kNsga2 };
 
 struct Objective {
   std::string metric = "val_accuracy";
@@ -67,6 +67,18 @@ struct TpeOptions {
   // n^(-1/(d+4)) shrink. Optuna's is 0.2; half of it found better optima on every benchmark
   // function tried, at 50 and 150 trials.
   double bandwidth = 0.1;
+};
+
+// NSGA-II ("method": "nsga2", "nsga2": {...}; Deb et al. 2002), steady-state: every finished
+// trial joins the archive, the best `population` of it by non-dominated rank and crowding
+// distance are the parents, and each new config is a child of two tournament winners.
+struct Nsga2Options {
+  int population = 20;
+  double crossover_probability = 0.9;  // else the child copies its first parent
+  // Per parameter; unset: 1 / the number of parameters.
+  std::optional<double> mutation_probability;
+  double crossover_eta = 15;  // SBX distribution index: larger keeps children near parents
+  double mutation_eta = 20;   // polynomial mutation's index, likewise
 };
 
 // Population Based Training ("method": "pbt", "pbt": {...}; docs/SPEC.md). The population starts
@@ -96,6 +108,9 @@ enum class CheckpointPolicy { kEveryEpoch, kBest, kNone };
 struct SweepSpec {
   std::string name;
   Method method = Method::kRandom;
+  // The objectives in the spec's order (one, or several for a Pareto search); `objective` is the
+  // first, the one single-objective parts (checkpoints, ranking by default) follow.
+  std::vector<Objective> objectives;
   Objective objective;
   Budget budget;
   int epochs = 5;
@@ -120,6 +135,7 @@ struct SweepSpec {
   std::string state_dir;
   TpeOptions tpe;
   PbtOptions pbt;
+  Nsga2Options nsga2;
   EarlyStopping early_stopping;
   Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON
   std::vector<Parameter> parameters;  // by name, except that parents precede their conditionals
@@ -131,6 +147,8 @@ SweepSpec parse_spec(const Json& document);
 SweepSpec load_spec_file(const std::string& path);
 
 std::string to_string(Method method);
+// "name:maximize,name:minimize": how a multi-objective sweep stores its objectives.
+std::string describe_objectives(const std::vector<Objective>& objectives);
 std::string to_string(StoppingRule rule);
 
 }  // namespace fersweep::search

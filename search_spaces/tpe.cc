@@ -6,6 +6,7 @@
 #include <numbers>
 #include <span>
 
+#include "common/pareto.h"
 #include "search_spaces/space.h"
 
 namespace fersweep::search {
@@ -88,6 +89,7 @@ double log_sum_exp(const std::vector<double>& terms) {
 struct Points {
   size_t dims = 0;
   std::vector<double> values;
+  std::vector<double> weights;  // per row; empty: by age (recency_weights)
   size_t size() const { return dims == 0 ? 0 : values.size() / dims; }
   double at(size_t row, size_t d) const { return values[row * dims + d]; }
 };
@@ -130,7 +132,7 @@ class ParzenEstimator {
       : parameters_(parameters) {
     const size_t n = points.size();
     const size_t kernels = n + 1;
-    weights_ = recency_weights(n);
+    weights_ = points.weights.empty() ? recency_weights(n) : points.weights;
     weights_.push_back(options.prior_weight);
     normalise(weights_);
 
@@ -288,33 +290,115 @@ class ParzenEstimator {
 
 // The coordinates of `parameters` in each observation that has all of them.
 // `space` is the sampler's parameter list, which `parameters` point into.
+// `weights`: one per observation of `side`, or empty (weights by age).
 Points coordinates(const std::vector<Parameter>& space,
                    const std::vector<const Parameter*>& parameters,
-                   const std::vector<const TpeSampler::Observation*>& side) {
-  Points points{parameters.size(), {}};
+                   const std::vector<const TpeSampler::Observation*>& side,
+                   const std::vector<double>& weights) {
+  Points points{parameters.size(), {}, {}};
   points.values.reserve(side.size() * parameters.size());
-  for (const TpeSampler::Observation* o : side) {
+  for (size_t row = 0; row < side.size(); ++row) {
     const size_t row_start = points.values.size();
     for (const Parameter* p : parameters) {
-      const double coordinate = o->encoded[static_cast<size_t>(p - space.data())];
+      const double coordinate = side[row]->encoded[static_cast<size_t>(p - space.data())];
       if (std::isnan(coordinate)) {
         points.values.resize(row_start);
         break;
       }
       points.values.push_back(coordinate);
     }
+    if (!weights.empty() && points.values.size() > row_start) {
+      points.weights.push_back(weights[row]);
+    }
   }
   return points;
+}
+
+// MOTPE's kernel weights for the good group: each one's hypervolume contribution relative to
+// the largest, with Optuna's reference point; tiny rather than zero, so log weights stay finite.
+std::vector<double> contribution_weights(const std::vector<const TpeSampler::Observation*>& below) {
+  if (below.size() <= 1) return std::vector<double>(below.size(), 1.0);
+  std::vector<ObjectiveVector> losses;
+  for (const auto* o : below) losses.push_back(o->losses);
+  std::vector<ObjectiveVector> finite;
+  for (const auto& l : losses) {
+    if (std::all_of(l.begin(), l.end(), [](double x) { return std::isfinite(x); }))
+      finite.push_back(l);
+  }
+  std::vector<double> weights(below.size(), 1.0);
+  if (finite.empty()) return weights;
+  const ObjectiveVector reference = reference_beyond(finite);
+  const double total = hypervolume(finite, reference);
+  double largest = 0;
+  for (size_t i = 0; i < below.size(); ++i) {
+    std::vector<ObjectiveVector> others = losses;
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+    weights[i] = std::max(0.0, total - hypervolume(std::move(others), reference));
+    largest = std::max(largest, weights[i]);
+  }
+  for (double& w : weights) w = largest > 0 ? std::max(w / largest, 1e-12) : 1.0;
+  return weights;
 }
 
 }  // namespace
 
 TpeSampler::TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options,
                        bool maximize, uint64_t seed)
+    : TpeSampler(parameters, options, std::vector<bool>{maximize}, seed) {}
+
+TpeSampler::TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options,
+                       std::vector<bool> maximize, uint64_t seed)
     : parameters_(parameters),
       options_(options),
-      maximize_(maximize),
+      maximize_(std::move(maximize)),
       rng_(mix_seed(seed, 0x7BE)) {}
+
+std::vector<const TpeSampler::Observation*> TpeSampler::ranked(size_t n_below) const {
+  // Pointers, not copies: with thousands of observations, copying their configs would cost more
+  // than the estimators.
+  std::vector<const Observation*> all;
+  all.reserve(told_.size() + pending_.size());
+  for (const Observation& o : told_) all.push_back(&o);
+  if (options_.constant_liar) {
+    for (const Observation& o : pending_) all.push_back(&o);
+  }
+  const bool several = maximize_.size() > 1;
+  std::stable_sort(all.begin(), all.end(), [several](const Observation* a, const Observation* b) {
+    if (a->group != b->group) return a->group < b->group;
+    if (a->group == 1 && a->epochs != b->epochs) return a->epochs > b->epochs;
+    if (!several && a->losses[0] != b->losses[0]) return a->losses[0] < b->losses[0];
+    return a->order < b->order;
+  });
+  if (!several) return all;
+  // The finished trials (a prefix now, in age order): whole fronts while they fit in the good
+  // group, then the best hypervolume subset of the front that straddles its edge.
+  const size_t finished = static_cast<size_t>(
+      std::count_if(all.begin(), all.end(), [](const Observation* o) { return o->group == 0; }));
+  std::vector<ObjectiveVector> losses;
+  for (size_t i = 0; i < finished; ++i) losses.push_back(all[i]->losses);
+  std::vector<const Observation*> order;
+  for (const std::vector<size_t>& front : nondominated_fronts(losses)) {
+    const size_t room = n_below > order.size() ? n_below - order.size() : 0;
+    if (room > 0 && room < front.size()) {
+      std::vector<ObjectiveVector> members;
+      for (size_t i : front) members.push_back(losses[i]);
+      const std::vector<size_t> chosen =
+          greedy_hypervolume_subset(members, room, reference_beyond(members));
+      std::vector<bool> taken(front.size(), false);
+      for (size_t c : chosen) {
+        taken[c] = true;
+        order.push_back(all[front[c]]);
+      }
+      for (size_t i = 0; i < front.size(); ++i) {
+        if (!taken[i]) order.push_back(all[front[i]]);
+      }
+    } else {
+      for (size_t i : front) order.push_back(all[i]);
+    }
+  }
+  order.insert(order.end(), all.begin() + static_cast<std::ptrdiff_t>(finished), all.end());
+  return order;
+}
 
 std::optional<Json> TpeSampler::ask() {
   Json config;
@@ -323,23 +407,10 @@ std::optional<Json> TpeSampler::ask() {
   if (informative < options_.startup_trials) {
     config = random_config(parameters_, rng_);
   } else {
-    // Pointers, not copies: with thousands of observations, copying their configs would cost
-    // more than the estimators.
-    std::vector<const Observation*> all;
-    all.reserve(told_.size() + pending_.size());
-    for (const Observation& o : told_) all.push_back(&o);
-    if (options_.constant_liar) {
-      for (const Observation& o : pending_) all.push_back(&o);
-    }
-    std::stable_sort(all.begin(), all.end(), [](const Observation* a, const Observation* b) {
-      if (a->group != b->group) return a->group < b->group;
-      if (a->group == 1 && a->epochs != b->epochs) return a->epochs > b->epochs;
-      if (a->loss != b->loss) return a->loss < b->loss;
-      return a->order < b->order;
-    });
+    const size_t observed = told_.size() + (options_.constant_liar ? pending_.size() : 0);
     const size_t n_below = std::min<size_t>(
-        kMaxBelow,
-        static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(all.size()))));
+        kMaxBelow, static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(observed))));
+    const std::vector<const Observation*> all = ranked(n_below);
     std::vector<const Observation*> below(all.begin(),
                                           all.begin() + static_cast<std::ptrdiff_t>(n_below));
     std::vector<const Observation*> above(all.begin() + static_cast<std::ptrdiff_t>(n_below),
@@ -347,19 +418,25 @@ std::optional<Json> TpeSampler::ask() {
     auto by_age = [](const Observation* a, const Observation* b) { return a->order < b->order; };
     std::stable_sort(below.begin(), below.end(), by_age);
     std::stable_sort(above.begin(), above.end(), by_age);
-    config = sample_model_based(below, above);
+    const std::vector<double> below_weights =
+        maximize_.size() > 1 ? contribution_weights(below) : std::vector<double>();
+    config = sample_model_based(below, below_weights, above);
   }
-  pending_.push_back({config, 3, 0, kInf, asked_++, encode_all(config)});
+  pending_.push_back(
+      {config, 3, 0, std::vector<double>(maximize_.size(), kInf), asked_++, encode_all(config)});
   return config;
 }
 
 Json TpeSampler::sample_model_based(const std::vector<const Observation*>& below,
+                                    const std::vector<double>& below_weights,
                                     const std::vector<const Observation*>& above) {
   Json config = Json::object();
   // Draws `candidates` points from l over `group` and keeps the one maximising l/g.
   auto choose = [&](const std::vector<const Parameter*>& group, bool multivariate) {
-    const ParzenEstimator l(group, coordinates(parameters_, group, below), options_, multivariate);
-    const ParzenEstimator g(group, coordinates(parameters_, group, above), options_, multivariate);
+    const ParzenEstimator l(group, coordinates(parameters_, group, below, below_weights), options_,
+                            multivariate);
+    const ParzenEstimator g(group, coordinates(parameters_, group, above, {}), options_,
+                            multivariate);
     std::vector<double> best, scratch;
     double best_score = -kInf;
     for (int i = 0; i < options_.candidates; ++i) {
@@ -408,7 +485,7 @@ bool TpeSampler::replay(const Json& params) {
   return true;
 }
 
-void TpeSampler::tell(const Json& params, TrialStatus status, std::optional<double> value,
+void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const double> values,
                       int epochs) {
   uint64_t order = asked_;
   auto it = std::find_if(pending_.begin(), pending_.end(),
@@ -419,11 +496,19 @@ void TpeSampler::tell(const Json& params, TrialStatus status, std::optional<doub
   }
   // A config that failed (out of memory, diverged) is as bad as it gets: it joins the above
   // group so the model steers away from it instead of forgetting it and trying it again.
-  const bool failed = status == TrialStatus::kFailed || !value;
-  double loss = failed ? kInf : (maximize_ ? -*value : *value);
-  if (!std::isfinite(loss)) loss = kInf;
+  bool failed = status == TrialStatus::kFailed || values.size() != maximize_.size();
+  std::vector<double> losses(maximize_.size(), kInf);
+  for (size_t m = 0; m < losses.size() && !failed; ++m) {
+    losses[m] = maximize_[m] ? -values[m] : values[m];
+    // A non-finite objective is as bad as a failure; with one objective it keeps its group.
+    if (!std::isfinite(losses[m])) {
+      losses[m] = kInf;
+      failed = maximize_.size() > 1;
+    }
+  }
+  if (failed) std::fill(losses.begin(), losses.end(), kInf);
   const int group = failed ? 2 : status == TrialStatus::kFinished ? 0 : 1;
-  told_.push_back({params, group, epochs, loss, order, encode_all(params)});
+  told_.push_back({params, group, epochs, std::move(losses), order, encode_all(params)});
 }
 
 }  // namespace fersweep::search

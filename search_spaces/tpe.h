@@ -11,6 +11,10 @@
 //   that ask at the same time are pushed apart instead of all getting the same suggestion.
 // - pruned trials rank after every finished one (further-trained first); failed ones rank last,
 //   so a config that runs out of memory is avoided rather than forgotten.
+// - several objectives (MOTPE, Ozaki et al. 2020, as Optuna 3.1's TPESampler does it): the
+//   finished trials rank by non-dominated front; the front that straddles the good group's size
+//   is cut by greedy hypervolume subset selection, and each good observation's kernel weighs by
+//   its hypervolume contribution instead of its age.
 #include <cstdint>
 #include <vector>
 
@@ -22,8 +26,12 @@ class TpeSampler final : public Sampler {
  public:
   TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options, bool maximize,
              uint64_t seed);
+  // One goal per objective.
+  TpeSampler(const std::vector<Parameter>& parameters, const TpeOptions& options,
+             std::vector<bool> maximize, uint64_t seed);
   std::optional<Json> ask() override;
-  void tell(const Json& params, TrialStatus status, std::optional<double> value,
+  using Sampler::tell;
+  void tell(const Json& params, TrialStatus status, std::span<const double> values,
             int epochs) override;
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
@@ -36,8 +44,8 @@ class TpeSampler final : public Sampler {
     // 1 pruned, 2 failed, 3 pending (the constant liar).
     int group = 0;
     int epochs = 0;
-    double loss = 0;
-    uint64_t order = 0;  // when it was asked: older observations weigh less past 25
+    std::vector<double> losses;  // per objective, minimised; infinite when it has none
+    uint64_t order = 0;          // when it was asked: older observations weigh less past 25
     // Kernel coordinates per parameter of the space (NaN where inactive or not encodable),
     // computed once rather than looked up in `params` at every ask.
     std::vector<double> encoded;
@@ -45,12 +53,15 @@ class TpeSampler final : public Sampler {
 
  private:
   std::vector<double> encode_all(const Json& params) const;
+  // All observations the model sees, best first (the good group is a prefix).
+  std::vector<const Observation*> ranked(size_t n_below) const;
   Json sample_model_based(const std::vector<const Observation*>& below,
+                          const std::vector<double>& below_weights,
                           const std::vector<const Observation*>& above);
 
   std::vector<Parameter> parameters_;
   TpeOptions options_;
-  bool maximize_;
+  std::vector<bool> maximize_;
   Rng rng_;
   std::vector<Observation> told_;
   std::vector<Observation> pending_;

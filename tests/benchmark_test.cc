@@ -30,6 +30,34 @@ TEST(Hartmann6, HasItsKnownMinimum) {
   EXPECT_GT(hartmann6({0.5, 0.5, 0.5, 0.5, 0.5, 0.5}), minimum + 0.5);
 }
 
+TEST(Zdt, FrontsAreTheKnownCurvesAndTheRestLiesBehind) {
+  std::vector<double> x(kZdtDims, 0.0);
+  for (double f1 : {0.0, 0.25, 1.0}) {
+    x[0] = f1;
+    EXPECT_DOUBLE_EQ(zdt1(x)[1], 1 - std::sqrt(f1));
+    EXPECT_DOUBLE_EQ(zdt2(x)[1], 1 - f1 * f1);
+  }
+  std::fill(x.begin(), x.end(), 1.0);  // g = 10 at the far corner
+  EXPECT_DOUBLE_EQ(zdt1(x)[1], 10 * (1 - std::sqrt(0.1)));
+  EXPECT_DOUBLE_EQ(zdt2(x)[1], 10 * (1 - 0.01));
+  EXPECT_EQ(find_benchmark("zdt1")->parameters.size(), 30u);
+  EXPECT_EQ(find_benchmark("zdt2")->metrics, (std::vector<std::string>{"f1", "f2"}));
+}
+
+TEST(Dtlz2, FrontIsTheUnitSphereAndDistanceScalesIt) {
+  std::vector<double> x(kDtlz2Dims, 0.5);
+  for (double a : {0.0, 0.3, 1.0}) {
+    x[0] = a;
+    x[1] = 1 - a / 2;
+    const auto f = dtlz2(x);
+    EXPECT_NEAR(f[0] * f[0] + f[1] * f[1] + f[2] * f[2], 1, 1e-12);
+  }
+  x[0] = x[1] = 0;
+  x[5] = 1;  // g = 0.25
+  EXPECT_NEAR(dtlz2(x)[0], 1.25, 1e-12);
+  EXPECT_EQ(find_benchmark("dtlz2")->metrics, (std::vector<std::string>{"f1", "f2", "f3"}));
+}
+
 TEST(LearningCurve, RisesWithEpochsAndPeaksNearTheSweetSpot) {
   double previous = 0;
   for (int epoch = 1; epoch <= 30; ++epoch) {

@@ -252,7 +252,7 @@ TEST_F(DriverTest, ALostTrialContinuesFromItsLastStateOnAnotherWorker) {
   EXPECT_EQ(again.params, second.params);
   EXPECT_EQ(again.seed, second.seed);
   EXPECT_TRUE(again.resume.empty());
-  const auto stored = store.trials_of(driver.sweep_id(), "val_accuracy");
+  const auto stored = store.trials_of(driver.sweep_id(), {"val_accuracy"});
   ASSERT_EQ(stored.size(), 3u);
   EXPECT_EQ(stored[0].status, TrialStatus::kPending) << "reopened for its continuation";
   EXPECT_EQ(stored[0].epochs_completed, 2);
@@ -572,6 +572,87 @@ TEST_F(ResumeTest, TpeResumesFromTheStoredResultsReproducibly) {
   const auto first = finished_configs(crashed), second = finished_configs(copy);
   EXPECT_EQ(first.size(), 12u);
   EXPECT_EQ(first, second);
+}
+
+// A job killed after a trial's last epoch was stored but before its end was: the worker left that
+// epoch's state, so the resumed sweep finishes the trial from it and trains nothing again (the
+// worker used to remove its states as the trial ended, and the trial then ran again from scratch).
+TEST_F(ResumeTest, ATrialKilledAfterItsLastEpochFinishesWithoutTrainingAgain) {
+  nlohmann::json doc = spec_document("random");
+  doc["budget"]["trials"] = 1;
+  doc["checkpoints"] = "every_epoch";
+  search::SweepSpec spec = search::parse_spec(doc);
+  const std::string db = fresh(".last_epoch");
+  spec.state_dir = db + ".states";
+  fs::remove_all(spec.state_dir);
+  {
+    results::Store store(db);
+    SweepDriver driver(spec, store, nullptr);
+    auto runner = benchmarks::make_benchmark_runner();
+    const auto assignment = driver.next_assignment();
+    driver.trial_started(assignment->trial_id, 1);
+    // Every epoch reaches the driver; the result never does.
+    run_trial(*runner, *assignment,
+              [&](const EpochMetrics& e) { return driver.epoch_reported(e); });
+  }
+  {
+    results::Store store(db);
+    SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("resumable"), false);
+    auto runner = benchmarks::make_benchmark_runner();
+    run_in_process(driver, *runner);
+    driver.finish(SweepStatus::kFinished);
+  }
+  const results::Reader reader(db);
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].status, TrialStatus::kFinished);
+  EXPECT_EQ(trials[0].runs, 2) << "continued, not run again as a new trial";
+  EXPECT_EQ(trials[0].epochs_redone, 0);
+  EXPECT_EQ(reader.trial(trials[0].id).epochs.size(), 3u);
+  EXPECT_TRUE(fs::is_empty(spec.state_dir)) << "removed once the end was stored";
+}
+
+// A multi-objective sweep resumes with its stored front: the sampler hears every finished
+// trial's objectives again. NSGA-II without crossover or mutation makes each child a copy of a
+// parent with one parameter moved, so every config after the resume differs from a trial stored
+// before it in at most one parameter; a sampler that had lost the front would draw random
+// configs, differing in all three. Resuming the same database twice gives the same configs.
+TEST_F(ResumeTest, AMultiObjectiveSweepContinuesFromItsStoredFront) {
+  nlohmann::json doc = nlohmann::json::parse(R"({
+    "name": "resumable", "method": "nsga2", "seed": 2, "epochs": 1,
+    "metric": [{"name": "f1", "goal": "minimize"}, {"name": "f2", "goal": "minimize"}],
+    "budget": {"trials": 20},
+    "nsga2": {"population": 6, "crossover_probability": 0, "mutation_probability": 0},
+    "benchmark": {"function": "zdt1"},
+    "parameters": {"x1": {"distribution": "uniform", "min": 0, "max": 1},
+                   "x2": {"distribution": "uniform", "min": 0, "max": 1},
+                   "x3": {"distribution": "uniform", "min": 0, "max": 1}}
+  })");
+  const std::string crashed = fresh(".mo");
+  run_and_crash(doc, crashed, 8, 1);
+  const auto before = finished_configs(crashed);
+  ASSERT_EQ(before.size(), 8u);
+  const std::string copy = fresh(".mo.copy");
+  fs::copy_file(crashed, copy);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (fs::exists(crashed + suffix)) fs::copy_file(crashed + suffix, copy + suffix);
+  }
+  resume(doc, crashed);
+  resume(doc, copy);
+  const auto after = finished_configs(crashed);
+  EXPECT_EQ(after, finished_configs(copy));
+  ASSERT_EQ(after.size(), 20u);
+  for (size_t i = 8; i < after.size(); ++i) {
+    const auto child = nlohmann::json::parse(after[i]);
+    int fewest = 3;
+    for (size_t j = 0; j < i; ++j) {
+      const auto other = nlohmann::json::parse(after[j]);
+      int differing = 0;
+      for (const char* x : {"x1", "x2", "x3"}) differing += child[x] != other[x];
+      fewest = std::min(fewest, differing);
+    }
+    EXPECT_LE(fewest, 1) << after[i];
+  }
 }
 
 search::SweepSpec pbt_spec(const std::string& state_dir) {

@@ -1,6 +1,6 @@
 // The files of a trial's training state: one per epoch under a run-specific name, put in place by
-// a rename, the previous one gone once the coordinator has the newer, the last one kept only when
-// the trial pauses.
+// a rename, the previous one gone once the coordinator has the newer, the last one left for the
+// coordinator to remove once it has stored the trial's end.
 #include "common/state_files.h"
 
 #include <gtest/gtest.h>
@@ -50,12 +50,13 @@ TEST_F(StateFilesTest, KeepsOnlyWhatTheCoordinatorMayStillNeed) {
                                                      "trial_000007.r0.e0002.state"}));
     files.acknowledged(2);
     EXPECT_EQ(names(dir_), (std::vector<std::string>{"trial_000007.r0.e0002.state"}));
-    files.keep();  // paused: it continues from epoch 2
   }
+  // Paused or ended, the run leaves the state the database names.
   EXPECT_EQ(names(dir_), (std::vector<std::string>{"trial_000007.r0.e0002.state"}));
 
   // The continuation is run 1: its files never clash with run 0's, and once it has stored an
-  // epoch of its own the state it continued from goes; ending for good, it leaves nothing.
+  // epoch of its own the state it continued from goes; when the trial's end is stored, the
+  // coordinator removes what is left, of every run.
   assignment_.run = 1;
   assignment_.resume = {(dir_ / "trial_000007.r0.e0002.state").string(), 2, 0};
   {
@@ -65,7 +66,10 @@ TEST_F(StateFilesTest, KeepsOnlyWhatTheCoordinatorMayStillNeed) {
     files.acknowledged(3);
     EXPECT_EQ(names(dir_), (std::vector<std::string>{"trial_000007.r1.e0003.state"}));
   }
-  EXPECT_TRUE(names(dir_).empty());
+  EXPECT_EQ(names(dir_), (std::vector<std::string>{"trial_000007.r1.e0003.state"}));
+  std::ofstream(dir_ / "trial_000008.r0.e0001.state") << "another trial's";
+  EXPECT_EQ(remove_trial_states(dir_.string(), {7}), 1);
+  EXPECT_EQ(names(dir_), (std::vector<std::string>{"trial_000008.r0.e0001.state"}));
 }
 
 TEST_F(StateFilesTest, WithoutADirectoryNothingIsWrittenOrRemoved) {

@@ -278,7 +278,7 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   const TrialDetail d = reader.trial(trial_id);
   EXPECT_EQ(d.trial.status, TrialStatus::kFinished);
   EXPECT_EQ(d.trial.checkpoint, "");
-  EXPECT_TRUE(Store(path_).trials_of(d.trial.sweep_id, "val_accuracy")[0].state.empty())
+  EXPECT_TRUE(Store(path_).trials_of(d.trial.sweep_id, {"val_accuracy"})[0].state.empty())
       << "version 5's state columns, empty for an old trial";
   EXPECT_DOUBLE_EQ(*d.trial.objective, 0.7);
   EXPECT_EQ(d.confusion, (std::vector<int64_t>{3, 1, 2, 4}));
@@ -352,17 +352,17 @@ TEST_F(StoreTest, RecordsTrainingStateWithItsEpochAndReopensATrialAtIt) {
   store.record_epoch({id, 2, 0.5, {{"val_accuracy", 0.5}}, second});
   store.record_epoch({id, 3, 0.5, {{"val_accuracy", 0.6}}, {}});  // no state (policy best)
   store.mark_interrupted(id, "interrupted: test", 1);             // killed while it trained epoch 4
-  std::vector<StoredTrial> trials = store.trials_of(sweep_id, "val_accuracy");
+  std::vector<StoredTrial> trials = store.trials_of(sweep_id, {"val_accuracy"});
   ASSERT_EQ(trials.size(), 1u);
   EXPECT_EQ(trials[0].state, second) << "the newest state, its digest intact as 64 bits";
   EXPECT_EQ(trials[0].epochs_completed, 3);
 
   store.reopen_trial(id, 2);
-  trials = store.trials_of(sweep_id, "val_accuracy");
+  trials = store.trials_of(sweep_id, {"val_accuracy"});
   EXPECT_EQ(trials[0].status, TrialStatus::kPending);
   EXPECT_EQ(trials[0].epochs_completed, 2);
   EXPECT_EQ(trials[0].objective_by_epoch,
-            (std::vector<std::pair<int, double>>{{1, 0.4}, {2, 0.5}}));
+            (std::vector<std::pair<int, std::vector<double>>>{{1, {0.4}}, {2, {0.5}}}));
   TrialDetail d = Reader(path_).trial(id);
   EXPECT_EQ(d.epochs.size(), 2u);
   EXPECT_EQ(d.trial.error, "");
@@ -374,7 +374,7 @@ TEST_F(StoreTest, RecordsTrainingStateWithItsEpochAndReopensATrialAtIt) {
   store.finish_trial(finished_result(id), 0.7);
   d = Reader(path_).trial(id);
   EXPECT_EQ(d.trial.state_path, "");
-  EXPECT_TRUE(store.trials_of(sweep_id, "val_accuracy")[0].state.empty());
+  EXPECT_TRUE(store.trials_of(sweep_id, {"val_accuracy"})[0].state.empty());
   EXPECT_EQ(d.trial.runs, 2);
 }
 

@@ -53,7 +53,25 @@ TEST(TrainingState, AContinuedTrialTrainsTheEpochsTheUninterruptedOneWould) {
         return Decision::kContinue;
       });
   ASSERT_EQ(uninterrupted.status, TrialStatus::kFinished) << uninterrupted.error;
-  EXPECT_TRUE(fs::is_empty(dir / "whole")) << "a finished trial keeps no state";
+  // The worker leaves the state the database names (the coordinator removes it once the trial's
+  // end is stored), so a job killed in between finishes the trial from it, training nothing.
+  ASSERT_EQ(whole.size(), 4u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "whole"), fs::directory_iterator()), 1);
+  EXPECT_EQ(file_digest(whole.back().state.path), whole.back().state.digest);
+  TrialAssignment after_last = assignment(1, dir / "whole");
+  after_last.run = 1;
+  after_last.resume = whole.back().state;
+  int epochs_trained = 0;
+  const TrialResult from_last =
+      run_trial(*make_torch_runner(), after_last, [&](const EpochMetrics&) {
+        ++epochs_trained;
+        return Decision::kContinue;
+      });
+  ASSERT_EQ(from_last.status, TrialStatus::kFinished) << from_last.error;
+  EXPECT_EQ(epochs_trained, 0);
+  EXPECT_EQ(from_last.epochs_completed, 4);
+  EXPECT_EQ(from_last.final_metrics, uninterrupted.final_metrics);
+  EXPECT_EQ(from_last.confusion, uninterrupted.confusion);
 
   // Paused after epoch 2: its state stays.
   StateRef paused;
@@ -86,7 +104,9 @@ TEST(TrainingState, AContinuedTrialTrainsTheEpochsTheUninterruptedOneWould) {
   EXPECT_EQ(second.final_metrics, uninterrupted.final_metrics);
   EXPECT_EQ(second.confusion, uninterrupted.confusion);
   EXPECT_EQ(second.epochs_completed, 4);
-  EXPECT_TRUE(fs::is_empty(dir / "parts")) << "the state it continued from is gone with it";
+  // The state it continued from is gone; its own last one waits for the coordinator.
+  EXPECT_FALSE(fs::exists(paused.path));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "parts"), fs::directory_iterator()), 1);
 
   // A damaged state fails the trial with a message naming the file; never a crash.
   std::ofstream(dir / "damaged.state") << "not an archive";

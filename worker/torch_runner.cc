@@ -307,7 +307,6 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     const Decision decision = on_epoch(metrics);
     states.acknowledged(epoch);
     if (decision == Decision::kContinue) continue;
-    if (decision == Decision::kPause) states.keep();  // it continues from here later
     status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
     break;
   }

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Multi-objective search quality (issue 21): fersweep's MOTPE and NSGA-II against Optuna 3.1.
+
+    cmake --build build -j2
+    /usr/bin/python3 bench/multi_objective_vs_optuna.py --fersweep build/cli/fersweep \
+        [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2]
+
+ZDT1 and ZDT2 (30-D, two objectives) and DTLZ2 (12-D, three objectives), all minimised. fersweep
+runs the real CLI (`fersweep run` on a benchmark spec, in-process) with method tpe (MOTPE when
+the spec names several objectives) and nsga2, defaults otherwise; Optuna runs TPESampler with
+several objectives, MOTPESampler and NSGAIISampler with their defaults, on the same functions
+written here in Python. Each run is `--trials` sequential trials; the hypervolume after the first
+N trials (each N of `--checkpoints`) is computed by Optuna's own WFG implementation, with the
+reference points 1.1x beyond the worst corner of each objective space: (1.1, 11) for ZDT (f1 in
+[0, 1], f2 up to 10) and 3.85 per objective for DTLZ2 (each objective up to 1 + 10/4). Reported:
+the median over seeds, and the interquartile range.
+
+Needs Debian's python3-optuna (3.1) and numpy: run it with /usr/bin/python3. Prints Markdown;
+docs/BENCHMARKS.md holds the last run.
+"""
+import argparse
+import concurrent.futures
+import json
+import math
+import multiprocessing
+import os
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import warnings
+
+import numpy as np
+import optuna
+from optuna._hypervolume import WFG
+
+ZDT_DIMS, DTLZ2_DIMS = 30, 12
+
+
+def zdt_g(x):
+    return 1 + 9 * sum(x[1:]) / (len(x) - 1)
+
+
+def zdt1(x):
+    g = zdt_g(x)
+    return [x[0], g * (1 - math.sqrt(x[0] / g))]
+
+
+def zdt2(x):
+    g = zdt_g(x)
+    return [x[0], g * (1 - (x[0] / g) ** 2)]
+
+
+def dtlz2(x):
+    g = sum((v - 0.5) ** 2 for v in x[2:])
+    a, b = x[0] * math.pi / 2, x[1] * math.pi / 2
+    return [(1 + g) * math.cos(a) * math.cos(b), (1 + g) * math.cos(a) * math.sin(b),
+            (1 + g) * math.sin(a)]
+
+
+# name: (function, dimensions, reference point)
+PROBLEMS = {
+    "zdt1": (zdt1, ZDT_DIMS, [1.1, 11.0]),
+    "zdt2": (zdt2, ZDT_DIMS, [1.1, 11.0]),
+    "dtlz2": (dtlz2, DTLZ2_DIMS, [3.85, 3.85, 3.85]),
+}
+
+
+def hypervolumes(points, reference, checkpoints):
+    """Hypervolume of the first n points (those inside the reference box), for each n."""
+    out = []
+    for n in checkpoints:
+        inside = [p for p in points[:n] if all(v < r for v, r in zip(p, reference))]
+        out.append(WFG().compute(np.array(inside), np.array(reference)) if inside else 0.0)
+    return out
+
+
+def fersweep_points(binary, problem, method, seed, trials):
+    _, dims, _ = PROBLEMS[problem]
+    objectives = ["f1", "f2", "f3"][:len(PROBLEMS[problem][2])]
+    spec = {"name": f"{problem}-{method}-{seed}", "method": method, "seed": seed, "epochs": 1,
+            "metric": [{"name": m, "goal": "minimize"} for m in objectives],
+            "budget": {"trials": trials}, "benchmark": {"function": problem},
+            "parameters": {f"x{i}": {"distribution": "uniform", "min": 0, "max": 1}
+                           for i in range(1, dims + 1)}}
+    with tempfile.TemporaryDirectory(prefix="fersweep_mo_") as work:
+        spec_path, db = os.path.join(work, "spec.json"), os.path.join(work, "bench.db")
+        with open(spec_path, "w") as out:
+            json.dump(spec, out)
+        subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
+                       stdout=subprocess.DEVNULL)
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        rows = con.execute("SELECT t.number, m.name, m.value FROM trials t JOIN trial_metrics m "
+                           "ON m.trial_id = t.id WHERE t.status = 'finished'").fetchall()
+        con.close()
+    by_trial = {}
+    for number, name, value in rows:
+        by_trial.setdefault(number, {})[name] = value
+    return [[by_trial[n][m] for m in objectives] for n in sorted(by_trial)]
+
+
+def optuna_points(problem, sampler_name, seed, trials):
+    function, dims, reference = PROBLEMS[problem]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MOTPESampler and multivariate are "experimental"
+        sampler = {"TPESampler": lambda: optuna.samplers.TPESampler(seed=seed),
+                   "MOTPESampler": lambda: optuna.samplers.MOTPESampler(seed=seed),
+                   "NSGAIISampler": lambda: optuna.samplers.NSGAIISampler(seed=seed)}[
+            sampler_name]()
+        study = optuna.create_study(directions=["minimize"] * len(reference), sampler=sampler)
+        study.optimize(lambda t: function([t.suggest_float(f"x{i}", 0, 1)
+                                           for i in range(1, dims + 1)]), n_trials=trials)
+    return [t.values for t in study.trials]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fersweep", required=True)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--checkpoints", default="100,300")
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    checkpoints = [int(n) for n in args.checkpoints.split(",")]
+    methods = [("fersweep", "tpe"), ("fersweep", "nsga2"), ("optuna", "TPESampler"),
+               ("optuna", "MOTPESampler"), ("optuna", "NSGAIISampler")]
+    # Spawned, not forked: a forked worker would inherit (and flush again) what is printed here.
+    pool = concurrent.futures.ProcessPoolExecutor(
+        args.jobs, mp_context=multiprocessing.get_context("spawn"))
+    tasks = {}
+    for problem in args.problems.split(","):
+        for side, method in methods:
+            for seed in range(1, args.seeds + 1):
+                if side == "fersweep":
+                    future = pool.submit(fersweep_points, args.fersweep, problem, method, seed,
+                                         args.trials)
+                else:
+                    future = pool.submit(optuna_points, problem, method, seed, args.trials)
+                tasks[(problem, side, method, seed)] = future
+    print(f"{args.trials} sequential trials, {args.seeds} seeds; hypervolume after N trials, "
+          "median [interquartile range]\n", flush=True)
+    print("| problem | sampler | " + " | ".join(f"HV after {n}" for n in checkpoints) + " |")
+    print("|---|---|" + "---|" * len(checkpoints), flush=True)
+    raw = {}
+    for problem in args.problems.split(","):
+        for side, method in methods:
+            per_seed = [hypervolumes(tasks[(problem, side, method, seed)].result(),
+                                     PROBLEMS[problem][2], checkpoints)
+                        for seed in range(1, args.seeds + 1)]
+            raw[f"{problem}/{side}/{method}"] = per_seed
+            cells = []
+            for c in range(len(checkpoints)):
+                values = sorted(v[c] for v in per_seed)
+                q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+                cells.append(f"{statistics.median(values):.4f} [{q[0]:.4f}, {q[2]:.4f}]")
+            print(f"| {problem} | {side} {method} | " + " | ".join(cells) + " |", flush=True)
+    pool.shutdown()
+    print("\nper seed:", json.dumps(raw))
+
+
+if __name__ == "__main__":
+    main()
