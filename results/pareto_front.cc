@@ -1,12 +1,14 @@
 #include "results/pareto_front.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/pareto.h"
 #include "common/text.h"
+#include "results/svg.h"
 #include "results/tables.h"
 
 namespace fersweep::results {
@@ -117,6 +119,68 @@ ParetoFront pareto_front(const std::vector<TrialSummary>& trials,
   }
   result.hypervolume = hypervolume(front_points, minimised_reference);
   return result;
+}
+
+std::vector<std::pair<int, double>> hypervolume_history(const std::vector<TrialSummary>& trials,
+                                                        const ParetoFront& front) {
+  std::vector<std::pair<int, double>> history;
+  if (front.reference.empty()) return history;
+  const ObjectiveVector reference = minimised(front.reference, front.objectives);
+  std::vector<const TrialSummary*> ordered;
+  for (const TrialSummary& t : trials) ordered.push_back(&t);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->number < b->number; });
+  std::vector<ObjectiveVector> current;  // the front so far
+  double volume = 0;
+  for (const TrialSummary* t : ordered) {
+    if (t->status != TrialStatus::kFinished) continue;
+    const auto values = values_of(*t, front.objectives);
+    if (!values) continue;
+    const ObjectiveVector point = minimised(*values, front.objectives);
+    const bool dominated = std::any_of(current.begin(), current.end(), [&](const auto& p) {
+      return dominates(p, point) || p == point;
+    });
+    if (!dominated) {
+      std::erase_if(current, [&](const ObjectiveVector& p) { return dominates(point, p); });
+      current.push_back(point);
+      volume = hypervolume(current, reference);
+    }
+    history.emplace_back(t->number, volume);
+  }
+  return history;
+}
+
+std::vector<std::pair<std::string, std::string>> pareto_figures(
+    const std::vector<TrialSummary>& trials, const std::vector<FrontObjective>& objectives) {
+  const ParetoFront front = pareto_front(trials, objectives, std::nullopt);
+  std::vector<std::pair<std::string, std::string>> figures;
+  if (front.considered == 0) return figures;
+  std::set<int64_t> on_front;
+  for (const TrialSummary& t : front.front) on_front.insert(t.id);
+  for (size_t a = 0; a < objectives.size(); ++a) {
+    for (size_t b = a + 1; b < objectives.size(); ++b) {
+      std::vector<double> x, y;
+      std::vector<bool> flags;
+      std::vector<std::string> names;
+      for (const TrialSummary& t : trials) {
+        if (t.status != TrialStatus::kFinished || !values_of(t, objectives)) continue;
+        x.push_back(*objective_value(t, objectives[a].metric));
+        y.push_back(*objective_value(t, objectives[b].metric));
+        flags.push_back(on_front.contains(t.id));
+        names.push_back(std::to_string(t.id));
+      }
+      figures.emplace_back(
+          fmt::format("pareto_{}_{}.svg", objectives[a].metric, objectives[b].metric),
+          svg::pareto_scatter(x, y, flags, names, objectives[a].metric, objectives[b].metric));
+    }
+  }
+  svg::Series series{"hypervolume", {}, {}};
+  for (const auto& [number, volume] : hypervolume_history(trials, front)) {
+    series.x.push_back(number);
+    series.y.push_back(volume);
+  }
+  figures.emplace_back("hypervolume.svg", svg::line_chart({series}, "trial", "hypervolume"));
+  return figures;
 }
 
 std::string pareto_table(const SweepSummary& sweep, const ParetoFront& f) {

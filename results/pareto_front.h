@@ -41,6 +41,16 @@ ParetoFront pareto_front(const std::vector<TrialSummary>& trials,
                          const std::vector<FrontObjective>& objectives,
                          const std::optional<std::vector<double>>& reference);
 
+// The hypervolume of the front of the first k considered trials (in trial order) for every k,
+// against `front`'s reference point: (trial number, hypervolume).
+std::vector<std::pair<int, double>> hypervolume_history(const std::vector<TrialSummary>& trials,
+                                                        const ParetoFront& front);
+
+// A multi-objective sweep's figures: a scatter for each pair of objectives (the front coloured,
+// dominated trials grey) and the hypervolume against trials, as (file name, SVG).
+std::vector<std::pair<std::string, std::string>> pareto_figures(
+    const std::vector<TrialSummary>& trials, const std::vector<FrontObjective>& objectives);
+
 std::string pareto_table(const SweepSummary& sweep, const ParetoFront& front);
 nlohmann::json pareto_json(const SweepSummary& sweep, const ParetoFront& front);
 

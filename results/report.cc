@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "results/importance.h"
+#include "results/pareto_front.h"
 #include "results/svg.h"
 #include "results/tables.h"
 #include "results/views.h"
@@ -252,6 +253,15 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
     }
     out += "</div>\n<h2>Parameters against the objective</h2>\n" + parallel_svg(f, sweep);
   }
+  if (const auto objectives = sweep_objectives(sweep); objectives.size() > 1) {
+    out +=
+        "<h2>Pareto front</h2>\n<p>Every finished trial on two objectives at a time: the "
+        "non-dominated ones in colour, joined, the dominated ones grey; then the hypervolume of "
+        "the front after each trial (reference 1.1x beyond the worst of each objective).</p>\n"
+        "<div class=\"figures\">";
+    for (const auto& [name, chart] : pareto_figures(all, objectives)) out += chart;
+    out += "</div>\n";
+  }
   if (!f.population.empty()) {
     out +=
         "<h2>Population: lineage and schedules</h2>\n<p>Each row is a member; a dot marks "
@@ -317,6 +327,11 @@ std::vector<std::string> write_plots(const Reader& reader, const SweepSummary& s
       {"lineage.svg", f.population.empty() ? "" : lineage_svg(f)}};
   for (const auto& [name, chart] : schedule_svgs(f)) {
     files.emplace_back(fmt::format("schedule_{}.svg", name), chart);
+  }
+  if (const auto objectives = sweep_objectives(sweep); objectives.size() > 1) {
+    for (auto& figure : pareto_figures(reader.trials(sweep.id), objectives)) {
+      files.push_back(std::move(figure));
+    }
   }
   for (size_t i = 0; i < std::min(kMatrices, f.top.size()); ++i) {
     const auto& d = f.top[i];

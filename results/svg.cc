@@ -224,4 +224,49 @@ std::string lineage_chart(const std::vector<LineageRow>& rows, int epochs) {
   return out + "</svg>\n";
 }
 
+std::string pareto_scatter(const std::vector<double>& x, const std::vector<double>& y,
+                           const std::vector<bool>& on_front, const std::vector<std::string>& names,
+                           const std::string& x_label, const std::string& y_label) {
+  constexpr int kW = 420, kH = 320, kLeft = 60, kRight = 20, kTop = 15, kBottom = 40;
+  std::string out = open_svg(kW, kH);
+  if (x.empty()) return out + text(kLeft, kH / 2.0, "no data") + "</svg>\n";
+  double x0 = *std::min_element(x.begin(), x.end()), x1 = *std::max_element(x.begin(), x.end());
+  double y0 = *std::min_element(y.begin(), y.end()), y1 = *std::max_element(y.begin(), y.end());
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 == y0) y1 = y0 + 1;
+  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
+  const auto px = [&](double v) { return kLeft + (v - x0) / (x1 - x0) * pw; };
+  const auto py = [&](double v) { return kTop + (1 - (v - y0) / (y1 - y0)) * ph; };
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", kLeft,
+      kTop, pw, ph);
+  for (int k = 0; k <= 4; ++k) {
+    out += text(kLeft - 4, py(y0 + (y1 - y0) * k / 4) + 4, tick(y0 + (y1 - y0) * k / 4), "end");
+    out += text(px(x0 + (x1 - x0) * k / 4), kTop + ph + 14, tick(x0 + (x1 - x0) * k / 4), "middle");
+  }
+  out += text(kLeft + pw / 2, kH - 6, x_label, "middle");
+  out += text(12, kTop + ph / 2, y_label, "middle",
+              fmt::format(" transform=\"rotate(-90 12 {:.1f})\"", kTop + ph / 2).c_str());
+  std::vector<size_t> front;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (on_front[i]) {
+      front.push_back(i);
+      continue;
+    }
+    out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"#bbb\"/>\n", px(x[i]),
+                       py(y[i]));
+  }
+  std::sort(front.begin(), front.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+  std::string line;
+  for (size_t i : front) line += fmt::format("{:.1f},{:.1f} ", px(x[i]), py(y[i]));
+  out += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1\" points=\"{}\"/>\n",
+                     kPalette[0], line);
+  for (size_t i : front) {
+    out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", px(x[i]),
+                       py(y[i]), kPalette[0]);
+    if (i < names.size()) out += text(px(x[i]) + 5, py(y[i]) - 5, names[i]);
+  }
+  return out + "</svg>\n";
+}
+
 }  // namespace fersweep::results::svg

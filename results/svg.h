@@ -36,6 +36,12 @@ struct Axis {
 std::string parallel_coordinates(const std::vector<Axis>& axes,
                                  const std::vector<double>& objective, bool maximize);
 
+// Trials on two objectives: the non-dominated ones (`on_front`) coloured and joined in order of
+// x, the dominated ones grey. `names` label the front's points.
+std::string pareto_scatter(const std::vector<double>& x, const std::vector<double>& y,
+                           const std::vector<bool>& on_front, const std::vector<std::string>& names,
+                           const std::string& x_label, const std::string& y_label);
+
 // A population's family tree over epochs (Population Based Training): one row per member, and at
 // each exploit a link from the parent's row to the member that loaded its state.
 struct LineageRow {

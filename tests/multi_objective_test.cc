@@ -319,5 +319,45 @@ TEST_F(ParetoViewTest, FrontOfTrialsWithConditionalParameters) {
                InputError);
 }
 
+// The figures: one scatter per pair of objectives and the hypervolume after each trial, which
+// never falls and ends at the front's own.
+TEST_F(ParetoViewTest, HypervolumeHistoryRisesToTheFrontsAndFiguresCoverEveryPair) {
+  const Json spec = {{"metric", Json::array({{{"name", "f1"}, {"goal", "minimize"}},
+                                             {{"name", "f2"}, {"goal", "minimize"}},
+                                             {{"name", "f3"}, {"goal", "minimize"}}})}};
+  const std::vector<std::vector<double>> values = {
+      {3, 3, 3}, {1, 4, 4}, {2, 2, 5}, {4, 4, 4}, {0.5, 5, 1}, {2, 2, 2}};
+  int64_t sweep = 0;
+  {
+    results::Store store(path_);
+    sweep = store.create_sweep({"mo3", "nsga2", "f1", false, 1, 6, spec});
+    for (size_t i = 0; i < values.size(); ++i) {
+      const int64_t id = store.add_trial(sweep, static_cast<int>(i), Json{{"x1", 0.1 * i}}, i);
+      TrialResult r;
+      r.trial_id = id;
+      r.epochs_completed = 1;
+      r.final_metrics = {{"f1", values[i][0]}, {"f2", values[i][1]}, {"f3", values[i][2]}};
+      store.finish_trial(r, values[i][0]);
+    }
+  }
+  const results::Reader reader(path_);
+  const auto trials = reader.trials(sweep);
+  const auto objectives = results::sweep_objectives(reader.sweep(sweep));
+  const results::ParetoFront front = results::pareto_front(trials, objectives, std::nullopt);
+  const auto history = results::hypervolume_history(trials, front);
+  ASSERT_EQ(history.size(), values.size());
+  for (size_t i = 1; i < history.size(); ++i) EXPECT_GE(history[i].second, history[i - 1].second);
+  EXPECT_DOUBLE_EQ(history[3].second, history[2].second) << "(4,4,4) is dominated";
+  EXPECT_GT(history[5].second, history[4].second) << "(2,2,2) dominates (3,3,3)";
+  EXPECT_NEAR(history.back().second, front.hypervolume, 1e-12);
+  std::vector<std::string> names;
+  for (const auto& [name, svg] : results::pareto_figures(trials, objectives)) {
+    names.push_back(name);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"pareto_f1_f2.svg", "pareto_f1_f3.svg",
+                                             "pareto_f2_f3.svg", "hypervolume.svg"}));
+}
+
 }  // namespace
 }  // namespace fersweep
