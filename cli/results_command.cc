@@ -33,7 +33,8 @@ Reads a sweep database (read-only; safe while the sweep is still running).
 subcommands:
   sweeps              the sweeps in the database, with trial counts by status
   rank                finished trials of a sweep, best first
-    --metric NAME       rank by this final metric (default: the sweep's objective)
+    --metric NAME       rank by this final metric (default: the sweep's first objective;
+                        each objective by its own goal)
     --top K             show the best K (default 10)
     --sweep ID          which sweep (default: the newest)
   list                trials of a sweep, in order
@@ -122,7 +123,11 @@ int rank(const Context& c) {
   const results::Reader reader(c.db);
   const results::SweepSummary sweep = c.sweep(reader);
   const std::string metric = c.args.option("metric").value_or(sweep.metric);
-  const bool maximize = larger_is_better(metric, sweep.metric, sweep.maximize);
+  // Each of the sweep's objectives ranks by its own goal; other metrics by their name.
+  bool maximize = larger_is_better(metric, sweep.metric, sweep.maximize);
+  for (const results::FrontObjective& o : results::sweep_objectives(sweep)) {
+    if (o.metric == metric) maximize = o.maximize;
+  }
   const int top = static_cast<int>(c.args.int_option("top", 1, 1000000).value_or(10));
   const auto ranked = reader.rank(sweep.id, metric, maximize, top);
   return c.json ? c.print(results::rank_json(sweep, ranked, metric), "")

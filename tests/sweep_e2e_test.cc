@@ -360,6 +360,36 @@ TEST_F(SweepE2E, TpeWithAshaOnABenchmarkAcrossThreeWorkers) {
   EXPECT_NE(show.output.find("val_accuracy"), std::string::npos) << show.output;
 }
 
+// Two objectives under mpiexec: NSGA-II across three workers, the run's closing front, and the
+// results CLI's Pareto view and per-objective ranking.
+TEST_F(SweepE2E, AParetoSearchAcrossThreeWorkers) {
+  const std::string db = path("pareto.db");
+  const Outcome out = run(kMpiexec + " -n 4 " + kBin + " run " + FERSWEEP_SOURCE_DIR +
+                          "/search_spaces/examples/zdt1_nsga2.json --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("minimize f1, minimize f2"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("are non-dominated; hypervolume"), std::string::npos) << out.output;
+  const Outcome pareto = run(kBin + " results --db " + db + " pareto --json");
+  ASSERT_EQ(pareto.exit_code, 0) << pareto.output;
+  const Json front = Json::parse(pareto.output);
+  EXPECT_EQ(front["considered"], 200);
+  ASSERT_GE(front["front"].size(), 3u);
+  for (size_t i = 1; i < front["front"].size(); ++i) {  // along the front f1 rises, f2 falls
+    EXPECT_GT(front["front"][i]["values"]["f1"], front["front"][i - 1]["values"]["f1"]);
+    EXPECT_LT(front["front"][i]["values"]["f2"], front["front"][i - 1]["values"]["f2"]);
+  }
+  const Outcome ranked = run(kBin + " results --db " + db + " rank --metric f2 --top 200 --json");
+  ASSERT_EQ(ranked.exit_code, 0) << ranked.output;
+  const Json rows = Json::parse(ranked.output)["trials"];
+  EXPECT_EQ(rows.front()["value"], front["front"].back()["values"]["f2"])
+      << "f2 is minimised: the least first";
+  const Outcome bad = run(kBin + " results --db " + db + " pareto --metrics f1:max");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--metrics: a Pareto front needs at least two objectives"),
+            std::string::npos)
+      << bad.output;
+}
+
 // The query commands on the real sweep's database: filters, comparison, summary and export.
 TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
   ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;
