@@ -37,6 +37,42 @@ std::string shade(double f) {
   return fmt::format("rgb({},{},{})", c(247, 8), c(251, 48), c(255, 107));
 }
 
+// A chart's plotting area: its frame, four ticks a side, the axis labels, and the mapping from
+// data to pixels. A range of one value is widened to one unit.
+struct PlotArea {
+  double left, top, width, height, x0, x1, y0, y1;
+  double px(double x) const { return left + (x - x0) / (x1 - x0) * width; }
+  double py(double y) const { return top + (1 - (y - y0) / (y1 - y0)) * height; }
+};
+
+PlotArea draw_plot_area(std::string& out, int width, int height, int left, int right, int top,
+                        int bottom, double x0, double x1, double y0, double y1,
+                        const std::string& x_label, const std::string& y_label) {
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 == y0) y1 = y0 + 1;
+  const PlotArea a{static_cast<double>(left),
+                   static_cast<double>(top),
+                   static_cast<double>(width - left - right),
+                   static_cast<double>(height - top - bottom),
+                   x0,
+                   x1,
+                   y0,
+                   y1};
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", left,
+      top, a.width, a.height);
+  for (int k = 0; k <= 4; ++k) {
+    const double y = y0 + (y1 - y0) * k / 4;
+    out += text(left - 4, a.py(y) + 4, tick(y), "end");
+    const double x = x0 + (x1 - x0) * k / 4;
+    out += text(a.px(x), top + a.height + 14, tick(x), "middle");
+  }
+  out += text(left + a.width / 2, height - 6, x_label, "middle");
+  out += text(12, top + a.height / 2, y_label, "middle",
+              fmt::format(" transform=\"rotate(-90 12 {:.1f})\"", top + a.height / 2).c_str());
+  return a;
+}
+
 }  // namespace
 
 std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
@@ -51,23 +87,10 @@ std::string line_chart(const std::vector<Series>& series, const std::string& x_l
   }
   std::string out = open_svg(kW, kH);
   if (!std::isfinite(x0)) return out + text(kLeft, kH / 2.0, "no data") + "</svg>\n";
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
-  const auto px = [&](double x) { return kLeft + (x - x0) / (x1 - x0) * pw; };
-  const auto py = [&](double y) { return kTop + (1 - (y - y0) / (y1 - y0)) * ph; };
-  out += fmt::format(
-      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", kLeft,
-      kTop, pw, ph);
-  for (int k = 0; k <= 4; ++k) {
-    const double y = y0 + (y1 - y0) * k / 4;
-    out += text(kLeft - 4, py(y) + 4, tick(y), "end");
-    const double x = x0 + (x1 - x0) * k / 4;
-    out += text(px(x), kTop + ph + 14, tick(x), "middle");
-  }
-  out += text(kLeft + pw / 2, kH - 6, x_label, "middle");
-  out += text(12, kTop + ph / 2, y_label, "middle",
-              fmt::format(" transform=\"rotate(-90 12 {:.1f})\"", kTop + ph / 2).c_str());
+  const PlotArea area =
+      draw_plot_area(out, kW, kH, kLeft, kRight, kTop, kBottom, x0, x1, y0, y1, x_label, y_label);
+  const auto px = [&](double x) { return area.px(x); };
+  const auto py = [&](double y) { return area.py(y); };
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& s = series[i];
     const char* colour = kPalette[i % std::size(kPalette)];
@@ -230,23 +253,12 @@ std::string pareto_scatter(const std::vector<double>& x, const std::vector<doubl
   constexpr int kW = 420, kH = 320, kLeft = 60, kRight = 20, kTop = 15, kBottom = 40;
   std::string out = open_svg(kW, kH);
   if (x.empty()) return out + text(kLeft, kH / 2.0, "no data") + "</svg>\n";
-  double x0 = *std::min_element(x.begin(), x.end()), x1 = *std::max_element(x.begin(), x.end());
-  double y0 = *std::min_element(y.begin(), y.end()), y1 = *std::max_element(y.begin(), y.end());
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
-  const auto px = [&](double v) { return kLeft + (v - x0) / (x1 - x0) * pw; };
-  const auto py = [&](double v) { return kTop + (1 - (v - y0) / (y1 - y0)) * ph; };
-  out += fmt::format(
-      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", kLeft,
-      kTop, pw, ph);
-  for (int k = 0; k <= 4; ++k) {
-    out += text(kLeft - 4, py(y0 + (y1 - y0) * k / 4) + 4, tick(y0 + (y1 - y0) * k / 4), "end");
-    out += text(px(x0 + (x1 - x0) * k / 4), kTop + ph + 14, tick(x0 + (x1 - x0) * k / 4), "middle");
-  }
-  out += text(kLeft + pw / 2, kH - 6, x_label, "middle");
-  out += text(12, kTop + ph / 2, y_label, "middle",
-              fmt::format(" transform=\"rotate(-90 12 {:.1f})\"", kTop + ph / 2).c_str());
+  const PlotArea area = draw_plot_area(
+      out, kW, kH, kLeft, kRight, kTop, kBottom, *std::min_element(x.begin(), x.end()),
+      *std::max_element(x.begin(), x.end()), *std::min_element(y.begin(), y.end()),
+      *std::max_element(y.begin(), y.end()), x_label, y_label);
+  const auto px = [&](double v) { return area.px(v); };
+  const auto py = [&](double v) { return area.py(v); };
   std::vector<size_t> front;
   for (size_t i = 0; i < x.size(); ++i) {
     if (on_front[i]) {
