@@ -458,6 +458,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     return;
   }
   const std::optional<double> objective = objective_of(result);
+  const std::vector<double> objectives = objectives_of(result);
   store_.finish_trial(result, objective);
   // Stored: its training state is no longer needed (a retry starts from scratch).
   if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, {result.trial_id});
@@ -473,7 +474,6 @@ void SweepDriver::trial_done(const TrialResult& result) {
       again.attempt = trial->second.attempt + 1;
       retries_.push_back(std::move(again));
     } else {
-      const std::vector<double> objectives = objectives_of(result);
       sampler_->tell(trial->second.params, result.status, std::span<const double>(objectives),
                      result.epochs_completed);
     }
@@ -485,7 +485,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     if (result.status == TrialStatus::kFailed) {
       outcome = "failed: " + result.error + (retrying ? " (will retry)" : "");
     } else {
-      outcome = fmt::format("{} {}", to_string(result.status), describe(objectives_of(result)));
+      outcome = fmt::format("{} {}", to_string(result.status), describe(objectives));
       if (result.status == TrialStatus::kPruned) {
         outcome += fmt::format(" at epoch {}", result.epochs_completed);
       }

@@ -325,17 +325,10 @@ std::vector<double> contribution_weights(const std::vector<const TpeSampler::Obs
     if (std::all_of(l.begin(), l.end(), [](double x) { return std::isfinite(x); }))
       finite.push_back(l);
   }
-  std::vector<double> weights(below.size(), 1.0);
-  if (finite.empty()) return weights;
-  const ObjectiveVector reference = reference_beyond(finite);
-  const double total = hypervolume(finite, reference);
-  double largest = 0;
-  for (size_t i = 0; i < below.size(); ++i) {
-    std::vector<ObjectiveVector> others = losses;
-    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
-    weights[i] = std::max(0.0, total - hypervolume(std::move(others), reference));
-    largest = std::max(largest, weights[i]);
-  }
+  if (finite.empty()) return std::vector<double>(below.size(), 1.0);
+  // Points with an infinite loss lie outside the reference box: they contribute nothing.
+  std::vector<double> weights = hypervolume_contributions(losses, reference_beyond(finite));
+  const double largest = *std::max_element(weights.begin(), weights.end());
   for (double& w : weights) w = largest > 0 ? std::max(w / largest, 1e-12) : 1.0;
   return weights;
 }

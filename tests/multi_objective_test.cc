@@ -325,8 +325,8 @@ TEST_F(ParetoViewTest, HypervolumeHistoryRisesToTheFrontsAndFiguresCoverEveryPai
   const Json spec = {{"metric", Json::array({{{"name", "f1"}, {"goal", "minimize"}},
                                              {{"name", "f2"}, {"goal", "minimize"}},
                                              {{"name", "f3"}, {"goal", "minimize"}}})}};
-  const std::vector<std::vector<double>> values = {
-      {3, 3, 3}, {1, 4, 4}, {2, 2, 5}, {4, 4, 4}, {0.5, 5, 1}, {2, 2, 2}};
+  const std::vector<std::vector<double>> values = {{3, 3, 3}, {1, 4, 4},   {2, 2, 5},
+                                                   {4, 4, 4}, {0.5, 5, 1}, {2, 2, 2}};
   int64_t sweep = 0;
   {
     results::Store store(path_);
