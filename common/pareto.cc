@@ -134,6 +134,20 @@ std::vector<double> crowding_distances(const std::vector<ObjectiveVector>& point
   return distance;
 }
 
+std::vector<CrowdedRank> crowded_order(const std::vector<ObjectiveVector>& points) {
+  std::vector<CrowdedRank> order;
+  const auto fronts = nondominated_fronts(points);
+  for (size_t f = 0; f < fronts.size(); ++f) {
+    const std::vector<double> crowding = crowding_distances(points, fronts[f]);
+    std::vector<size_t> inside(fronts[f].size());
+    for (size_t i = 0; i < inside.size(); ++i) inside[i] = i;
+    std::stable_sort(inside.begin(), inside.end(),
+                     [&](size_t a, size_t b) { return crowding[a] > crowding[b]; });
+    for (size_t i : inside) order.push_back({fronts[f][i], static_cast<int>(f), crowding[i]});
+  }
+  return order;
+}
+
 double hypervolume(std::vector<ObjectiveVector> points, const ObjectiveVector& reference) {
   return hypervolume_inside(inside(std::move(points), reference), reference);
 }

@@ -26,6 +26,16 @@ std::vector<int> nondominated_ranks(const std::vector<ObjectiveVector>& points);
 std::vector<double> crowding_distances(const std::vector<ObjectiveVector>& points,
                                        const std::vector<size_t>& front);
 
+// Every point, best first: by non-dominated front, inside a front by crowding distance (the most
+// isolated first; ties keep the lower index), with its front and crowding distance. NSGA-II's
+// survival order, and multi-objective ASHA's ranking of a rung.
+struct CrowdedRank {
+  size_t index = 0;
+  int front = 0;
+  double crowding = 0;
+};
+std::vector<CrowdedRank> crowded_order(const std::vector<ObjectiveVector>& points);
+
 // The volume dominated by `points` and bounded by `reference`; a point not strictly better than
 // the reference in every objective adds nothing. Exact: a sweep in 2-D, slicing along the last
 // objective above it (fine for the hundreds of points of a sweep in 3 or 4 objectives).

@@ -62,22 +62,13 @@ const std::vector<Nsga2Sampler::Member>& Nsga2Sampler::parents() {
   std::vector<ObjectiveVector> losses;
   for (const Member& m : pool) losses.push_back(m.losses);
   parents_.clear();
-  const auto size = static_cast<size_t>(options_.population);
-  const auto fronts = nondominated_fronts(losses);
-  for (size_t f = 0; f < fronts.size() && parents_.size() < size; ++f) {
-    const std::vector<double> crowding = crowding_distances(losses, fronts[f]);
-    std::vector<size_t> order(fronts[f].size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    // The most isolated first; the sort is stable, so ties keep the older member.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return crowding[a] > crowding[b]; });
-    for (size_t i : order) {
-      if (parents_.size() == size) break;
-      Member member = std::move(pool[fronts[f][i]]);
-      member.rank = static_cast<int>(f);
-      member.crowding = crowding[i];
-      parents_.push_back(std::move(member));
-    }
+  // The most isolated of the last front first; ties keep the older member.
+  for (const CrowdedRank& r : crowded_order(losses)) {
+    if (parents_.size() == static_cast<size_t>(options_.population)) break;
+    Member member = std::move(pool[r.index]);
+    member.rank = r.front;
+    member.crowding = r.crowding;
+    parents_.push_back(std::move(member));
   }
   return parents_;
 }

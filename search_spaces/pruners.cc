@@ -97,14 +97,7 @@ std::vector<size_t> AshaPruner::ranked(const std::vector<Arrival>& arrivals) con
     for (double s : a.scores) loss.push_back(-s);
     losses.push_back(std::move(loss));
   }
-  for (const std::vector<size_t>& front : nondominated_fronts(losses)) {
-    const std::vector<double> crowding = crowding_distances(losses, front);
-    std::vector<size_t> inside(front.size());
-    for (size_t i = 0; i < inside.size(); ++i) inside[i] = i;
-    std::stable_sort(inside.begin(), inside.end(),
-                     [&](size_t a, size_t b) { return crowding[a] > crowding[b]; });
-    for (size_t i : inside) order.push_back(front[i]);
-  }
+  for (const CrowdedRank& r : crowded_order(losses)) order.push_back(r.index);
   return order;
 }
 
