@@ -49,11 +49,15 @@ std::map<std::string, double> evaluate(const BenchmarkFunction& function,
     }
     return values;
   }
-  const CurvePoint c = learning_curve(p("lr"), p("dropout"), p("batch_size"), epoch);
-  return {{"train_loss", c.train_loss},
-          {"train_accuracy", c.train_accuracy},
-          {"val_loss", c.val_loss},
-          {"val_accuracy", c.val_accuracy}};
+  const bool sized = function.name == "learning_curve_size";
+  const double width = sized ? p("width") : 1.0;
+  const CurvePoint c = learning_curve(p("lr"), p("dropout"), p("batch_size"), epoch, width);
+  std::map<std::string, double> values = {{"train_loss", c.train_loss},
+                                          {"train_accuracy", c.train_accuracy},
+                                          {"val_loss", c.val_loss},
+                                          {"val_accuracy", c.val_accuracy}};
+  if (sized) values["mparams"] = curve_network_mparams(width);
+  return values;
 }
 
 // The spec's injected fault for this trial, if any (reliability tests).
@@ -153,7 +157,10 @@ class BenchmarkRunner final : public TrialRunner {
       EpochMetrics epoch{
           assignment.trial_id, e, 0, next_epoch(*function, assignment.params, e, progress), {}};
       if (settings.noise_sd > 0) {
-        for (auto& [name, value] : epoch.values) value += settings.noise_sd * normal(progress.rng);
+        // Seed noise blurs what training measures, not the size of the network.
+        for (auto& [name, value] : epoch.values) {
+          if (name != "mparams") value += settings.noise_sd * normal(progress.rng);
+        }
       }
       // A NaN fault is caught at the trial boundary, run_trial(), as a diverged network's is.
       if (e == assignment.epochs) inject_fault(settings, assignment, epoch);

@@ -36,6 +36,14 @@ const std::vector<BenchmarkFunction>& benchmark_functions() {
           {"batch_size", 1, 65536, true, 64}},
          {"val_accuracy", "val_loss", "train_accuracy", "train_loss"},
          std::nullopt},
+        {"learning_curve_size",
+         "the learning curve with a network width: accuracy against size, two objectives",
+         {{"lr", 1e-6, 1.0, false, 1e-3},
+          {"dropout", 0, 0.95, false, 0.5},
+          {"batch_size", 1, 65536, true, 64},
+          {"width", 0.125, 8, false, 1}},
+         {"val_accuracy", "mparams", "val_loss", "train_accuracy", "train_loss"},
+         std::nullopt},
         {"zdt1",
          "ZDT1, 30-D, two objectives, convex front",
          cube(kZdtDims),
@@ -145,20 +153,29 @@ std::array<double, 3> dtlz2(std::span<const double> x) {
           (1 + g) * std::sin(a)};
 }
 
-CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch) {
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch, double width) {
   constexpr double kChance = 1.0 / 7;
   const double u = std::log10(lr) + 3;  // 0 at lr = 1e-3, the sweet spot
   const double batch_octaves = std::log2(batch_size / 64);
+  const double width_octaves = std::log2(width);
+  // Width pays less with every doubling, and only up to the reference network's ceiling less
+  // what the other knobs cost.
+  const double capacity = 0.06 * width_octaves - 0.012 * width_octaves * width_octaves;
   const double ceiling = std::clamp(0.92 - 0.08 * u * u - 0.35 * (dropout - 0.3) * (dropout - 0.3) -
-                                        0.015 * std::abs(batch_octaves),
+                                        0.015 * std::abs(batch_octaves) + capacity,
                                     kChance, 0.99);
-  const double speed = 0.25 * std::pow(10.0, 0.5 * u) * std::pow(2.0, -0.3 * batch_octaves);
+  const double speed =
+      0.25 * std::pow(10.0, 0.5 * u) * std::pow(2.0, -0.3 * batch_octaves) / std::sqrt(width);
   const double progress = 1 - std::exp(-speed * epoch);
   const double val_accuracy = kChance + (ceiling - kChance) * progress;
   // Training accuracy overtakes validation as dropout weakens: the overfitting gap.
   const double gap = 0.08 * (1 - dropout) * progress;
   const double train_accuracy = std::min(0.999, val_accuracy + gap);
   return {-std::log(train_accuracy), train_accuracy, -std::log(val_accuracy), val_accuracy};
+}
+
+double curve_network_mparams(double width) {
+  return 1.328102 * width * width;
 }
 
 double lr_schedule_step(double lr, double dropout, double skill) {

@@ -57,7 +57,12 @@ std::array<double, 3> dtlz2(std::span<const double> x);
 struct CurvePoint {
   double train_loss, train_accuracy, val_loss, val_accuracy;
 };
-CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch);
+// `width` scales the network (1: the reference one): a wider one plateaus higher but learns more
+// slowly per epoch, so the accuracy-size trade-off only shows once the curves have run.
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch,
+                          double width = 1);
+// The size of that network in millions of parameters: 1.33 (the seed's modified VGG) x width^2.
+double curve_network_mparams(double width);
 
 // A training run whose best learning rate changes as it goes (a schedule-dependent optimum): each
 // epoch moves the model's skill (its validation accuracy) toward a ceiling that high rates keep

@@ -70,15 +70,22 @@ class TrialRunnerForAssignment final : public TrialRunner {
   explicit TrialRunnerForAssignment(worker::RunnerOptions options) : options_(std::move(options)) {}
 
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override {
-    if (!assignment.benchmark.is_null()) {
-      if (!benchmark_) benchmark_ = benchmarks::make_benchmark_runner();
-      return benchmark_->run(assignment, on_epoch);
-    }
-    if (!torch_) torch_ = worker::make_torch_runner(options_);
-    return torch_->run(assignment, on_epoch);
+    return runner_for(assignment).run(assignment, on_epoch);
+  }
+  std::map<std::string, double> measure_costs(const TrialAssignment& assignment) override {
+    return runner_for(assignment).measure_costs(assignment);
   }
 
  private:
+  TrialRunner& runner_for(const TrialAssignment& assignment) {
+    if (!assignment.benchmark.is_null()) {
+      if (!benchmark_) benchmark_ = benchmarks::make_benchmark_runner();
+      return *benchmark_;
+    }
+    if (!torch_) torch_ = worker::make_torch_runner(options_);
+    return *torch_;
+  }
+
   worker::RunnerOptions options_;
   std::unique_ptr<TrialRunner> torch_, benchmark_;
 };

@@ -84,8 +84,16 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
       throw std::runtime_error(fmt::format("worker {}: expected an assignment, got tag {}", rank,
                                            static_cast<int>(message.tag)));
     }
-    gang.tell(GangTag::kAssign, message.body);
-    const auto assignment = message.body.get<TrialAssignment>();
+    auto assignment = message.body.get<TrialAssignment>();
+    if (!gang.alone() && !assignment.costs) {
+      // Measured once, here: latency differs between ranks, and the gang must agree on whether
+      // the trial is feasible. A config that cannot even be measured fails alike on every rank.
+      try {
+        assignment.costs = runner.measure_costs(assignment);
+      } catch (const std::exception&) {
+      }
+    }
+    gang.tell(GangTag::kAssign, assignment);
     const auto start = std::chrono::steady_clock::now();
     auto report_epoch = [&](const EpochMetrics& epoch) {
       coordinator.send(Tag::kEpoch, epoch);

@@ -220,7 +220,7 @@ TrialConfig TrialConfig::from_params(const Json& params) {
 
 bool is_judged(TrialStatus status) {
   return status == TrialStatus::kFinished || status == TrialStatus::kPruned ||
-         status == TrialStatus::kFailed;
+         status == TrialStatus::kFailed || status == TrialStatus::kInfeasible;
 }
 
 std::optional<std::string> non_finite_metric(const std::map<std::string, double>& values) {
@@ -230,18 +230,46 @@ std::optional<std::string> non_finite_metric(const std::map<std::string, double>
   return std::nullopt;
 }
 
+namespace {
+
+// A config refused before training: its costs are its only metrics.
+TrialResult infeasible_before_training(const TrialAssignment& assignment,
+                                       std::map<std::string, double> costs,
+                                       const ConstraintCheck& check) {
+  TrialResult result;
+  result.trial_id = assignment.trial_id;
+  result.status = TrialStatus::kInfeasible;
+  result.error = "infeasible before training: " + check.reason;
+  result.final_metrics = std::move(costs);
+  result.final_metrics[kViolationMetric] = check.violation;
+  if (auto it = result.final_metrics.find("param_count"); it != result.final_metrics.end()) {
+    result.param_count = static_cast<int64_t>(it->second);
+  }
+  return result;
+}
+
+}  // namespace
+
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch, bool enforce_time_limit) {
   int epochs_reported = 0;  // so that a failure records the epoch it reached
   const auto start = std::chrono::steady_clock::now();
+  std::map<std::string, double> costs;
   try {
+    costs = assignment.costs ? *assignment.costs : runner.measure_costs(assignment);
+    if (const ConstraintCheck check = check_constraints(assignment.constraints, costs);
+        !check.feasible()) {
+      return infeasible_before_training(assignment, costs, check);
+    }
     TrialResult result = runner.run(assignment, [&](const EpochMetrics& epoch) {
       // A net that diverged in an epoch's last steps: its metrics are no result to store or rank.
       if (const auto bad = non_finite_metric(epoch.values)) {
         throw std::runtime_error(fmt::format("diverged: {} after epoch {}", *bad, epoch.epoch));
       }
       epochs_reported = epoch.epoch;
-      const Decision decision = on_epoch(epoch);
+      EpochMetrics with_costs = epoch;
+      with_costs.values.insert(costs.begin(), costs.end());
+      const Decision decision = on_epoch(with_costs);
       if (!enforce_time_limit) return decision;
       if (auto error = time_limit_exceeded(assignment, start, epoch.epoch)) {
         throw std::runtime_error(*error);
@@ -252,6 +280,7 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     if (const auto bad = non_finite_metric(result.final_metrics)) {
       throw std::runtime_error(fmt::format("diverged: {} at the end of the trial", *bad));
     }
+    result.final_metrics.insert(costs.begin(), costs.end());
     return result;
   } catch (const std::exception& e) {
     TrialResult failed;
@@ -259,6 +288,7 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     failed.status = TrialStatus::kFailed;
     failed.error = e.what();
     failed.epochs_completed = epochs_reported;
+    failed.final_metrics = costs;  // what it would have cost, when that was measured
     return failed;
   }
 }
@@ -316,7 +346,10 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"maximize", a.maximize},
          {"state_dir", a.state_dir},
          {"run", a.run},
-         {"resume", a.resume}};
+         {"resume", a.resume},
+         {"constraints", a.constraints},
+         {"cost_request", a.cost_request}};
+  if (a.costs) out["costs"] = *a.costs;
 }
 
 void from_json(const Json& in, TrialAssignment& a) {
@@ -338,6 +371,9 @@ void from_json(const Json& in, TrialAssignment& a) {
   in.at("state_dir").get_to(a.state_dir);
   in.at("run").get_to(a.run);
   in.at("resume").get_to(a.resume);
+  in.at("constraints").get_to(a.constraints);
+  in.at("cost_request").get_to(a.cost_request);
+  if (in.contains("costs")) a.costs = in.at("costs").get<std::map<std::string, double>>();
 }
 
 void to_json(Json& out, const EpochMetrics& e) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/constraints.h"
 #include "common/data_config.h"
 #include "common/enum_names.h"
 #include "common/metrics.h"
@@ -142,6 +143,12 @@ struct TrialAssignment {
   int run = 0;
   // Continue from this state: its epoch's successor is the first to train. Empty: from scratch.
   StateRef resume;
+  // The spec's constraints: those on costs are checked before training (a trial breaking one is
+  // never trained), the coordinator checks the rest after it.
+  std::vector<Constraint> constraints;
+  CostRequest cost_request;
+  // Set by a gang's leader, which measures once for the gang: every rank then decides alike.
+  std::optional<std::map<std::string, double>> costs;
 };
 
 // One epoch's metrics by name (the LibTorch trainer reports epoch_metric_names(); a benchmark
@@ -159,17 +166,28 @@ struct EpochMetrics {
 // A trial's life: pending (sampled, not handed out) -> running -> one of the ends. `interrupted`:
 // its sweep stopped (a signal, a crash, a lost worker) while it ran; --resume continues it.
 // `paused`: it waits at a rung of promotion-based ASHA, its state kept, for a promotion.
-enum class TrialStatus { kPending, kRunning, kPaused, kFinished, kPruned, kFailed, kInterrupted };
+// `infeasible`: it broke a constraint (common/constraints.h), before training or after it.
+enum class TrialStatus {
+  kPending,
+  kRunning,
+  kPaused,
+  kFinished,
+  kPruned,
+  kFailed,
+  kInterrupted,
+  kInfeasible
+};
 template <>
 struct EnumNames<TrialStatus> {
-  static constexpr std::array<EnumName<TrialStatus>, 7> table{
+  static constexpr std::array<EnumName<TrialStatus>, 8> table{
       {{TrialStatus::kPending, "pending"},
        {TrialStatus::kRunning, "running"},
        {TrialStatus::kPaused, "paused"},
        {TrialStatus::kFinished, "finished"},
        {TrialStatus::kPruned, "pruned"},
        {TrialStatus::kFailed, "failed"},
-       {TrialStatus::kInterrupted, "interrupted"}}};
+       {TrialStatus::kInterrupted, "interrupted"},
+       {TrialStatus::kInfeasible, "infeasible"}}};
 };
 // What became of a trial at a rung of ASHA or Hyperband: stopping mode continues or stops it;
 // promotion mode pauses it there, then promotes it, or stops it when the sweep ends first.
@@ -183,7 +201,8 @@ struct EnumNames<RungOutcome> {
        {RungOutcome::kPromoted, "promoted"}}};
 };
 
-// Finished, pruned or failed: judged, and never run again (unless a failure is retried).
+// Finished, pruned, failed or infeasible: judged, and never run again (unless a failure is
+// retried).
 bool is_judged(TrialStatus status);
 
 enum class SweepStatus { kRunning, kFinished, kFailed, kInterrupted };
@@ -229,9 +248,16 @@ class TrialRunner {
  public:
   virtual ~TrialRunner() = default;
   virtual TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) = 0;
+  // What the trial costs before it trains (cost_metric_names(), as `cost_request` asks); none by
+  // default (a known benchmark function costs nothing).
+  virtual std::map<std::string, double> measure_costs(const TrialAssignment& assignment) {
+    return {};
+  }
 };
 
-// The trial boundary: runs the trial and turns any exception into a failed result, so one bad
+// The trial boundary: measures the trial's costs (unless the assignment carries them) and ends it
+// `infeasible` without training when they break a constraint; otherwise runs it, with the costs
+// among every epoch's and the final metrics. Turns any exception into a failed result, so one bad
 // config never takes a worker down. It also fails the trial at the first epoch past its time
 // limit, unless `enforce_time_limit` is false because someone else keeps the clock (a gang's
 // leader, for all its ranks).

@@ -12,6 +12,13 @@
 #include "common/stop_signal.h"
 
 namespace fersweep::coordinator {
+namespace {
+
+// A sweep whose constraints refuse this many configs per planned trial before training stops
+// sampling: its space hardly meets them.
+constexpr uint64_t kMaxScreenedPerTrial = 100;
+
+}  // namespace
 
 SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
                          NotRegistered)
@@ -154,9 +161,10 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
                (last.status == TrialStatus::kFailed && failures <= spec_.retries)) {
       retries_.push_back(std::move(again));
     } else {
-      sampler_->tell(last.params, last.status, std::span<const double>(last.objectives),
-                     last.epochs_completed);
-      ++done_;
+      tell_sampler(last.params, last.status, last.objectives, last.epochs_completed,
+                   last.violation);
+      const bool screened = last.status == TrialStatus::kInfeasible && last.epochs_completed == 0;
+      ++(screened ? screened_ : done_);
     }
   }
   // A PBT generation recorded before the stop is not run again: its members continue.
@@ -207,7 +215,10 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
     return continue_or_restart(std::move(*promoted));
   }
   std::optional<nlohmann::json> params;
-  if (planned_ == 0 || issued_ - retried_ < planned_) params = sampler_->ask();
+  const bool screened_enough = planned_ > 0 && screened_ >= kMaxScreenedPerTrial * planned_;
+  if (!screened_enough && (planned_ == 0 || issued_ - retried_ - screened_ < planned_)) {
+    params = sampler_->ask();
+  }
   if (!params) {
     if (running_.empty()) end_paused_trials();  // nothing left could earn them a promotion
     return std::nullopt;
@@ -329,6 +340,8 @@ TrialAssignment SweepDriver::assignment_of(const Running& run) const {
   assignment.time_limit_seconds = spec_.trial_time_limit;
   assignment.bucket_mb = spec_.bucket_mb;
   assignment.precision = spec_.precision;
+  assignment.constraints = spec_.constraints;
+  assignment.cost_request = spec_.costs;
   return assignment;
 }
 
@@ -337,7 +350,7 @@ void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
 }
 
 Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
-  store_.record_epoch(epoch);
+  store_.record_epoch(without_constant_costs(epoch));
   auto trial = running_.find(epoch.trial_id);
   if (trial != running_.end() && !epoch.state.empty()) trial->second.state = epoch.state;
   if (out_of_time()) return Decision::kStop;
@@ -457,14 +470,18 @@ void SweepDriver::trial_done(const TrialResult& result) {
     }
     return;
   }
-  const std::optional<double> objective = objective_of(result);
-  const std::vector<double> objectives = objectives_of(result);
-  store_.finish_trial(result, objective);
+  // Refused before training by its costs: outside the budget, never seen by the pruner.
+  const bool screened = result.status == TrialStatus::kInfeasible;
+  const TrialResult judged = judged_by_constraints(result);
+  const std::optional<double> objective = objective_of(judged);
+  const std::vector<double> objectives = objectives_of(judged);
+  store_.finish_trial(judged, objective);
   // Stored: its training state is no longer needed (a retry starts from scratch).
   if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, {result.trial_id});
   bool retrying = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
-    pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
+    if (!screened)
+      pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
     // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
     retrying = result.status == TrialStatus::kFailed && trial->second.attempt < spec_.retries;
     if (retrying) {  // from the start, as a new trial, even if this one had continued
@@ -474,16 +491,29 @@ void SweepDriver::trial_done(const TrialResult& result) {
       again.attempt = trial->second.attempt + 1;
       retries_.push_back(std::move(again));
     } else {
-      sampler_->tell(trial->second.params, result.status, std::span<const double>(objectives),
-                     result.epochs_completed);
+      const auto violation = judged.final_metrics.find(kViolationMetric);
+      tell_sampler(trial->second.params, judged.status, objectives, judged.epochs_completed,
+                   violation == judged.final_metrics.end() ? 0.0 : violation->second);
     }
     running_.erase(trial);
   }
-  if (!retrying) ++done_;
+  if (screened) {
+    ++screened_;
+    if (log_ && planned_ > 0 && screened_ == kMaxScreenedPerTrial * planned_) {
+      fmt::print(log_,
+                 "{} configs broke the constraints before training; the sweep samples no more "
+                 "(loosen \"constraints\" or narrow the space towards them)\n",
+                 screened_);
+    }
+  } else if (!retrying) {
+    ++done_;
+  }
   if (log_) {
     std::string outcome;
     if (result.status == TrialStatus::kFailed) {
       outcome = "failed: " + result.error + (retrying ? " (will retry)" : "");
+    } else if (judged.status == TrialStatus::kInfeasible) {
+      outcome = judged.error;
     } else {
       outcome = fmt::format("{} {}", to_string(result.status), describe(objectives));
       if (result.status == TrialStatus::kPruned) {
@@ -495,6 +525,38 @@ void SweepDriver::trial_done(const TrialResult& result) {
         planned_ > 0 ? fmt::format("{}/{}", done_, planned_) : fmt::format("{}", done_);
     fmt::print(log_, "[{}] trial {} {}\n", progress, result.trial_id, outcome);
     std::fflush(log_);
+  }
+}
+
+// A trial's costs come with every epoch (a pruner ranking by one needs it there), but they do
+// not change: only those that are objectives are stored per epoch, for a resumed pruner.
+EpochMetrics SweepDriver::without_constant_costs(const EpochMetrics& epoch) const {
+  EpochMetrics stored = epoch;
+  const std::vector<std::string> objectives = objective_names();
+  std::erase_if(stored.values, [&](const auto& metric) {
+    return is_cost_metric(metric.first) &&
+           std::find(objectives.begin(), objectives.end(), metric.first) == objectives.end();
+  });
+  return stored;
+}
+
+TrialResult SweepDriver::judged_by_constraints(const TrialResult& result) const {
+  if (result.status != TrialStatus::kFinished || spec_.constraints.empty()) return result;
+  const ConstraintCheck check = check_constraints(spec_.constraints, result.final_metrics);
+  if (check.feasible()) return result;
+  TrialResult infeasible = result;
+  infeasible.status = TrialStatus::kInfeasible;
+  infeasible.error = "infeasible after training: " + check.reason;
+  infeasible.final_metrics[kViolationMetric] = check.violation;
+  return infeasible;
+}
+
+void SweepDriver::tell_sampler(const nlohmann::json& params, TrialStatus status,
+                               std::span<const double> objectives, int epochs, double violation) {
+  if (status == TrialStatus::kInfeasible) {
+    sampler_->tell_infeasible(params, violation);
+  } else {
+    sampler_->tell(params, status, objectives, epochs);
   }
 }
 

@@ -91,6 +91,12 @@ class SweepDriver {
       const std::function<std::optional<double>(const std::string&)>& value_of) const;
   std::vector<double> objectives_of(const TrialResult& result) const;
   std::vector<std::string> objective_names() const;
+  EpochMetrics without_constant_costs(const EpochMetrics& epoch) const;
+  // A trained trial that breaks a constraint on its metrics becomes infeasible, with its reason.
+  TrialResult judged_by_constraints(const TrialResult& result) const;
+  // Samplers hear of each config's end once; `violation` > 0 for an infeasible one.
+  void tell_sampler(const nlohmann::json& params, TrialStatus status,
+                    std::span<const double> objectives, int epochs, double violation);
   // "name=value" for each objective, for the log.
   std::string describe(std::span<const double> values) const;
   // The early-stopping rule's word on the trial's epoch, with its rung history.
@@ -131,6 +137,9 @@ class SweepDriver {
   uint64_t planned_ = 0;
   uint64_t issued_ = 0;   // trial numbers handed out, retries included
   uint64_t retried_ = 0;  // of which retries, which do not count against the budget
+  // Configs refused before training for breaking a constraint on their costs: not counted
+  // against the budget either, up to kMaxScreened per planned trial.
+  uint64_t screened_ = 0;
   uint64_t done_ = 0;
   uint64_t interrupted_ = 0;  // by a stop signal, in this run
 };

@@ -289,6 +289,28 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   return m;
 }
 
+double measure_inference_ms(const ModelOptions& o, int batch, int repeats,
+                            const torch::Device& device) {
+  using Clock = std::chrono::steady_clock;
+  Classifier model = make_model(o);
+  model->to(device);
+  use_channels_last(*model);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor images =
+      torch::randn({batch, o.in_channels, o.image_size, o.image_size}, torch::device(device));
+  std::vector<double> ms;
+  for (int i = 0; i <= std::max(1, repeats); ++i) {
+    const auto start = Clock::now();
+    // Reading a value back waits for a GPU to finish the pass.
+    model->forward(images).sum().item<float>();
+    if (i > 0)
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
 int optimizer_slots(Optimizer optimizer, double momentum) {
   switch (optimizer) {
     case Optimizer::kAdam:

@@ -43,6 +43,11 @@ struct StepMeasurement {
 // Times `repeats` training steps (after one warm-up) on random images.
 StepMeasurement measure_training_step(const ModelOptions& options, int batch, int repeats);
 
+// Median milliseconds of one forward pass of `batch` random images, in evaluation mode and without
+// gradients, in the layout the worker trains in, after one warm-up: a deployed model's latency.
+double measure_inference_ms(const ModelOptions& options, int batch, int repeats,
+                            const torch::Device& device = torch::kCPU);
+
 // Optimizer state tensors per weight: adam/adamw 2, sgd 1 with momentum, else 0.
 int optimizer_slots(Optimizer optimizer, double momentum);
 

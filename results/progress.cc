@@ -43,7 +43,7 @@ std::string progress_text(const Progress& p, int workers) {
   std::string counts;
   for (const TrialStatus status :
        {TrialStatus::kFinished, TrialStatus::kRunning, TrialStatus::kPaused, TrialStatus::kPruned,
-        TrialStatus::kFailed, TrialStatus::kInterrupted}) {
+        TrialStatus::kFailed, TrialStatus::kInfeasible, TrialStatus::kInterrupted}) {
     const int64_t n = s.trials_with_status(status);
     if (n > 0 || status == TrialStatus::kFinished || status == TrialStatus::kRunning) {
       counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, to_string(status));

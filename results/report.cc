@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -280,16 +281,22 @@ std::string html_report(const Reader& reader, const SweepSummary& sweep) {
           : "<p>Permutation importance on a random forest of the finished trials (out-of-bag "
             "error increase when a parameter is shuffled, as a share of the total).</p>\n" +
                 importance_svg(f);
-  std::string failed;
-  for (const auto& t : all) {
-    if (t.status == TrialStatus::kFailed) {
-      failed += fmt::format("<tr><td>{}</td><td class=\"error\">{}</td></tr>\n", t.id,
+  for (const auto& [status, title, heading] :
+       {std::tuple{TrialStatus::kFailed, "Failed trials", "error"},
+        std::tuple{TrialStatus::kInfeasible, "Infeasible trials", "constraint broken"}}) {
+    std::string rows;
+    for (const auto& t : all) {
+      if (t.status == status) {
+        rows += fmt::format("<tr><td>{}</td><td class=\"error\">{}</td></tr>\n", t.id,
                             markup_text(t.error));
+      }
+    }
+    if (!rows.empty()) {
+      out +=
+          fmt::format("<h2>{}</h2>\n<table><tr><th>trial</th><th>{}</th></tr>\n", title, heading) +
+          rows + "</table>\n";
     }
   }
-  if (!failed.empty())
-    out += "<h2>Failed trials</h2>\n<table><tr><th>trial</th><th>error</th></tr>\n" + failed +
-           "</table>\n";
   out += "<h2>Sweep spec</h2>\n<pre id=\"spec\">" + markup_text(sweep.spec.dump(2)) + "</pre>\n";
   return out + "</body></html>\n";
 }

@@ -68,16 +68,16 @@ CREATE TABLE {} (
   UNIQUE (sweep_id, number)
 );
 )sql";
-// The current layout of `trials`; the version-4 one above stays as it was, for step 4.
+// The current layout of `trials` since version 5; `{1}` is the list of statuses, which version 7
+// extends. The version-4 layout above stays as it was, for step 4.
 constexpr const char* kTrialsTableV5 = R"sql(
-CREATE TABLE {} (
+CREATE TABLE {0} (
   id INTEGER PRIMARY KEY,
   sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
   number INTEGER NOT NULL,
   params_json TEXT NOT NULL,
   seed INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'paused', 'finished', 'failed',
-                                            'pruned', 'interrupted')),
+  status TEXT NOT NULL CHECK (status IN ({1})),
   worker_rank INTEGER,
   started_at REAL,
   finished_at REAL,
@@ -96,6 +96,10 @@ CREATE TABLE {} (
   UNIQUE (sweep_id, number)
 );
 )sql";
+constexpr const char* kStatusesV5 =
+    "'pending', 'running', 'paused', 'finished', 'failed', 'pruned', 'interrupted'";
+constexpr const char* kStatusesV7 =
+    "'pending', 'running', 'paused', 'finished', 'failed', 'pruned', 'interrupted', 'infeasible'";
 // Each trial's objective at the rungs of ASHA or Hyperband, and what became of it there.
 constexpr const char* kRungsTable = R"sql(
 CREATE TABLE trial_rungs (
@@ -201,7 +205,7 @@ constexpr UpgradeStep kUpgrades[] = {
     // result). `trials` is rebuilt as in version 4, for the CHECK constraint.
     {5,
      [](sql::Database& db) {
-       db.execute(fmt::format(kTrialsTableV5, "trials_v5"));
+       db.execute(fmt::format(kTrialsTableV5, "trials_v5", kStatusesV5));
        db.execute(fmt::format("INSERT INTO trials_v5 ({0}) SELECT {0} FROM trials", kTrialColumns));
        db.execute("DROP TABLE trials");
        db.execute("ALTER TABLE trials_v5 RENAME TO trials");
@@ -216,6 +220,16 @@ constexpr UpgradeStep kUpgrades[] = {
      [](sql::Database& db) {
        db.execute(kLineageTable);
        db.execute("CREATE INDEX trial_metrics_by_value ON trial_metrics (name, value)");
+     }},
+    // Version 7 lets a trial be `infeasible`: it broke one of the sweep's constraints, before
+    // training (never trained) or after it. `trials` is rebuilt as in version 5, same columns.
+    {7,
+     [](sql::Database& db) {
+       db.execute(fmt::format(kTrialsTableV5, "trials_v7", kStatusesV7));
+       db.execute("INSERT INTO trials_v7 SELECT * FROM trials");
+       db.execute("DROP TABLE trials");
+       db.execute("ALTER TABLE trials_v7 RENAME TO trials");
+       db.execute(kTrialsIndex);
      }},
 };
 static_assert(std::size(kUpgrades) == kSchemaVersion - 1, "one upgrade step per version");

@@ -6,7 +6,8 @@
 //   trials(id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at,
 //          epochs_completed, objective, wall_seconds, images_per_second, param_count, error,
 //          checkpoint, state_path, state_epoch, state_digest, runs, epochs_redone)
-//                -- status: pending, running, paused, finished, pruned, failed, interrupted
+//                -- status: pending, running, paused, finished, pruned, failed, interrupted,
+//                   infeasible
 //   epochs(trial_id, epoch, seconds, recorded_at)
 //   epoch_metrics(trial_id, epoch, name, value)   -- e.g. val_accuracy of each epoch
 //   trial_metrics(trial_id, name, value)          -- final metrics, rankable by name (indexed by
@@ -26,7 +27,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not

@@ -287,6 +287,11 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id,
       if (final_value_.step()) t.objectives.push_back(final_value_.real(0));
     }
     if (t.objectives.size() != objectives.size()) t.objectives.clear();
+    if (t.status == TrialStatus::kInfeasible) {
+      final_value_.reset();
+      final_value_.bind(1, t.id).bind(2, std::string(kViolationMetric));
+      if (final_value_.step()) t.violation = final_value_.real(0);
+    }
     for (auto& [epoch, values] : by_epoch) {
       if (values.size() == objectives.size()) t.objective_by_epoch.emplace_back(epoch, values);
     }

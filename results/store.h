@@ -51,6 +51,7 @@ struct StoredTrial {
   std::vector<std::pair<int, std::vector<double>>> objective_by_epoch;
   // Its stored final value of each objective; empty when one is missing.
   std::vector<double> objectives;
+  double violation = 0;  // infeasible: by how much it broke the sweep's constraints
 };
 
 class Store {

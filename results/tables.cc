@@ -108,11 +108,16 @@ std::string rank_table(const SweepSummary& sweep, const std::vector<TrialSummary
   const std::string planned = sweep.planned_trials > 0
                                   ? fmt::format("of {} planned", sweep.planned_trials)
                                   : std::string("(wall-time budget)");
-  const int64_t pruned = sweep.trials_with_status(TrialStatus::kPruned);
-  std::string out = fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished {}{}\n", sweep.id,
-                                sweep.name, sweep.method, sweep.maximize ? "maximize" : "minimize",
-                                sweep.metric, sweep.trials_with_status(TrialStatus::kFinished),
-                                planned, pruned > 0 ? fmt::format(", {} pruned", pruned) : "");
+  std::string others;
+  for (const TrialStatus status : {TrialStatus::kPruned, TrialStatus::kInfeasible}) {
+    if (const int64_t n = sweep.trials_with_status(status); n > 0) {
+      others += fmt::format(", {} {}", n, to_string(status));
+    }
+  }
+  std::string out =
+      fmt::format("sweep {} \"{}\" ({}, {} {}): {} finished {}{}\n", sweep.id, sweep.name,
+                  sweep.method, sweep.maximize ? "maximize" : "minimize", sweep.metric,
+                  sweep.trials_with_status(TrialStatus::kFinished), planned, others);
   if (ranked.empty()) return out + "no finished trials yet\n";
   const std::string other = companion_metric(ranked, metric);
   out += fmt::format("{:>4} {:>5} {:>12} {:>12} {:>6} {:>7}  {}\n", "rank", "trial",

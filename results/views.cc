@@ -1,12 +1,14 @@
 #include "results/views.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "common/constraints.h"
 #include "common/error.h"
 #include "common/json_reader.h"
 #include "common/text.h"
@@ -118,6 +120,25 @@ nlohmann::json list_json(const std::vector<TrialSummary>& trials) {
   return {{"trials", rows}};
 }
 
+namespace {
+
+std::string metric_text(const std::string&, double value) {
+  return fmt::format("{:.4f}", value);
+}
+
+// 1328102 parameters as "1.33M", 3.52e8 FLOPs as "352M"; memory in MiB and times in ms as is.
+std::string cost_text(const std::string& name, double value) {
+  if (name != "param_count" && name != "flops") return fmt::format("{:.2f}", value);
+  constexpr std::pair<double, const char*> kScales[] = {
+      {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+  for (const auto& [scale, suffix] : kScales) {
+    if (std::abs(value) >= scale) return fmt::format("{:.3g}{}", value / scale, suffix);
+  }
+  return fmt::format("{:.0f}", value);
+}
+
+}  // namespace
+
 std::string compare_text(const std::vector<TrialDetail>& trials) {
   std::vector<nlohmann::json> params;
   for (const auto& d : trials) params.push_back(d.trial.params);
@@ -134,18 +155,27 @@ std::string compare_text(const std::vector<TrialDetail>& trials) {
     for (const auto& p : params) out += cell(value_or_dash(p, name));
     out += "\n";
   }
-  std::set<std::string> metrics;
+  std::set<std::string> metrics, costs;
   for (const auto& d : trials) {
-    for (const auto& [name, v] : d.trial.metrics) metrics.insert(name);
+    for (const auto& [name, v] : d.trial.metrics)
+      (is_cost_metric(name) ? costs : metrics).insert(name);
   }
+  out += fmt::format("\n {:<17}", "status");
+  for (const auto& d : trials) out += cell(to_string(d.trial.status));
   out += "\n";
-  for (const auto& name : metrics) {
-    out += fmt::format(" {:<17}", name.substr(0, 17));
-    for (const auto& d : trials) {
-      const auto it = d.trial.metrics.find(name);
-      out += cell(it == d.trial.metrics.end() ? "-" : fmt::format("{:.4f}", it->second));
-    }
+  // The metrics, then what each network costs (common/constraints.h), in units that read.
+  for (const auto& [names, format] :
+       {std::pair{&metrics, &metric_text}, std::pair{&costs, &cost_text}}) {
+    if (names->empty()) continue;
     out += "\n";
+    for (const auto& name : *names) {
+      out += fmt::format(" {:<17}", name.substr(0, 17));
+      for (const auto& d : trials) {
+        const auto it = d.trial.metrics.find(name);
+        out += cell(it == d.trial.metrics.end() ? "-" : format(name, it->second));
+      }
+      out += "\n";
+    }
   }
   if (!trials.front().per_class.empty()) {
     out += fmt::format("\n{:<18}", "F1 (change)");

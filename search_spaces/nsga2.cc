@@ -59,15 +59,32 @@ const std::vector<Nsga2Sampler::Member>& Nsga2Sampler::parents() {
   pool.insert(pool.end(), std::make_move_iterator(newcomers_.begin()),
               std::make_move_iterator(newcomers_.end()));
   newcomers_.clear();
+  std::vector<size_t> feasible, infeasible;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    (pool[i].violation > 0 ? infeasible : feasible).push_back(i);
+  }
   std::vector<ObjectiveVector> losses;
-  for (const Member& m : pool) losses.push_back(m.losses);
+  for (size_t i : feasible) losses.push_back(pool[i].losses);
   parents_.clear();
+  const auto room = static_cast<size_t>(options_.population);
   // The most isolated of the last front first; ties keep the older member.
+  int fronts = 0;
   for (const CrowdedRank& r : crowded_order(losses)) {
-    if (parents_.size() == static_cast<size_t>(options_.population)) break;
-    Member member = std::move(pool[r.index]);
+    if (parents_.size() == room) break;
+    Member member = std::move(pool[feasible[r.index]]);
     member.rank = r.front;
     member.crowding = r.crowding;
+    fronts = std::max(fronts, r.front + 1);
+    parents_.push_back(std::move(member));
+  }
+  // Then the least violating infeasible ones, each a front of its own.
+  std::stable_sort(infeasible.begin(), infeasible.end(),
+                   [&](size_t a, size_t b) { return pool[a].violation < pool[b].violation; });
+  for (size_t i : infeasible) {
+    if (parents_.size() == room) break;
+    Member member = std::move(pool[i]);
+    member.rank = fronts++;
+    member.crowding = 0;
     parents_.push_back(std::move(member));
   }
   return parents_;
@@ -160,6 +177,11 @@ void Nsga2Sampler::tell(const Json& params, TrialStatus status, std::span<const 
     member.losses.push_back(maximize_[m] ? -values[m] : values[m]);
   }
   newcomers_.push_back(std::move(member));
+  ++finished_;
+}
+
+void Nsga2Sampler::tell_infeasible(const Json& params, double violation) {
+  newcomers_.push_back({params, {}, 0, 0, std::max(violation, 1e-300)});
   ++finished_;
 }
 

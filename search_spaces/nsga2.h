@@ -9,7 +9,7 @@
 // the child take a parent's value when that parent has one, else a fresh draw. A child equal to a
 // parent has one free parameter moved, so no finished config is trained twice by design. Until
 // `population` configs have been asked (and while fewer than two trials have finished), configs are
-// random.
+// random. Constraints are handled by Deb's constrained domination.
 #include <cstdint>
 #include <vector>
 
@@ -26,6 +26,10 @@ class Nsga2Sampler final : public Sampler {
   using Sampler::tell;
   void tell(const Json& params, TrialStatus status, std::span<const double> values,
             int epochs) override;
+  // Deb's constrained domination: an infeasible config loses to every feasible one, and to any
+  // infeasible one of smaller violation; it competes for a parent's place only while fewer than
+  // `population` configs are feasible.
+  void tell_infeasible(const Json& params, double violation) override;
   // Results arrive in an order the database does not keep: a replay advances the random stream
   // by one ask and accepts the stored config in its place.
   bool replay(const Json& params) override;
@@ -35,6 +39,7 @@ class Nsga2Sampler final : public Sampler {
     ObjectiveVector losses;  // minimised
     int rank = 0;            // non-dominated front among the parents
     double crowding = 0;
+    double violation = 0;  // > 0: infeasible, `losses` unused
   };
   // The current parents, after a survival selection over everything told so far.
   const std::vector<Member>& parents();

@@ -174,7 +174,9 @@ std::vector<Parameter> order_by_dependency(std::vector<Parameter> parameters) {
 }  // namespace
 
 Vocabulary trainer_vocabulary() {
-  return {TrialConfig::parameter_problem, TrialConfig::parameter_names(), epoch_metric_names()};
+  std::vector<std::string> metrics = epoch_metric_names();
+  metrics.insert(metrics.end(), cost_metric_names().begin(), cost_metric_names().end());
+  return {TrialConfig::parameter_problem, TrialConfig::parameter_names(), std::move(metrics)};
 }
 
 Vocabulary benchmark_vocabulary(const benchmarks::BenchmarkFunction& function) {

@@ -28,6 +28,10 @@ class Sampler {
     tell(params, status, value ? std::span<const double>(&*value, 1) : std::span<const double>(),
          epochs);
   }
+  // A config it suggested broke the sweep's constraints, before or after training, by
+  // `violation` (common/constraints.h). Samplers that model the space steer away from it; the
+  // others need not hear of it.
+  virtual void tell_infeasible(const Json& params, double violation) {}
   // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
   // had just returned `params` (pending until told). False when this sampler would have
   // suggested something else here: the search space or the sampler changed since.

@@ -304,6 +304,36 @@ std::function<std::string(const std::string&, const Json&)> with_data_checks(
   };
 }
 
+// Memory and latency are measured when an objective or a constraint names them, or "costs" asks.
+CostRequest parse_costs(ObjectReader& top, const SweepSpec& spec) {
+  std::set<std::string> named;
+  for (const Objective& o : spec.objectives) named.insert(o.metric);
+  for (const Constraint& c : spec.constraints) named.insert(c.metric);
+  CostRequest request;
+  request.memory = named.contains("train_memory_mb");
+  request.latency = named.contains("inference_ms") || named.contains("batch_inference_ms");
+  const Json* body = top.find("costs");
+  if (!body) return request;
+  if (!spec.benchmark.is_null()) {
+    throw InputError("costs: a benchmark sweep trains no network to measure; remove it");
+  }
+  ObjectReader reader(*body, "costs");
+  request.memory = reader.boolean("memory", request.memory);
+  request.latency = reader.boolean("latency", request.latency);
+  request.inference_batch = reader.int_in("inference_batch", 1, 4096, request.inference_batch);
+  request.latency_repeats = reader.int_in("latency_repeats", 1, 1000, request.latency_repeats);
+  reader.reject_unknown_keys();
+  for (const auto& [name, needs] :
+       {std::pair{"train_memory_mb", request.memory}, std::pair{"inference_ms", request.latency},
+        std::pair{"batch_inference_ms", request.latency}}) {
+    if (!needs && named.contains(name)) {
+      throw InputError(
+          fmt::format("costs: {} is an objective or a constraint; it must be measured", name));
+    }
+  }
+  return request;
+}
+
 }  // namespace
 
 std::string to_string(Method method) {
@@ -410,6 +440,11 @@ SweepSpec parse_spec(const Json& document) {
           to_string(spec.early_stopping.rule)));
     }
   }
+  if (const Json* constraints = top.find("constraints")) {
+    spec.constraints = parse_constraints(*constraints, "constraints", vocabulary.metrics);
+    if (pbt) throw InputError("constraints: PBT's population trains every member; remove them");
+  }
+  spec.costs = parse_costs(top, spec);
   if (const Json* data = top.find("data")) spec.data = DataConfig::from_spec(*data, "data");
   for (const auto& [name, classes] : spec.data.groupings) {
     data::parse_grouping(name, classes, "data.groupings." + name);

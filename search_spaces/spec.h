@@ -112,6 +112,9 @@ struct SweepSpec {
   // first, the one single-objective parts (checkpoints, ranking by default) follow.
   std::vector<Objective> objectives;
   Objective objective;
+  // "constraints": bounds on any metric (common/constraints.h); "costs": what trials measure.
+  std::vector<Constraint> constraints;
+  CostRequest costs;
   Budget budget;
   int epochs = 5;
   uint64_t seed = 0;

@@ -359,6 +359,7 @@ std::vector<const TpeSampler::Observation*> TpeSampler::ranked(size_t n_below) c
   std::stable_sort(all.begin(), all.end(), [several](const Observation* a, const Observation* b) {
     if (a->group != b->group) return a->group < b->group;
     if (a->group == 1 && a->epochs != b->epochs) return a->epochs > b->epochs;
+    if (a->group == 2 && a->violation != b->violation) return a->violation < b->violation;
     if (!several && a->losses[0] != b->losses[0]) return a->losses[0] < b->losses[0];
     return a->order < b->order;
   });
@@ -396,7 +397,7 @@ std::vector<const TpeSampler::Observation*> TpeSampler::ranked(size_t n_below) c
 std::optional<Json> TpeSampler::ask() {
   Json config;
   const auto informative =
-      std::count_if(told_.begin(), told_.end(), [](const Observation& o) { return o.group < 2; });
+      std::count_if(told_.begin(), told_.end(), [](const Observation& o) { return o.group < 3; });
   if (informative < options_.startup_trials) {
     config = random_config(parameters_, rng_);
   } else {
@@ -416,7 +417,7 @@ std::optional<Json> TpeSampler::ask() {
     config = sample_model_based(below, below_weights, above);
   }
   pending_.push_back(
-      {config, 3, 0, std::vector<double>(maximize_.size(), kInf), asked_++, encode_all(config)});
+      {config, 4, 0, 0, std::vector<double>(maximize_.size(), kInf), asked_++, encode_all(config)});
   return config;
 }
 
@@ -478,16 +479,19 @@ bool TpeSampler::replay(const Json& params) {
   return true;
 }
 
-void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const double> values,
-                      int epochs) {
-  uint64_t order = asked_;
+uint64_t TpeSampler::settle(const Json& params) {
   auto it = std::find_if(pending_.begin(), pending_.end(),
                          [&](const Observation& o) { return o.params == params; });
-  if (it != pending_.end()) {
-    order = it->order;
-    pending_.erase(it);
-  }
-  // A config that failed (out of memory, diverged) is as bad as it gets: it joins the above
+  if (it == pending_.end()) return asked_;
+  const uint64_t order = it->order;
+  pending_.erase(it);
+  return order;
+}
+
+void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const double> values,
+                      int epochs) {
+  const uint64_t order = settle(params);
+  // A config that failed (out of memory, diverged) is as bad as it gets: it joins the last
   // group so the model steers away from it instead of forgetting it and trying it again.
   bool failed = status == TrialStatus::kFailed || values.size() != maximize_.size();
   std::vector<double> losses(maximize_.size(), kInf);
@@ -500,8 +504,14 @@ void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const do
     }
   }
   if (failed) std::fill(losses.begin(), losses.end(), kInf);
-  const int group = failed ? 2 : status == TrialStatus::kFinished ? 0 : 1;
-  told_.push_back({params, group, epochs, std::move(losses), order, encode_all(params)});
+  const int group = failed ? 3 : status == TrialStatus::kFinished ? 0 : 1;
+  told_.push_back({params, group, epochs, 0, std::move(losses), order, encode_all(params)});
+}
+
+void TpeSampler::tell_infeasible(const Json& params, double violation) {
+  const uint64_t order = settle(params);
+  told_.push_back({params, 2, 0, violation, std::vector<double>(maximize_.size(), kInf), order,
+                   encode_all(params)});
 }
 
 }  // namespace fersweep::search

@@ -33,6 +33,10 @@ class TpeSampler final : public Sampler {
   using Sampler::tell;
   void tell(const Json& params, TrialStatus status, std::span<const double> values,
             int epochs) override;
+  // As Optuna's TPE with constraints (and c-TPE's simplest form): an infeasible config ranks
+  // after every feasible one, by its violation; while too few are feasible to fill the good
+  // group, the least violating ones do, so the model first heads for the feasible region.
+  void tell_infeasible(const Json& params, double violation) override;
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
   // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
@@ -40,10 +44,11 @@ class TpeSampler final : public Sampler {
 
   struct Observation {
     Json params;
-    // Sort key, smaller is better: (group, -epochs for pruned, loss). Group 0 finished,
-    // 1 pruned, 2 failed, 3 pending (the constant liar).
+    // Sort key, smaller is better: (group, -epochs for pruned, violation for infeasible, loss).
+    // Group 0 finished, 1 pruned, 2 infeasible, 3 failed, 4 pending (the constant liar).
     int group = 0;
     int epochs = 0;
+    double violation = 0;
     std::vector<double> losses;  // per objective, minimised; infinite when it has none
     uint64_t order = 0;          // when it was asked: older observations weigh less past 25
     // Kernel coordinates per parameter of the space (NaN where inactive or not encodable),
@@ -53,6 +58,8 @@ class TpeSampler final : public Sampler {
 
  private:
   std::vector<double> encode_all(const Json& params) const;
+  // Removes `params` from the pending configs; its ask order (now, for one never asked).
+  uint64_t settle(const Json& params);
   // All observations the model sees, best first (the good group is a prefix).
   std::vector<const Observation*> ranked(size_t n_below) const;
   Json sample_model_based(const std::vector<const Observation*>& below,

@@ -782,3 +782,133 @@ TEST_F(DriverTest, AStoppedPbtSweepResumesToTheSamePopulation) {
 
 }  // namespace
 }  // namespace fersweep::coordinator
+
+namespace fersweep::coordinator {
+namespace {
+
+// Costs grow with `width_multiplier` (param_count = width x 1e6) and so does the trained score.
+class CostedRunner final : public TrialRunner {
+ public:
+  std::vector<double> trained_widths;
+  std::map<std::string, double> measure_costs(const TrialAssignment& a) override {
+    return {{"param_count", a.params.at("width_multiplier").get<double>() * 1e6}};
+  }
+  TrialResult run(const TrialAssignment& a, const EpochCallback& on_epoch) override {
+    const double width = a.params.at("width_multiplier");
+    trained_widths.push_back(width);
+    TrialResult result;
+    for (int epoch = 1; epoch <= a.epochs; ++epoch) {
+      EpochMetrics m{a.trial_id, epoch, 0.1, {{"val_macro_f1", 0.3 * width + 0.01 * epoch}}, {}};
+      if (on_epoch(m) != Decision::kContinue) break;
+      result.final_metrics = m.values;
+      result.epochs_completed = epoch;
+    }
+    return result;
+  }
+};
+
+class ConstrainedSweepTest : public DriverTest {
+ protected:
+  std::vector<results::TrialSummary> run_constrained(const nlohmann::json& constraints,
+                                                     CostedRunner& runner) {
+    nlohmann::json doc = nlohmann::json::parse(R"({
+      "method": "tpe", "seed": 5, "epochs": 2, "tpe": {"startup_trials": 4},
+      "metric": [{"name": "val_macro_f1", "goal": "maximize"},
+                 {"name": "param_count", "goal": "minimize"}],
+      "budget": {"trials": 12},
+      "parameters": {"width_multiplier": {"distribution": "uniform", "min": 0.25, "max": 2.0}}
+    })");
+    doc["constraints"] = constraints;
+    int64_t sweep_id = 0;
+    {
+      results::Store store(path_);
+      SweepDriver driver(search::parse_spec(doc), store, nullptr);
+      run_in_process(driver, runner);
+      driver.finish(SweepStatus::kFinished);
+      sweep_id = driver.sweep_id();
+    }
+    return results::Reader(path_).trials(sweep_id);
+  }
+};
+
+// A config whose costs break a bound is stored infeasible with its costs and the bound it broke,
+// never reaches the trainer, and does not count against the budget: twelve configs still train.
+TEST_F(ConstrainedSweepTest, CostBoundsAreCheckedBeforeTrainingAndOutsideTheBudget) {
+  CostedRunner runner;
+  const auto trials = run_constrained({{"param_count", {{"max", 1.2e6}}}}, runner);
+  ASSERT_EQ(runner.trained_widths.size(), 12u);
+  for (double width : runner.trained_widths) EXPECT_LE(width, 1.2);
+  int infeasible = 0;
+  for (const auto& t : trials) {
+    if (t.status != TrialStatus::kInfeasible) {
+      EXPECT_EQ(t.status, TrialStatus::kFinished);
+      EXPECT_EQ(t.metrics.at("param_count"), t.params.at("width_multiplier").get<double>() * 1e6);
+      continue;
+    }
+    ++infeasible;
+    EXPECT_GT(t.params.at("width_multiplier").get<double>(), 1.2);
+    EXPECT_EQ(t.epochs_completed, 0);
+    EXPECT_EQ(t.error.rfind("infeasible before training: param_count is ", 0), 0u) << t.error;
+    EXPECT_NE(t.error.find("beyond param_count <= 1.2e+06"), std::string::npos) << t.error;
+    EXPECT_GT(t.metrics.at(kViolationMetric), 0);
+    EXPECT_GT(t.metrics.at("param_count"), 1.2e6);
+  }
+  EXPECT_GT(infeasible, 0) << "the space's upper part breaks the bound";
+  EXPECT_EQ(trials.size(), 12u + static_cast<size_t>(infeasible));
+}
+
+// A bound on a trained metric is judged after training: the trial trained, kept its metrics, is
+// stored infeasible with its reason, and it counts against the budget.
+TEST_F(ConstrainedSweepTest, BoundsOnTrainedMetricsMakeTrainedTrialsInfeasible) {
+  CostedRunner runner;
+  const auto trials = run_constrained({{"val_macro_f1", {{"min", 0.35}}}}, runner);
+  ASSERT_EQ(trials.size(), 12u);
+  EXPECT_EQ(runner.trained_widths.size(), 12u);
+  int infeasible = 0;
+  for (const auto& t : trials) {
+    const double f1 = t.metrics.at("val_macro_f1");
+    EXPECT_EQ(t.epochs_completed, 2);
+    if (f1 >= 0.35) {
+      EXPECT_EQ(t.status, TrialStatus::kFinished);
+      continue;
+    }
+    ++infeasible;
+    EXPECT_EQ(t.status, TrialStatus::kInfeasible);
+    EXPECT_EQ(t.error.rfind("infeasible after training: val_macro_f1 is ", 0), 0u) << t.error;
+    EXPECT_NEAR(t.metrics.at(kViolationMetric), (0.35 - f1) / 0.35, 1e-12);
+  }
+  EXPECT_GT(infeasible, 0);
+  // The leaderboard and the Pareto view rank feasible trials only.
+  const auto ranked =
+      results::Reader(path_).rank(trials.front().sweep_id, "val_macro_f1", true, 50);
+  EXPECT_EQ(ranked.size(), trials.size() - static_cast<size_t>(infeasible));
+}
+
+// Resumed, the sweep counts the stored refusals outside the budget again: it trains exactly the
+// configs still owed.
+TEST_F(ConstrainedSweepTest, AResumedSweepKeepsRefusalsOutsideTheBudget) {
+  CostedRunner first;
+  auto trials = run_constrained({{"param_count", {{"max", 1.2e6}}}}, first);
+  const size_t stored = trials.size();
+  nlohmann::json doc;
+  {
+    results::Store store(path_);
+    const auto sweep = store.latest_sweep_named("sweep");
+    ASSERT_TRUE(sweep.has_value());
+    doc = sweep->spec;
+    doc["budget"]["trials"] = 15;
+    CostedRunner more;
+    SweepDriver driver(search::parse_spec(doc), store, nullptr, *sweep, true);
+    run_in_process(driver, more);
+    driver.finish(SweepStatus::kFinished);
+    EXPECT_EQ(more.trained_widths.size(), 3u);
+  }
+  trials = results::Reader(path_).trials(trials.front().sweep_id);
+  EXPECT_GE(trials.size(), stored + 3);
+  EXPECT_EQ(std::count_if(trials.begin(), trials.end(),
+                          [](const auto& t) { return t.status == TrialStatus::kFinished; }),
+            15);
+}
+
+}  // namespace
+}  // namespace fersweep::coordinator

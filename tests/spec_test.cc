@@ -263,6 +263,29 @@ const InvalidCase kInvalidCases[] = {
      "benchmark.faults.2: expected \"throw\", \"nan\" or \"sleep\""},
     {"fault_number", R"({"benchmark": {"function": "branin", "faults": {"two": "nan"}}})",
      "benchmark.faults.two: expected a trial number"},
+    {"constraint_unknown_metric", R"({"constraints": {"size": {"max": 2}}})",
+     "constraints.size: unknown metric \"size\" (choose from train_loss, train_accuracy, "
+     "val_loss, val_accuracy, val_macro_f1, param_count, flops, train_memory_mb, inference_ms, "
+     "batch_inference_ms)"},
+    {"constraint_no_bound", R"({"constraints": {"param_count": {}}})",
+     "constraints.param_count: give \"min\", \"max\" or both"},
+    {"constraint_bound_text", R"({"constraints": {"flops": {"max": "1G"}}})",
+     "constraints.flops.max: expected a number"},
+    {"constraint_with_pbt",
+     R"({"method": "pbt", "budget": null, "constraints": {"param_count": {"max": 1e6}}})",
+     "constraints: PBT's population trains every member"},
+    {"costs_unmeasured_objective",
+     R"({"metric": [{"name": "val_accuracy", "goal": "maximize"},
+                    {"name": "inference_ms", "goal": "minimize"}],
+         "costs": {"latency": false}})",
+     "costs: inference_ms is an objective or a constraint; it must be measured"},
+    {"costs_batch", R"({"costs": {"inference_batch": 0}})", "costs.inference_batch: must be in"},
+    {"costs_unknown", R"({"costs": {"energy": true}})", "costs.energy: unknown field"},
+    {"costs_benchmark",
+     R"({"benchmark": {"function": "branin"}, "metric": {"name": "value", "goal": "minimize"},
+         "costs": {"latency": true}, "parameters": {"lr": null, "batch_size": null, "arch": null,
+                   "x1": {"distribution": "uniform", "min": -5, "max": 10}}})",
+     "costs: a benchmark sweep trains no network to measure"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, InvalidSpec, testing::ValuesIn(kInvalidCases),
@@ -364,9 +387,10 @@ TEST(SpecSchema, AgreesWithTheParser) {
     }
   }
   // Every documented field of these sections is accepted with its documented default.
-  for (const char* section : {"tpe", "pbt", "data", "resources", "benchmark", "failures"}) {
+  for (const char* section :
+       {"tpe", "nsga2", "pbt", "data", "resources", "benchmark", "failures", "costs"}) {
     Json doc = base_spec();
-    if (std::string(section) == "tpe") doc["method"] = "tpe";
+    if (std::string(section) == "tpe" || std::string(section) == "nsga2") doc["method"] = section;
     if (std::string(section) == "pbt") {
       doc["method"] = "pbt";
       doc["epochs"] = 4;
@@ -376,7 +400,7 @@ TEST(SpecSchema, AgreesWithTheParser) {
     Json body = Json::object();
     for (const auto& [key, field] : properties.at(section).at("properties").items()) {
       if (key == "sources") continue;  // no default: its own case below
-      if (key == "trial_time_limit" || key == "progress_deadline") continue;  // no default
+      if (!field.contains("default") && !field.contains("enum")) continue;  // e.g. time limits
       body[key] = field.contains("default") ? field.at("default") : field.at("enum").at(0);
     }
     doc[section] = body;
@@ -396,8 +420,10 @@ TEST(SpecSchema, AgreesWithTheParser) {
        properties.at("benchmark").at("properties").at("function").at("enum")) {
     Json doc = base_spec();
     doc["benchmark"] = {{"function", function}};
-    const bool curve = function == "learning_curve" || function == "lr_schedule";
-    doc["metric"]["name"] = curve ? "val_accuracy" : "value";
+    const std::string name = function;
+    const bool curve = name.starts_with("learning_curve") || name == "lr_schedule";
+    const bool pareto = name.starts_with("zdt") || name == "dtlz2";
+    doc["metric"]["name"] = curve ? "val_accuracy" : pareto ? "f1" : "value";
     doc["parameters"] = Json::object();
     EXPECT_NO_THROW(parse_spec(doc)) << function;
   }
@@ -433,6 +459,15 @@ TEST(SpecSchema, AgreesWithTheParser) {
     }
   }
   EXPECT_EQ(distributions.size(), 5u);
+  // Several objectives, and constraints on costs and trained metrics.
+  Json pareto = base_spec();
+  pareto["metric"] = Json::array({{{"name", "val_macro_f1"}, {"goal", "maximize"}},
+                                  {{"name", "inference_ms"}, {"goal", "minimize"}}});
+  pareto["constraints"] = {{"param_count", {{"max", 2e6}}}, {"val_accuracy", {{"min", 0.3}}}};
+  const SweepSpec constrained = parse_spec(pareto);
+  EXPECT_EQ(constrained.constraints.size(), 2u);
+  EXPECT_TRUE(constrained.costs.latency) << "an objective names a latency";
+  EXPECT_FALSE(constrained.costs.memory);
 }
 
 TEST(Spec, ShippedSpecsAllParse) {

@@ -390,6 +390,49 @@ TEST_F(SweepE2E, AParetoSearchAcrossThreeWorkers) {
       << bad.output;
 }
 
+// The seed report's question on tiny networks: accuracy against latency under a size bound. The
+// wide half of the grid breaks the bound: it is refused before training, with its costs, outside
+// the budget; the narrow half trains, its costs measured on the worker beside its metrics.
+TEST_F(SweepE2E, ACostConstrainedParetoSweepNeverTrainsWhatIsTooBig) {
+  Json spec = tiny_spec();
+  spec["name"] = "constrained";
+  spec["metric"] = Json::array({{{"name", "val_accuracy"}, {"goal", "maximize"}},
+                                {{"name", "inference_ms"}, {"goal", "minimize"}}});
+  spec["constraints"] = {{"param_count", {{"max", 60000}}}, {"train_memory_mb", {{"max", 4096}}}};
+  spec["costs"] = {{"inference_batch", 8}, {"latency_repeats", 3}};
+  spec["parameters"]["filters"] = {{"values", Json::array({{4, 8}, {32, 64}})}};
+  spec["parameters"]["dense"] = {{"value", {64}}};
+  spec["parameters"]["batch_size"] = {{"value", 16}};
+  const std::string spec_file = path("constrained.json"), db = path("constrained.db");
+  std::ofstream(spec_file) << spec.dump(2);
+  const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + spec_file + " --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("infeasible before training: param_count is"), std::string::npos)
+      << out.output;
+  const Outcome listed = run(kBin + " results --db " + db + " list --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  const Json trials = Json::parse(listed.output)["trials"];
+  ASSERT_EQ(trials.size(), 4u) << "2 x 2 grid points, each config once";
+  for (const Json& t : trials) {
+    const bool wide = t["params"]["filters"] == Json({32, 64});
+    const Json& m = t["metrics"];
+    EXPECT_EQ(t["status"], wide ? "infeasible" : "finished") << t.dump();
+    EXPECT_EQ(t["epochs_completed"], wide ? 0 : 2) << t.dump();
+    EXPECT_EQ(m["param_count"].get<double>() > 60000, wide) << t.dump();
+    EXPECT_GT(m["flops"].get<double>(), 0) << t.dump();
+    EXPECT_GT(m["train_memory_mb"].get<double>(), 0) << t.dump();
+    EXPECT_GT(m["inference_ms"].get<double>(), 0) << t.dump();
+    EXPECT_GT(m["batch_inference_ms"].get<double>(), 0) << t.dump();
+    EXPECT_EQ(m.contains("val_accuracy"), !wide) << t.dump();
+    if (wide) {
+      EXPECT_NE(t["error"].get<std::string>().find("param_count <= 60000"), std::string::npos);
+    }
+  }
+  const Outcome pareto = run(kBin + " results --db " + db + " pareto --json");
+  ASSERT_EQ(pareto.exit_code, 0) << pareto.output;
+  EXPECT_EQ(Json::parse(pareto.output)["considered"], 2) << "the feasible trials only";
+}
+
 // The query commands on the real sweep's database: filters, comparison, summary and export.
 TEST_F(SweepE2E, ResultsCliListsComparesSummarisesAndExports) {
   ASSERT_EQ(mpi_run_->exit_code, 0) << mpi_run_->output;

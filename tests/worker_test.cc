@@ -162,6 +162,32 @@ TEST(TorchRunner, RefusesATrialThatDoesNotFitTheMemoryBudgetBeforeTraining) {
   EXPECT_EQ(train(a).result.status, TrialStatus::kFinished);
 }
 
+// Costs come from the untrained network: size and arithmetic always, memory and latency when
+// asked. Memory grows with the batch; the size matches the model's own count.
+TEST(TorchRunner, MeasuresCostsBeforeTraining) {
+  TrialAssignment a = tiny_assignment();
+  a.data.train_size = 70;
+  a.data.val_size = 14;
+  auto runner = make_torch_runner();
+  const auto basic = runner->measure_costs(a);
+  EXPECT_EQ(basic.size(), 2u);
+  const TrialConfig config = TrialConfig::from_params(a.params);
+  EXPECT_EQ(basic.at("param_count"),
+            static_cast<double>(parameter_count(config, 7, a.data.image_size)));
+  EXPECT_GT(basic.at("flops"), 2 * basic.at("param_count")) << "convolutions reuse weights";
+
+  a.cost_request = {.memory = true, .latency = true, .inference_batch = 4, .latency_repeats = 2};
+  const auto full = runner->measure_costs(a);
+  EXPECT_EQ(full.at("param_count"), basic.at("param_count"));
+  EXPECT_EQ(full.at("flops"), basic.at("flops"));
+  EXPECT_GT(full.at("inference_ms"), 0);
+  EXPECT_GT(full.at("batch_inference_ms"), 0);
+  const double weights_mb = 4 * basic.at("param_count") / (1024.0 * 1024.0);
+  EXPECT_GT(full.at("train_memory_mb"), 4 * weights_mb) << "weights, gradients, Adam's 2 slots";
+  a.params["batch_size"] = 64;
+  EXPECT_GT(runner->measure_costs(a).at("train_memory_mb"), full.at("train_memory_mb"));
+}
+
 // Every architecture of the zoo trains through the same runner (small stems, one short epoch).
 TEST(TorchRunner, EveryArchitectureTrainsAnEpoch) {
   for (const std::string& arch : architecture_names()) {

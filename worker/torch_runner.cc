@@ -92,6 +92,7 @@ class TorchRunner final : public TrialRunner {
  public:
   explicit TorchRunner(RunnerOptions options);
   TrialResult run(const TrialAssignment& assignment, const EpochCallback& on_epoch) override;
+  std::map<std::string, double> measure_costs(const TrialAssignment& assignment) override;
 
  private:
   std::unique_ptr<TrainingSetup> prepare(const TrialAssignment& assignment);
@@ -275,6 +276,34 @@ TrialResult TorchRunner::result_of(TrainingSetup& setup, const TrialAssignment& 
       progress.train_seconds > 0 ? images * progress.epoch / progress.train_seconds : 0.0;
   result.checkpoint = keeper.path();
   return result;
+}
+
+std::map<std::string, double> TorchRunner::measure_costs(const TrialAssignment& assignment) {
+  if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
+  const TrialConfig config = TrialConfig::from_params(assignment.params);
+  data_.load(assignment.data, config);  // the class count; kept for the training that follows
+  const models::ModelOptions options =
+      models::model_options(config, num_classes(), assignment.data.image_size);
+  const CostRequest& request = assignment.cost_request;
+  std::map<std::string, double> costs;
+  if (request.memory) {
+    const models::ModelCost cost = models::measure_cost(options, device_);
+    costs["param_count"] = static_cast<double>(cost.parameters);
+    costs["flops"] = cost.forward_flops;
+    const int slots = models::optimizer_slots(config.optimizer, config.momentum);
+    costs["train_memory_mb"] = cost.training_bytes(config.batch_size, slots) / (1024.0 * 1024.0);
+  } else {
+    costs["param_count"] =
+        static_cast<double>(parameter_count(config, num_classes(), assignment.data.image_size));
+    costs["flops"] = models::forward_flops(options);
+  }
+  if (request.latency) {
+    costs["inference_ms"] =
+        models::measure_inference_ms(options, 1, request.latency_repeats, device_);
+    costs["batch_inference_ms"] = models::measure_inference_ms(options, request.inference_batch,
+                                                               request.latency_repeats, device_);
+  }
+  return costs;
 }
 
 TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallback& on_epoch) {

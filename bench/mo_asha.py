@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Multi-objective ASHA against no pruning (issue 21): the epochs to reach the same hypervolume.
+
+    cmake --build build -j2
+    python3 bench/mo_asha.py --fersweep build/cli/fersweep [--seeds 20] [--method random]
+
+The benchmark is `learning_curve_size`: the learning-curve benchmark with a network width, whose
+wider networks plateau higher but learn more slowly, and whose size (`mparams`, millions of
+parameters, 1.33 x width^2) is the second objective: maximise val_accuracy, minimise mparams.
+Both sides run the real CLI (`fersweep run`, in-process, one trial after the other) with the same
+sampler and seed, so a random sampler proposes the same configs in the same order on both:
+
+- no pruning: `--trials` trials of `--epochs` epochs each;
+- MO-ASHA: `early_stopping: asha` (min_epochs 1, eta 3; each rung ranked by non-dominated
+  sorting, then crowding distance) with `--asha-trials` trials.
+
+The front after each trial holds the finished trials only (a pruned network is not trained, so
+nobody would deploy it); its hypervolume is taken in (1 - val_accuracy, mparams) up to a fixed
+reference point (1, 1.1 x the largest network). The target is the no-pruning run's final
+hypervolume (its whole epoch budget); reported is the number of epochs MO-ASHA needs to reach it,
+as a fraction of that budget, per seed, with the median over seeds, and the hypervolume of both
+at fixed epoch counts. Prints Markdown; docs/BENCHMARKS.md holds the last run.
+"""
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+
+WIDTH_MIN, WIDTH_MAX = 0.25, 4.0
+REFERENCE = (1.0, 1.1 * 1.328102 * WIDTH_MAX ** 2)
+
+
+def hypervolume(points):
+    """Exact 2-D hypervolume of minimised points up to REFERENCE."""
+    inside = sorted(p for p in points if p[0] < REFERENCE[0] and p[1] < REFERENCE[1])
+    # Sweep along the first objective: each slice is as tall as the best second value so far.
+    volume, best_second = 0.0, REFERENCE[1]
+    for i, (first, second) in enumerate(inside):
+        best_second = min(best_second, second)
+        next_first = inside[i + 1][0] if i + 1 < len(inside) else REFERENCE[0]
+        volume += (next_first - first) * (REFERENCE[1] - best_second)
+    return volume
+
+
+def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop"):
+    spec = {"name": f"mo-asha-{seed}", "method": method, "seed": seed, "epochs": epochs,
+            "metric": [{"name": "val_accuracy", "goal": "maximize"},
+                       {"name": "mparams", "goal": "minimize"}],
+            "budget": {"trials": trials},
+            "benchmark": {"function": "learning_curve_size"},
+            "parameters": {
+                "lr": {"distribution": "log_uniform", "min": 1e-5, "max": 1e-1},
+                "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8},
+                "batch_size": {"values": [32, 64, 128, 256]},
+                "width": {"distribution": "log_uniform", "min": WIDTH_MIN, "max": WIDTH_MAX}}}
+    if asha:
+        spec["early_stopping"] = {"type": "asha", "min_epochs": min_epochs, "eta": eta,
+                                  "mode": mode}
+    with tempfile.TemporaryDirectory(prefix="fersweep_mo_asha_") as work:
+        spec_path, db = os.path.join(work, "spec.json"), os.path.join(work, "bench.db")
+        with open(spec_path, "w") as out:
+            json.dump(spec, out)
+        subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
+                       stdout=subprocess.DEVNULL)
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        trials_rows = con.execute("SELECT id, number, status, epochs_completed FROM trials "
+                                  "ORDER BY number").fetchall()
+        metrics = {}
+        for trial_id, name, value in con.execute("SELECT trial_id, name, value FROM trial_metrics"):
+            metrics.setdefault(trial_id, {})[name] = value
+        con.close()
+    # (epochs spent so far, hypervolume of the finished trials so far) after each trial
+    curve, spent, front = [], 0, []
+    for trial_id, _, status, epochs_done in trials_rows:
+        spent += epochs_done
+        if status == "finished":
+            m = metrics[trial_id]
+            front.append((1 - m["val_accuracy"], m["mparams"]))
+        curve.append((spent, hypervolume(front)))
+    return curve
+
+
+def at_epochs(curve, epochs):
+    """Hypervolume once `epochs` had been spent."""
+    value = 0.0
+    for spent, volume in curve:
+        if spent > epochs:
+            break
+        value = volume
+    return value
+
+
+def epochs_to(curve, target):
+    for spent, volume in curve:
+        if volume >= target - 1e-12:
+            return spent
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fersweep", required=True)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--method", default="random")
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--asha-trials", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=27)
+    parser.add_argument("--min-epochs", type=int, default=1)
+    parser.add_argument("--eta", type=int, default=3)
+    parser.add_argument("--mode", default="stop", choices=["stop", "promotion"])
+    args = parser.parse_args()
+    budget = args.trials * args.epochs
+    rows, fractions, marks = [], [], [budget // 4, budget // 2, budget]
+    plain_at, asha_at = {m: [] for m in marks}, {m: [] for m in marks}
+    for seed in range(1, args.seeds + 1):
+        plain = run_sweep(args.fersweep, seed, args.method, args.trials, args.epochs, False)
+        asha = run_sweep(args.fersweep, seed, args.method, args.asha_trials, args.epochs, True,
+                         args.min_epochs, args.eta, args.mode)
+        target = plain[-1][1]
+        reached = epochs_to(asha, target)
+        fraction = reached / budget if reached is not None else float("inf")
+        fractions.append(fraction)
+        for m in marks:
+            plain_at[m].append(at_epochs(plain, m))
+            asha_at[m].append(at_epochs(asha, m))
+        rows.append(f"| {seed} | {target:.4f} | {reached if reached is not None else '—'} | "
+                    f"{fraction:.2f} | {asha[-1][0]} | {asha[-1][1]:.4f} |")
+    print(f"learning_curve_size, method {args.method}, {args.epochs} epochs a trial; "
+          f"no pruning: {args.trials} trials ({budget} epochs); MO-ASHA: up to "
+          f"{args.asha_trials} trials; reference point ({REFERENCE[0]}, {REFERENCE[1]:.2f})\n")
+    print("| seed | target (no pruning's final HV) | MO-ASHA epochs to target | fraction of "
+          "no pruning's epochs | MO-ASHA epochs in all | MO-ASHA final HV |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"\nmedian fraction of the epochs: **{statistics.median(fractions):.2f}** "
+          f"(seeds where MO-ASHA reached the target: "
+          f"{sum(f != float('inf') for f in fractions)} of {len(fractions)})\n")
+    print("| epochs spent | no pruning HV (median) | MO-ASHA HV (median) |")
+    print("|---|---|---|")
+    for m in marks:
+        print(f"| {m} | {statistics.median(plain_at[m]):.4f} | "
+              f"{statistics.median(asha_at[m]):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
