@@ -2,11 +2,14 @@
 """Multi-objective ASHA against no pruning (issue 21): the epochs to reach the same hypervolume.
 
     cmake --build build -j2
-    python3 bench/mo_asha.py --fersweep build/cli/fersweep [--seeds 20] [--method random]
+    python3 bench/mo_asha.py --fersweep build/cli/fersweep [--seeds 20] [--method random] \
+        [--width-speed 0] [--mode stop|promotion] [--min-epochs 1] [--eta 3]
 
 The benchmark is `learning_curve_size`: the learning-curve benchmark with a network width, whose
-wider networks plateau higher but learn more slowly, and whose size (`mparams`, millions of
-parameters, 1.33 x width^2) is the second objective: maximise val_accuracy, minimise mparams.
+wider networks plateau higher and learn width^width_speed times as fast per epoch (0: as fast;
+-0.5: wide networks look worse early, which no rung-based rule can see through), and whose size
+(`mparams`, millions of parameters, 1.33 x width^2) is the second objective: maximise
+val_accuracy, minimise mparams.
 Both sides run the real CLI (`fersweep run`, in-process, one trial after the other) with the same
 sampler and seed, so a random sampler proposes the same configs in the same order on both:
 
@@ -45,12 +48,13 @@ def hypervolume(points):
     return volume
 
 
-def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop"):
+def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop",
+              width_speed=0.0):
     spec = {"name": f"mo-asha-{seed}", "method": method, "seed": seed, "epochs": epochs,
             "metric": [{"name": "val_accuracy", "goal": "maximize"},
                        {"name": "mparams", "goal": "minimize"}],
             "budget": {"trials": trials},
-            "benchmark": {"function": "learning_curve_size"},
+            "benchmark": {"function": "learning_curve_size", "width_speed": width_speed},
             "parameters": {
                 "lr": {"distribution": "log_uniform", "min": 1e-5, "max": 1e-1},
                 "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8},
@@ -111,14 +115,16 @@ def main():
     parser.add_argument("--min-epochs", type=int, default=1)
     parser.add_argument("--eta", type=int, default=3)
     parser.add_argument("--mode", default="stop", choices=["stop", "promotion"])
+    parser.add_argument("--width-speed", type=float, default=0.0)
     args = parser.parse_args()
     budget = args.trials * args.epochs
     rows, fractions, marks = [], [], [budget // 4, budget // 2, budget]
     plain_at, asha_at = {m: [] for m in marks}, {m: [] for m in marks}
     for seed in range(1, args.seeds + 1):
-        plain = run_sweep(args.fersweep, seed, args.method, args.trials, args.epochs, False)
+        plain = run_sweep(args.fersweep, seed, args.method, args.trials, args.epochs, False,
+                          width_speed=args.width_speed)
         asha = run_sweep(args.fersweep, seed, args.method, args.asha_trials, args.epochs, True,
-                         args.min_epochs, args.eta, args.mode)
+                         args.min_epochs, args.eta, args.mode, args.width_speed)
         target = plain[-1][1]
         reached = epochs_to(asha, target)
         fraction = reached / budget if reached is not None else float("inf")
@@ -128,7 +134,9 @@ def main():
             asha_at[m].append(at_epochs(asha, m))
         rows.append(f"| {seed} | {target:.4f} | {reached if reached is not None else '—'} | "
                     f"{fraction:.2f} | {asha[-1][0]} | {asha[-1][1]:.4f} |")
-    print(f"learning_curve_size, method {args.method}, {args.epochs} epochs a trial; "
+    print(f"learning_curve_size (width_speed {args.width_speed}), method {args.method}, "
+          f"ASHA {args.mode} mode, min_epochs {args.min_epochs}, eta {args.eta}, "
+          f"{args.epochs} epochs a trial; "
           f"no pruning: {args.trials} trials ({budget} epochs); MO-ASHA: up to "
           f"{args.asha_trials} trials; reference point ({REFERENCE[0]}, {REFERENCE[1]:.2f})\n")
     print("| seed | target (no pruning's final HV) | MO-ASHA epochs to target | fraction of "

@@ -30,6 +30,7 @@ double param_or_fallback(const BenchmarkFunction& function, const nlohmann::json
 
 // The noise-free metrics of `function` at `params` after `epoch` epochs.
 std::map<std::string, double> evaluate(const BenchmarkFunction& function,
+                                       const BenchmarkSettings& settings,
                                        const nlohmann::json& params, int epoch) {
   auto p = [&](const std::string& name) { return param_or_fallback(function, params, name); };
   if (function.name == "branin") return {{"value", branin(p("x1"), p("x2"))}};
@@ -51,7 +52,8 @@ std::map<std::string, double> evaluate(const BenchmarkFunction& function,
   }
   const bool sized = function.name == "learning_curve_size";
   const double width = sized ? p("width") : 1.0;
-  const CurvePoint c = learning_curve(p("lr"), p("dropout"), p("batch_size"), epoch, width);
+  const CurvePoint c =
+      learning_curve(p("lr"), p("dropout"), p("batch_size"), epoch, width, settings.width_speed);
   std::map<std::string, double> values = {{"train_loss", c.train_loss},
                                           {"train_accuracy", c.train_accuracy},
                                           {"val_loss", c.val_loss},
@@ -86,9 +88,10 @@ struct BenchmarkProgress {
 
 // The epoch's noise-free metrics; lr_schedule's depend on the path so far (`progress.skill`).
 std::map<std::string, double> next_epoch(const BenchmarkFunction& function,
+                                         const BenchmarkSettings& settings,
                                          const nlohmann::json& params, int epoch,
                                          BenchmarkProgress& progress) {
-  if (function.name != "lr_schedule") return evaluate(function, params, epoch);
+  if (function.name != "lr_schedule") return evaluate(function, settings, params, epoch);
   const double dropout = param_or_fallback(function, params, "dropout");
   progress.skill =
       lr_schedule_step(param_or_fallback(function, params, "lr"), dropout, progress.skill);
@@ -154,8 +157,11 @@ class BenchmarkRunner final : public TrialRunner {
       if (settings.seconds_per_epoch > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds_per_epoch));
       }
-      EpochMetrics epoch{
-          assignment.trial_id, e, 0, next_epoch(*function, assignment.params, e, progress), {}};
+      EpochMetrics epoch{assignment.trial_id,
+                         e,
+                         0,
+                         next_epoch(*function, settings, assignment.params, e, progress),
+                         {}};
       if (settings.noise_sd > 0) {
         // Seed noise blurs what training measures, not the size of the network.
         for (auto& [name, value] : epoch.values) {

@@ -153,7 +153,8 @@ std::array<double, 3> dtlz2(std::span<const double> x) {
           (1 + g) * std::sin(a)};
 }
 
-CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch, double width) {
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch, double width,
+                          double width_speed) {
   constexpr double kChance = 1.0 / 7;
   const double u = std::log10(lr) + 3;  // 0 at lr = 1e-3, the sweet spot
   const double batch_octaves = std::log2(batch_size / 64);
@@ -164,8 +165,8 @@ CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoc
   const double ceiling = std::clamp(0.92 - 0.08 * u * u - 0.35 * (dropout - 0.3) * (dropout - 0.3) -
                                         0.015 * std::abs(batch_octaves) + capacity,
                                     kChance, 0.99);
-  const double speed =
-      0.25 * std::pow(10.0, 0.5 * u) * std::pow(2.0, -0.3 * batch_octaves) / std::sqrt(width);
+  const double speed = 0.25 * std::pow(10.0, 0.5 * u) * std::pow(2.0, -0.3 * batch_octaves) *
+                       std::pow(width, width_speed);
   const double progress = 1 - std::exp(-speed * epoch);
   const double val_accuracy = kChance + (ceiling - kChance) * progress;
   // Training accuracy overtakes validation as dropout weakens: the overfitting gap.
@@ -209,6 +210,11 @@ BenchmarkSettings BenchmarkSettings::from_spec(const nlohmann::json& object,
         fmt::format("{}: must be >= 0, got {}", reader.path_of("noise_sd"), s.noise_sd));
   }
   s.seconds_per_epoch = reader.number("seconds_per_epoch", 0.0);
+  s.width_speed = reader.number("width_speed", 0.0);
+  if (!(s.width_speed >= -2 && s.width_speed <= 2)) {
+    throw InputError(fmt::format("{}: must be in [-2, 2], got {}", reader.path_of("width_speed"),
+                                 s.width_speed));
+  }
   if (!(s.seconds_per_epoch >= 0 && s.seconds_per_epoch <= 3600)) {
     throw InputError(fmt::format("{}: must be in [0, 3600], got {}",
                                  reader.path_of("seconds_per_epoch"), s.seconds_per_epoch));
@@ -240,6 +246,7 @@ void to_json(nlohmann::json& out, const BenchmarkSettings& s) {
   out = {{"function", s.function},
          {"noise_sd", s.noise_sd},
          {"seconds_per_epoch", s.seconds_per_epoch},
+         {"width_speed", s.width_speed},
          {"faults", faults}};
 }
 
@@ -247,6 +254,7 @@ void from_json(const nlohmann::json& in, BenchmarkSettings& s) {
   in.at("function").get_to(s.function);
   in.at("noise_sd").get_to(s.noise_sd);
   in.at("seconds_per_epoch").get_to(s.seconds_per_epoch);
+  s.width_speed = in.value("width_speed", 0.0);
   s.faults.clear();
   const nlohmann::json faults = in.value("faults", nlohmann::json::object());
   for (const auto& [number, kind] : faults.items()) {

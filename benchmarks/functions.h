@@ -57,10 +57,12 @@ std::array<double, 3> dtlz2(std::span<const double> x);
 struct CurvePoint {
   double train_loss, train_accuracy, val_loss, val_accuracy;
 };
-// `width` scales the network (1: the reference one): a wider one plateaus higher but learns more
-// slowly per epoch, so the accuracy-size trade-off only shows once the curves have run.
-CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch,
-                          double width = 1);
+// `width` scales the network (1: the reference one): a wider one plateaus higher, and learns
+// width^width_speed times as fast per epoch: 0, as fast; negative, more slowly (the accuracy-size
+// trade-off only shows once the curves have run, which early stopping must survive); positive,
+// faster (larger models are more sample-efficient: Kaplan et al. 2020).
+CurvePoint learning_curve(double lr, double dropout, double batch_size, int epoch, double width = 1,
+                          double width_speed = 0);
 // The size of that network in millions of parameters: 1.33 (the seed's modified VGG) x width^2.
 double curve_network_mparams(double width);
 
@@ -79,6 +81,7 @@ struct BenchmarkSettings {
   std::string function;
   double noise_sd = 0;           // Gaussian noise added to every reported metric
   double seconds_per_epoch = 0;  // sleep per epoch, to emulate training time
+  double width_speed = 0;        // learning_curve_size: learning speed grows as width^width_speed
   // Fault injection for reliability tests: trial number -> "throw" | "nan" | "sleep", injected
   // in the trial's last epoch.
   std::map<int, std::string> faults;

@@ -76,6 +76,27 @@ TEST(LearningCurve, RisesWithEpochsAndPeaksNearTheSweetSpot) {
             learning_curve(3e-4, 0.3, 64, 27).val_accuracy);
 }
 
+// Wider networks plateau higher (with diminishing returns) and are bigger; how fast they learn
+// per epoch is the benchmark's width_speed.
+TEST(LearningCurve, WidthTradesSizeForAccuracyAtTheSpeedTheSettingSays) {
+  EXPECT_DOUBLE_EQ(curve_network_mparams(1), 1.328102);
+  EXPECT_DOUBLE_EQ(curve_network_mparams(2), 4 * 1.328102);
+  const double narrow = learning_curve(1e-3, 0.3, 64, 200, 0.5).val_accuracy;
+  const double reference = learning_curve(1e-3, 0.3, 64, 200, 1).val_accuracy;
+  const double wide = learning_curve(1e-3, 0.3, 64, 200, 2).val_accuracy;
+  EXPECT_LT(narrow, reference);
+  EXPECT_LT(reference, wide);
+  EXPECT_LT(wide - reference, reference - narrow) << "each doubling pays less";
+  EXPECT_DOUBLE_EQ(learning_curve(1e-3, 0.3, 64, 5).val_accuracy,
+                   learning_curve(1e-3, 0.3, 64, 5, 1, -0.5).val_accuracy)
+      << "width 1 is the plain learning curve whatever the speed setting";
+  // At epoch 1 a wide network is behind the reference one when it learns more slowly.
+  EXPECT_LT(learning_curve(1e-3, 0.3, 64, 1, 4, -0.5).val_accuracy,
+            learning_curve(1e-3, 0.3, 64, 1, 1, -0.5).val_accuracy);
+  EXPECT_GT(learning_curve(1e-3, 0.3, 64, 1, 4, 0.25).val_accuracy,
+            learning_curve(1e-3, 0.3, 64, 1, 1, 0.25).val_accuracy);
+}
+
 TrialAssignment assignment(const char* function, nlohmann::json params, int epochs) {
   TrialAssignment a;
   a.trial_id = 7;
@@ -106,6 +127,25 @@ TEST(BenchmarkRunner, ReportsEveryEpochAndObeysStop) {
       [&](const EpochMetrics& e) { return e.epoch == 2 ? Decision::kStop : Decision::kContinue; });
   EXPECT_EQ(stopped.status, TrialStatus::kPruned);
   EXPECT_EQ(stopped.epochs_completed, 2);
+}
+
+TEST(BenchmarkRunner, TheSizeCurveReportsItsSizeUnblurredByNoise) {
+  auto runner = make_benchmark_runner();
+  auto a = assignment("learning_curve_size", {{"width", 2.0}}, 3);
+  a.benchmark["noise_sd"] = 0.05;
+  a.benchmark["width_speed"] = -0.5;
+  std::vector<EpochMetrics> seen;
+  const TrialResult r = run_trial(*runner, a, [&](const EpochMetrics& e) {
+    seen.push_back(e);
+    return Decision::kContinue;
+  });
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& e : seen) EXPECT_EQ(e.values.at("mparams"), curve_network_mparams(2.0));
+  EXPECT_NE(r.final_metrics.at("val_accuracy"),
+            learning_curve(1e-3, 0.5, 64, 3, 2.0, -0.5).val_accuracy)
+      << "the accuracy is noisy";
+  EXPECT_NEAR(r.final_metrics.at("val_accuracy"),
+              learning_curve(1e-3, 0.5, 64, 3, 2.0, -0.5).val_accuracy, 0.25);
 }
 
 TEST(BenchmarkRunner, NoiseIsSeededAndOutOfDomainParametersFail) {
