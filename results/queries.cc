@@ -230,10 +230,14 @@ std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metr
                               "ORDER BY m.value {}, t.number LIMIT ?",
                               maximize ? "DESC" : "ASC"),
                   [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
-  // Nothing ranked: a metric no trial recorded is a mistake worth naming (checked only then, as
-  // listing the names scans the sweep).
+  // Nothing ranked: a metric no finished trial recorded is a mistake worth naming (checked only
+  // then, as listing the names scans the sweep). Only finished trials tell: a failed or
+  // infeasible one may hold nothing but its costs.
   if (ranked.empty()) {
-    const std::vector<std::string> names = metric_names(sweep_id);
+    const std::vector<std::string> names = names_in_sweep(
+        "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
+        "WHERE t.sweep_id = ? AND t.status = 'finished' ORDER BY 1",
+        sweep_id);
     if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
       throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
                                    fmt::join(names, ", ")));

@@ -77,9 +77,29 @@ bool AshaPruner::should_stop(int trial, int epoch, std::span<const double> value
         std::count_if(seen.begin(), seen.end(), [&](const Arrival& a) { return a.scores[0] > s; }));
     return better >= promoted;
   }
-  const std::vector<size_t> order = ranked(seen);
-  const auto position = std::find(order.begin(), order.end(), seen.size() - 1) - order.begin();
-  return static_cast<size_t>(position) >= promoted;
+  // As with one objective, a tie goes the newcomer's way: only arrivals on a better front, or
+  // less crowded on its own, count against it. (Ranked by arrival instead, the two extremes of a
+  // front, both infinitely far from their neighbours, left the newcomer out of a rung's single
+  // place however good it was.)
+  const std::vector<CrowdedRank> order = crowded_ranks(seen);
+  const auto newcomer = std::find_if(
+      order.begin(), order.end(), [&](const CrowdedRank& r) { return r.index == seen.size() - 1; });
+  const auto better =
+      static_cast<size_t>(std::count_if(order.begin(), order.end(), [&](const CrowdedRank& r) {
+        return r.front < newcomer->front ||
+               (r.front == newcomer->front && r.crowding > newcomer->crowding);
+      }));
+  return better >= promoted;
+}
+
+std::vector<CrowdedRank> AshaPruner::crowded_ranks(const std::vector<Arrival>& arrivals) const {
+  std::vector<ObjectiveVector> losses;
+  for (const Arrival& a : arrivals) {
+    ObjectiveVector loss;
+    for (double s : a.scores) loss.push_back(-s);
+    losses.push_back(std::move(loss));
+  }
+  return crowded_order(losses);
 }
 
 std::vector<size_t> AshaPruner::ranked(const std::vector<Arrival>& arrivals) const {
@@ -91,13 +111,7 @@ std::vector<size_t> AshaPruner::ranked(const std::vector<Arrival>& arrivals) con
     });
     return order;
   }
-  std::vector<ObjectiveVector> losses;
-  for (const Arrival& a : arrivals) {
-    ObjectiveVector loss;
-    for (double s : a.scores) loss.push_back(-s);
-    losses.push_back(std::move(loss));
-  }
-  for (const CrowdedRank& r : crowded_order(losses)) order.push_back(r.index);
+  for (const CrowdedRank& r : crowded_ranks(arrivals)) order.push_back(r.index);
   return order;
 }
 

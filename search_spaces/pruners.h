@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "common/pareto.h"
 #include "search_spaces/spec.h"
 
 namespace fersweep::search {
@@ -101,6 +102,8 @@ class AshaPruner final : public Pruner {
   };
   // Indices into `arrivals`, best first; ties keep the earlier arrival first.
   std::vector<size_t> ranked(const std::vector<Arrival>& arrivals) const;
+  // Several objectives: each arrival's front and crowding distance, best first.
+  std::vector<CrowdedRank> crowded_ranks(const std::vector<Arrival>& arrivals) const;
 
   int eta_;
   std::vector<bool> maximize_;

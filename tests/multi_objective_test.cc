@@ -217,12 +217,15 @@ TEST(MultiObjectiveAsha, RanksARungByNonDominatedSorting) {
   };
   EXPECT_FALSE(stop(0, 0.5, 10)) << "the first arrival always continues";
   EXPECT_TRUE(stop(1, 0.4, 12)) << "dominated by trial 0; the top 1 of 2 is trial 0";
-  // On the front with trial 0, but 3 arrivals keep 1, and a tie keeps the earlier arrival.
-  EXPECT_TRUE(stop(2, 0.9, 20));
+  // On the front with trial 0, both its extremes: 3 arrivals keep 1, and as with one objective
+  // the tie goes the newcomer's way (the best accuracy so far is not stopped for being second
+  // in arrival order).
+  EXPECT_FALSE(stop(2, 0.9, 20));
   // Four arrivals keep two: the front {0, 2, 3}; 3 (0.6, 5) dominates 0 (0.5, 10).
   EXPECT_FALSE(stop(3, 0.6, 5));
   // Five keep two: the front is {2, 3}, both extremes; a dominated newcomer stops.
   EXPECT_TRUE(stop(4, 0.55, 6));
+  EXPECT_TRUE(stop(6, 0.45, 11)) << "six keep three; behind three better fronts it stops";
   EXPECT_FALSE(asha.should_stop(5, 3, std::vector<double>{0.1, 100})) << "not a rung";
 }
 
