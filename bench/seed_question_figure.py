@@ -66,7 +66,7 @@ def main():
         svg.append(f'<line x1="{left}" x2="{width - right}" y1="{y(f1):.1f}" y2="{y(f1):.1f}" '
                    f'stroke="#ddd"/><text x="{left - 6}" y="{y(f1) + 4:.1f}" '
                    f'text-anchor="end">{f1:.1f}</text>')
-    for power in range(math.ceil(lo), math.floor(hi) + 1):
+    for power in range(math.floor(lo), math.floor(hi) + 1):
         for m in (1, 2, 5):
             v = m * 10 ** power
             if lo <= math.log10(v) <= hi:
