@@ -25,12 +25,9 @@ as a fraction of that budget, per seed, with the median over seeds, and the hype
 at fixed epoch counts. Prints Markdown; docs/BENCHMARKS.md holds the last run.
 """
 import argparse
-import json
-import os
-import sqlite3
 import statistics
-import subprocess
-import tempfile
+
+from fersweep_cli import run_and_query
 
 WIDTH_MIN, WIDTH_MAX = 0.25, 4.0
 REFERENCE = (1.0, 1.1 * 1.328102 * WIDTH_MAX ** 2)
@@ -65,19 +62,12 @@ def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, m
     if asha:
         spec["early_stopping"] = {"type": "asha", "min_epochs": min_epochs, "eta": eta,
                                   "mode": mode}
-    with tempfile.TemporaryDirectory(prefix="fersweep_mo_asha_") as work:
-        spec_path, db = os.path.join(work, "spec.json"), os.path.join(work, "bench.db")
-        with open(spec_path, "w") as out:
-            json.dump(spec, out)
-        subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
-                       stdout=subprocess.DEVNULL)
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        trials_rows = con.execute("SELECT id, number, status, epochs_completed FROM trials "
-                                  "ORDER BY number").fetchall()
-        metrics = {}
-        for trial_id, name, value in con.execute("SELECT trial_id, name, value FROM trial_metrics"):
-            metrics.setdefault(trial_id, {})[name] = value
-        con.close()
+    trials_rows, metric_rows = run_and_query(binary, spec, [
+        "SELECT id, number, status, epochs_completed FROM trials ORDER BY number",
+        "SELECT trial_id, name, value FROM trial_metrics"])
+    metrics = {}
+    for trial_id, name, value in metric_rows:
+        metrics.setdefault(trial_id, {})[name] = value
     # (epochs spent so far, hypervolume of the finished trials so far) after each trial
     curve, spent, front = [], 0, []
     for trial_id, _, status, epochs_done in trials_rows:

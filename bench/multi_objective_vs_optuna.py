@@ -23,16 +23,14 @@ import concurrent.futures
 import json
 import math
 import multiprocessing
-import os
-import sqlite3
 import statistics
-import subprocess
-import tempfile
 import warnings
 
 import numpy as np
 import optuna
 from optuna._hypervolume import WFG
+
+from fersweep_cli import run_and_query
 
 ZDT_DIMS, DTLZ2_DIMS = 30, 12
 
@@ -83,16 +81,9 @@ def fersweep_points(binary, problem, method, seed, trials):
             "budget": {"trials": trials}, "benchmark": {"function": problem},
             "parameters": {f"x{i}": {"distribution": "uniform", "min": 0, "max": 1}
                            for i in range(1, dims + 1)}}
-    with tempfile.TemporaryDirectory(prefix="fersweep_mo_") as work:
-        spec_path, db = os.path.join(work, "spec.json"), os.path.join(work, "bench.db")
-        with open(spec_path, "w") as out:
-            json.dump(spec, out)
-        subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
-                       stdout=subprocess.DEVNULL)
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        rows = con.execute("SELECT t.number, m.name, m.value FROM trials t JOIN trial_metrics m "
-                           "ON m.trial_id = t.id WHERE t.status = 'finished'").fetchall()
-        con.close()
+    [rows] = run_and_query(binary, spec, [
+        "SELECT t.number, m.name, m.value FROM trials t JOIN trial_metrics m "
+        "ON m.trial_id = t.id WHERE t.status = 'finished'"])
     by_trial = {}
     for number, name, value in rows:
         by_trial.setdefault(number, {})[name] = value

@@ -230,6 +230,12 @@ std::optional<std::string> non_finite_metric(const std::map<std::string, double>
   return std::nullopt;
 }
 
+void mark_infeasible(TrialResult& result, const ConstraintCheck& check, std::string_view when) {
+  result.status = TrialStatus::kInfeasible;
+  result.error = fmt::format("infeasible {}: {}", when, check.reason);
+  result.final_metrics[kViolationMetric] = check.violation;
+}
+
 namespace {
 
 // A config refused before training: its costs are its only metrics.
@@ -238,13 +244,11 @@ TrialResult infeasible_before_training(const TrialAssignment& assignment,
                                        const ConstraintCheck& check) {
   TrialResult result;
   result.trial_id = assignment.trial_id;
-  result.status = TrialStatus::kInfeasible;
-  result.error = "infeasible before training: " + check.reason;
   result.final_metrics = std::move(costs);
-  result.final_metrics[kViolationMetric] = check.violation;
   if (auto it = result.final_metrics.find("param_count"); it != result.final_metrics.end()) {
     result.param_count = static_cast<int64_t>(it->second);
   }
+  mark_infeasible(result, check, "before training");
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -232,6 +233,10 @@ struct TrialResult {
   int64_t param_count = 0;
   std::string checkpoint;  // path of the best model's .json description; empty when none kept
 };
+
+// Ends `result` infeasible: the broken bounds as its error ("infeasible <when>: ..."), and their
+// summed violation among its final metrics (kViolationMetric).
+void mark_infeasible(TrialResult& result, const ConstraintCheck& check, std::string_view when);
 
 // After each epoch: go on, stop for good (early stopping, the time budget), or pause: stop now
 // but keep the training state, because the trial will continue later (a stop signal).

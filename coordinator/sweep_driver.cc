@@ -545,9 +545,7 @@ TrialResult SweepDriver::judged_by_constraints(const TrialResult& result) const 
   const ConstraintCheck check = check_constraints(spec_.constraints, result.final_metrics);
   if (check.feasible()) return result;
   TrialResult infeasible = result;
-  infeasible.status = TrialStatus::kInfeasible;
-  infeasible.error = "infeasible after training: " + check.reason;
-  infeasible.final_metrics[kViolationMetric] = check.violation;
+  mark_infeasible(infeasible, check, "after training");
   return infeasible;
 }
 

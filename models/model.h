@@ -37,6 +37,8 @@ struct ModelOptions {
   std::optional<double> dropout;
   double width_multiplier = 1.0;  // mobilenet_v2
   double stochastic_depth = 0.2;  // efficientnet_b0: drop rate of the last block
+
+  bool operator==(const ModelOptions&) const = default;
 };
 
 // The hyperparameters of a trial that shape its network, for a data set of `num_classes` classes

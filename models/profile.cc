@@ -236,8 +236,13 @@ int ModelCost::largest_batch(double budget_bytes, int slots) const {
   return static_cast<int>(std::min(room / std::max(bytes_per_image, 1.0), 1e9));
 }
 
+ModelSize measure_size(const ModelOptions& o) {
+  Classifier model = make_model(o);
+  return {trainable_parameters(*model), flops_per_image(*model, o)};
+}
+
 double forward_flops(const ModelOptions& o) {
-  return flops_per_image(*make_model(o), o);
+  return measure_size(o).forward_flops;
 }
 
 ModelCost measure_cost(const ModelOptions& o, const torch::Device& device) {
@@ -289,26 +294,30 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   return m;
 }
 
-double measure_inference_ms(const ModelOptions& o, int batch, int repeats,
-                            const torch::Device& device) {
+std::vector<double> measure_inference_ms(const ModelOptions& o, const std::vector<int>& batches,
+                                         int repeats, const torch::Device& device) {
   using Clock = std::chrono::steady_clock;
   Classifier model = make_model(o);
   model->to(device);
   use_channels_last(*model);
   model->eval();
   torch::NoGradGuard no_grad;
-  const torch::Tensor images =
-      torch::randn({batch, o.in_channels, o.image_size, o.image_size}, torch::device(device));
-  std::vector<double> ms;
-  for (int i = 0; i <= std::max(1, repeats); ++i) {
-    const auto start = Clock::now();
-    // Reading a value back waits for a GPU to finish the pass.
-    model->forward(images).sum().item<float>();
-    if (i > 0)
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  std::vector<double> medians;
+  for (const int batch : batches) {
+    const torch::Tensor images =
+        torch::randn({batch, o.in_channels, o.image_size, o.image_size}, torch::device(device));
+    std::vector<double> ms;
+    for (int i = 0; i <= std::max(1, repeats); ++i) {
+      const auto start = Clock::now();
+      // Reading a value back waits for a GPU to finish the pass.
+      model->forward(images).sum().item<float>();
+      if (i > 0)
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    medians.push_back(ms[ms.size() / 2]);
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return medians;
 }
 
 int optimizer_slots(Optimizer optimizer, double momentum) {

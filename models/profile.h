@@ -31,7 +31,13 @@ struct ModelCost {
 
 // Memory is measured on `device`: a trial checks its budget where it will train.
 ModelCost measure_cost(const ModelOptions& options, const torch::Device& device = torch::kCPU);
-// ModelCost::forward_flops alone, without the memory measurement's training passes.
+// ModelCost's parameters and forward_flops alone, from one model, without the memory
+// measurement's training passes.
+struct ModelSize {
+  int64_t parameters = 0;
+  double forward_flops = 0;
+};
+ModelSize measure_size(const ModelOptions& options);
 double forward_flops(const ModelOptions& options);
 
 struct StepMeasurement {
@@ -43,10 +49,12 @@ struct StepMeasurement {
 // Times `repeats` training steps (after one warm-up) on random images.
 StepMeasurement measure_training_step(const ModelOptions& options, int batch, int repeats);
 
-// Median milliseconds of one forward pass of `batch` random images, in evaluation mode and without
-// gradients, in the layout the worker trains in, after one warm-up: a deployed model's latency.
-double measure_inference_ms(const ModelOptions& options, int batch, int repeats,
-                            const torch::Device& device = torch::kCPU);
+// Median milliseconds of one forward pass of a batch of random images, for each size in
+// `batches`, in evaluation mode and without gradients, in the layout the worker trains in, after
+// one warm-up per size: a deployed model's latency. One model serves every size.
+std::vector<double> measure_inference_ms(const ModelOptions& options,
+                                         const std::vector<int>& batches, int repeats,
+                                         const torch::Device& device = torch::kCPU);
 
 // Optimizer state tensors per weight: adam/adamw 2, sgd 1 with momentum, else 0.
 int optimizer_slots(Optimizer optimizer, double momentum);

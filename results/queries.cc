@@ -132,10 +132,12 @@ std::vector<std::string> Reader::names_in_sweep(const std::string& query, int64_
   return names;
 }
 
-std::vector<std::string> Reader::metric_names(int64_t sweep_id) const {
+std::vector<std::string> Reader::metric_names(int64_t sweep_id, bool finished_only) const {
+  // The condition is one of two fixed strings.
   return names_in_sweep(
-      "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
-      "WHERE t.sweep_id = ? ORDER BY 1",
+      fmt::format("SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
+                  "WHERE t.sweep_id = ?{} ORDER BY 1",
+                  finished_only ? " AND t.status = 'finished'" : ""),
       sweep_id);
 }
 
@@ -231,13 +233,9 @@ std::vector<TrialSummary> Reader::rank(int64_t sweep_id, const std::string& metr
                               maximize ? "DESC" : "ASC"),
                   [&](sql::Statement& s) { s.bind(1, metric).bind(2, sweep_id).bind(3, limit); });
   // Nothing ranked: a metric no finished trial recorded is a mistake worth naming (checked only
-  // then, as listing the names scans the sweep). Only finished trials tell: a failed or
-  // infeasible one may hold nothing but its costs.
+  // then, as listing the names scans the sweep).
   if (ranked.empty()) {
-    const std::vector<std::string> names = names_in_sweep(
-        "SELECT DISTINCT m.name FROM trial_metrics m JOIN trials t ON t.id = m.trial_id "
-        "WHERE t.sweep_id = ? AND t.status = 'finished' ORDER BY 1",
-        sweep_id);
+    const std::vector<std::string> names = metric_names(sweep_id, /*finished_only=*/true);
     if (!names.empty() && std::find(names.begin(), names.end(), metric) == names.end()) {
       throw InputError(fmt::format("--metric: no trial recorded \"{}\" (recorded: {})", metric,
                                    fmt::join(names, ", ")));

@@ -101,8 +101,9 @@ class Reader {
   std::vector<TrialSummary> trials_by_id(const std::vector<int64_t>& ids) const;
   // Distinct worker ranks running one of the sweep's trials now.
   int64_t busy_workers(int64_t sweep_id) const;
-  // Names of the final metrics, and of the parameters, that the sweep's trials recorded.
-  std::vector<std::string> metric_names(int64_t sweep_id) const;
+  // Names of the final metrics, and of the parameters, that the sweep's trials recorded
+  // (`finished_only`: its finished trials; a failed or infeasible one may hold only its costs).
+  std::vector<std::string> metric_names(int64_t sweep_id, bool finished_only = false) const;
   std::vector<std::string> parameter_names(int64_t sweep_id) const;
 
  private:

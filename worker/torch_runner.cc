@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -36,10 +37,8 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 // The seed report's models died of out-of-memory mid-training; here a trial that cannot fit is
 // refused before its first step, saying what to shrink.
-void check_memory(const models::ModelOptions& options, const TrialConfig& config, double data_bytes,
-                  double budget_gb, const torch::Device& device) {
-  if (budget_gb <= 0) return;
-  const models::ModelCost cost = models::measure_cost(options, device);
+void check_memory(const models::ModelOptions& options, const models::ModelCost& cost,
+                  const TrialConfig& config, double data_bytes, double budget_gb) {
   const int slots = models::optimizer_slots(config.optimizer, config.momentum);
   const double budget = budget_gb * kGiB - data_bytes;
   const double needed = cost.training_bytes(config.batch_size, slots);
@@ -114,11 +113,15 @@ class TorchRunner final : public TrialRunner {
                         TrialProgress& progress, TrialStatus status, const BestModelKeeper& keeper,
                         Clock::time_point trial_start);
   int num_classes() const { return static_cast<int>(data_.train().class_names.size()); }
+  // measure_cost on this runner's device, kept for the options last measured: a trial's costs
+  // and its memory check before training ask for the same network.
+  const models::ModelCost& model_cost(const models::ModelOptions& options);
 
   const torch::Device device_;
   const double default_memory_gb_;
   const std::shared_ptr<parallel::Communicator> gang_;
   DatasetCache data_;
+  std::optional<std::pair<models::ModelOptions, models::ModelCost>> last_cost_;
 };
 
 torch::Device torch_device(const Device& device) {
@@ -143,8 +146,10 @@ std::unique_ptr<TrainingSetup> TorchRunner::prepare(const TrialAssignment& assig
   data_.load(assignment.data, config);
   const data::ImageSet& train = data_.train();
   setup->options = models::model_options(config, num_classes(), assignment.data.image_size);
-  check_memory(setup->options, config, data_.bytes(),
-               assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_, device_);
+  if (const double budget_gb = assignment.memory_gb > 0 ? assignment.memory_gb : default_memory_gb_;
+      budget_gb > 0) {
+    check_memory(setup->options, model_cost(setup->options), config, data_.bytes(), budget_gb);
+  }
 
   torch::manual_seed(assignment.seed);
   // Every rank of a gang assembles the whole batch from the same stream and trains on its
@@ -278,6 +283,13 @@ TrialResult TorchRunner::result_of(TrainingSetup& setup, const TrialAssignment& 
   return result;
 }
 
+const models::ModelCost& TorchRunner::model_cost(const models::ModelOptions& options) {
+  if (!last_cost_ || last_cost_->first != options) {
+    last_cost_.emplace(options, models::measure_cost(options, device_));
+  }
+  return last_cost_->second;
+}
+
 std::map<std::string, double> TorchRunner::measure_costs(const TrialAssignment& assignment) {
   if (assignment.threads > 0) set_intra_op_threads(assignment.threads);
   const TrialConfig config = TrialConfig::from_params(assignment.params);
@@ -287,21 +299,21 @@ std::map<std::string, double> TorchRunner::measure_costs(const TrialAssignment& 
   const CostRequest& request = assignment.cost_request;
   std::map<std::string, double> costs;
   if (request.memory) {
-    const models::ModelCost cost = models::measure_cost(options, device_);
+    const models::ModelCost& cost = model_cost(options);
     costs["param_count"] = static_cast<double>(cost.parameters);
     costs["flops"] = cost.forward_flops;
     const int slots = models::optimizer_slots(config.optimizer, config.momentum);
     costs["train_memory_mb"] = cost.training_bytes(config.batch_size, slots) / (1024.0 * 1024.0);
   } else {
-    costs["param_count"] =
-        static_cast<double>(parameter_count(config, num_classes(), assignment.data.image_size));
-    costs["flops"] = models::forward_flops(options);
+    const models::ModelSize size = models::measure_size(options);
+    costs["param_count"] = static_cast<double>(size.parameters);
+    costs["flops"] = size.forward_flops;
   }
   if (request.latency) {
-    costs["inference_ms"] =
-        models::measure_inference_ms(options, 1, request.latency_repeats, device_);
-    costs["batch_inference_ms"] = models::measure_inference_ms(options, request.inference_batch,
-                                                               request.latency_repeats, device_);
+    const std::vector<double> ms = models::measure_inference_ms(
+        options, {1, request.inference_batch}, request.latency_repeats, device_);
+    costs["inference_ms"] = ms[0];
+    costs["batch_inference_ms"] = ms[1];
   }
   return costs;
 }
