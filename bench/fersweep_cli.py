@@ -15,8 +15,13 @@ def run_and_query(binary, spec, queries):
             json.dump(spec, out)
         subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
                        stdout=subprocess.DEVNULL)
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            return [con.execute(query).fetchall() for query in queries]
-        finally:
-            con.close()
+        return [query(db, sql) for sql in queries]
+
+
+def query(db, sql, params=()):
+    """The rows of one SQL query on `db`, opened read-only."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()

@@ -51,6 +51,10 @@ options:
                    start without one), the search picks up where it was. Without
                    such a sweep in DB, starts a new one. Refused if SPEC changed since, unless
   --force          is given too (the refusal lists the changes)
+  --enqueue FILE   add the configs in FILE (a JSON list of configs; a partial one is completed
+                   by sampling) to the newest sweep in DB named as SPEC's: a running sweep starts
+                   them before its next sampled config, outside its trial budget; alone, this
+                   only enqueues and exits; with --resume, the resumed sweep runs them first
   --coordinator-trains
                    rank 0 trains trials too, beside coordinating (so that a machine with one
                    GPU per rank wastes none); needs resources.gpus_per_trial 1
@@ -119,7 +123,8 @@ coordinator::TrainingSide training_side() {
 
 coordinator::RunOptions run_options(const std::vector<std::string>& raw) {
   const Args args(raw, {"quiet", "resume", "force", "coordinator-trains"},
-                  {"db", "threads", "top", "checkpoints", "state-dir", "device"}, "fersweep run");
+                  {"db", "threads", "top", "checkpoints", "state-dir", "device", "enqueue"},
+                  "fersweep run");
   args.expect_positionals(1, 1, "SPEC");
   coordinator::RunOptions options;
   options.spec_path = args.positionals()[0];
@@ -127,6 +132,7 @@ coordinator::RunOptions run_options(const std::vector<std::string>& raw) {
   options.quiet = args.flag("quiet");
   options.resume = args.flag("resume");
   options.force = args.flag("force");
+  options.enqueue_path = args.option("enqueue").value_or("");
   options.coordinator_trains = args.flag("coordinator-trains");
   if (auto threads = args.int_option("threads", 1, 4096))
     options.threads = static_cast<int>(*threads);

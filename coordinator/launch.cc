@@ -18,6 +18,7 @@
 #include "common/text.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/sweep_setup.h"
+#include "coordinator/warm_start.h"
 #include "results/progress.h"
 #include "results/queries.h"
 
@@ -98,10 +99,41 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
   }
   state.gang_size = share_gang_size(world, spec.gpus_per_trial);
   if (world.size() > 1) mpi::split(world, -1, 0);  // collective 3: the workers form their gangs
-  results::Store store(options.db_path);  // after the spec: a bad spec never touches the database
+  // Every input is read before the database is touched: a bad one leaves it as it was.
+  std::vector<nlohmann::json> enqueued;
+  if (!options.enqueue_path.empty()) enqueued = load_enqueue_file(options.enqueue_path, spec);
+  std::optional<WarmStartEvidence> warm;
+  if (spec.warm_start && !options.resume && enqueued.empty()) {
+    warm = load_warm_start(spec, options.spec_path);
+  }
+  results::Store store(options.db_path);
   std::optional<results::StoredSweep> resumed;
-  if (options.resume) resumed = stored_sweep_to_resume(store, spec, options.force);
-  if (resumed && resumed->status == SweepStatus::kFinished) {
+  if (options.resume || !enqueued.empty()) {
+    resumed = stored_sweep_to_resume(store, spec, options.force);
+  }
+  if (!enqueued.empty()) {
+    if (!resumed) {
+      throw InputError(
+          fmt::format("{}: no sweep named \"{}\" to enqueue into; a new sweep runs its spec's "
+                      "initial_configs first",
+                      options.db_path, spec.name));
+    }
+    store.enqueue(resumed->id, enqueued);
+    if (!options.quiet) {
+      fmt::print("{} config(s) from {} enqueued for sweep {} \"{}\": {}\n", enqueued.size(),
+                 options.enqueue_path, resumed->id, spec.name,
+                 options.resume ? "they run first"
+                                : "a running sweep starts them before its next sampled config; "
+                                  "a stopped or finished one on --resume");
+    }
+    if (!options.resume) {
+      if (world.size() > 1) release_workers(world, state.gang_size);
+      state.workers_released = true;
+      return 0;
+    }
+  }
+  if (spec.warm_start && !resumed && !warm) warm = load_warm_start(spec, options.spec_path);
+  if (resumed && resumed->status == SweepStatus::kFinished && !store.next_queued(resumed->id)) {
     if (world.size() > 1) release_workers(world, state.gang_size);
     state.workers_released = true;
     if (!options.quiet)
@@ -123,8 +155,14 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
     });
   }
   std::FILE* log = options.quiet ? nullptr : board ? board->log() : stdout;
-  SweepDriver driver = resumed ? SweepDriver(spec, store, log, *resumed, options.force)
-                               : SweepDriver(spec, store, log);
+  if (warm && log) {
+    fmt::print(log, "{}\n", warm->summary);
+    std::fflush(log);
+  }
+  SweepDriver driver =
+      resumed
+          ? SweepDriver(spec, store, log, *resumed, options.force)
+          : SweepDriver(spec, store, log, warm ? warm->trials : std::vector<results::PriorTrial>{});
   const int threads = spec.threads_per_worker > 0
                           ? spec.threads_per_worker
                           : options.threads.value_or(default_threads(node, training.machine));

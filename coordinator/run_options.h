@@ -18,7 +18,9 @@ struct RunOptions {
   std::string db_path;
   bool quiet = false;
   bool resume = false;
-  bool force = false;               // resume a sweep whose spec changed
+  bool force = false;  // resume a sweep whose spec changed
+  // --enqueue: a file of configs for the newest sweep of the spec's name to run next.
+  std::string enqueue_path;
   bool coordinator_trains = false;  // rank 0 trains too
   std::optional<int> threads;       // --threads: LibTorch intra-op threads per training rank
   // --checkpoints: a directory, "none", or empty for the default beside the database.

@@ -10,6 +10,7 @@
 #include "common/random.h"
 #include "common/state_files.h"
 #include "common/stop_signal.h"
+#include "search_spaces/known_configs.h"
 
 namespace fersweep::coordinator {
 namespace {
@@ -30,11 +31,38 @@ SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FIL
       start_(std::chrono::steady_clock::now()),
       planned_(search::planned_trials(spec_)) {}
 
-SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log)
+SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
+                         const std::vector<results::PriorTrial>& priors)
     : SweepDriver(std::move(spec), store, log, NotRegistered{}) {
   sweep_id_ =
       store_.create_sweep({spec_.name, search::to_string(spec_.method), spec_.objective.metric,
                            spec_.objective.maximize, spec_.seed, planned_, spec_.document});
+  if (!priors.empty()) store_.add_prior_trials(sweep_id_, priors);
+  tell_priors(priors);
+}
+
+void SweepDriver::tell_priors(const std::vector<results::PriorTrial>& priors) {
+  for (const results::PriorTrial& prior : priors) {
+    tell_sampler(prior.params, prior.status, prior.objectives, prior.epochs, prior.violation);
+  }
+}
+
+std::optional<SweepDriver::Running> SweepDriver::from_queue() {
+  std::optional<results::QueuedConfig> queued = store_.next_queued(sweep_id_);
+  if (!queued) return std::nullopt;
+  // A seed of its own, so that the sampled configs keep theirs whatever was enqueued between.
+  Rng rng(mix_seed(spec_.seed, 0xE9DE0 + static_cast<uint64_t>(queued->id)));
+  Running run;
+  run.params = search::completed(spec_.parameters, queued->params, rng);
+  run.seed = rng();
+  run.queued = true;
+  run.queue_entry = queued->id;
+  ++dequeued_;
+  if (log_) {
+    fmt::print(log_, "enqueued config {} starts: {}\n", queued->id, run.params.dump());
+    std::fflush(log_);
+  }
+  return run;
 }
 
 SweepDriver::SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
@@ -52,7 +80,9 @@ std::vector<std::vector<const results::StoredTrial*>> SweepDriver::group_attempt
   for (const results::StoredTrial& t : trials) {
     const std::pair<uint64_t, std::string> key{t.seed, t.params.dump()};
     if (!config_of.contains(key)) {
-      if (!sampler_->replay(t.params) && !forced) {
+      if (queued_trials_.contains(t.id)) {
+        ++dequeued_;  // a user's config: the sampler never suggested it
+      } else if (!sampler_->replay(t.params) && !forced) {
         throw InputError(fmt::format(
             "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's sampler "
             "suggests there; resume with --force to continue anyway",
@@ -87,6 +117,8 @@ bool SweepDriver::state_is_whole(int64_t trial_id, const StateRef& state) const 
 
 void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
   sweep_id_ = stored.id;
+  tell_priors(store_.prior_trials_of(stored.id));
+  for (int64_t id : store_.trials_from_queue(stored.id)) queued_trials_.insert(id);
   const std::vector<results::StoredTrial> trials = store_.trials_of(stored.id, objective_names());
   const auto configs = group_attempts(trials, forced);
   std::set<int64_t> continuing;
@@ -96,7 +128,9 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     const bool judged = is_judged(t.status);
     if (!judged && !(can_continue(t) && continuing.insert(t.id).second)) continue;
     for (const auto& [epoch, values] : t.objective_by_epoch) {
-      if (judged || epoch <= t.state.epoch) pruner_->should_stop(t.number, epoch, values);
+      if (!judged && epoch > t.state.epoch) continue;  // trained again after the resume
+      pruner_->should_stop(t.number, epoch, values);
+      if (epoch < spec_.epochs) sampler_->tell_intermediate(t.current_params, epoch, values);
     }
     pruner_->trained_past(t.number, judged ? t.epochs_completed : t.state.epoch);
     if (judged) pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
@@ -119,6 +153,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     again.params = last.current_params;
     again.seed = last.seed;
     again.attempt = failures;
+    again.queued = queued_trials_.contains(attempts.front()->id);
     if (continuing.contains(last.id)) {
       again.number = last.number;
       again.continues = last.id;
@@ -164,7 +199,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       tell_sampler(last.params, last.status, last.objectives, last.epochs_completed,
                    last.violation);
       const bool screened = last.status == TrialStatus::kInfeasible && last.epochs_completed == 0;
-      ++(screened ? screened_ : done_);
+      if (!(screened && again.queued)) ++(screened ? screened_ : done_);
     }
   }
   // A PBT generation recorded before the stop is not run again: its members continue.
@@ -214,9 +249,11 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   if (std::optional<Running> promoted = promotion()) {
     return continue_or_restart(std::move(*promoted));
   }
+  if (std::optional<Running> queued = from_queue()) return start(std::move(*queued));
   std::optional<nlohmann::json> params;
   const bool screened_enough = planned_ > 0 && screened_ >= kMaxScreenedPerTrial * planned_;
-  if (!screened_enough && (planned_ == 0 || issued_ - retried_ - screened_ < planned_)) {
+  const uint64_t sampled = issued_ - retried_ - dequeued_;
+  if (!screened_enough && (planned_ == 0 || sampled - screened_ < planned_)) {
     params = sampler_->ask();
   }
   if (!params) {
@@ -228,7 +265,7 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   // The config's place among the suggestions, not its number: a retry or a re-run before it
   // takes a number but must not change its seed, so an interrupted sweep trains what an
   // uninterrupted one would.
-  run.seed = mix_seed(spec_.seed, issued_ - retried_);
+  run.seed = mix_seed(spec_.seed, sampled);
   return start(std::move(run));
 }
 
@@ -279,7 +316,9 @@ TrialAssignment SweepDriver::start(Running run) {
   run.number = static_cast<int>(issued_++);
   TrialAssignment assignment = assignment_of(run);
   assignment.trial_id =
-      store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed);
+      store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed,
+                       run.queue_entry ? std::optional<int64_t>(run.queue_entry) : std::nullopt);
+  run.queue_entry = 0;
   if (pbt()) store_.record_schedule(assignment.trial_id, 0, std::nullopt, run.params, std::nullopt);
   running_[assignment.trial_id] = std::move(run);
   return assignment;
@@ -361,6 +400,7 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
           objectives_from([&](const std::string& name) { return epoch.value(name); });
       !values.empty()) {
     run.last_values = std::move(values);
+    sampler_->tell_intermediate(run.params, epoch.epoch, run.last_values);
     decision = judge(run, epoch, run.last_values);
   }
   if (pbt() && decision == Decision::kContinue && !stopping() &&
@@ -479,7 +519,9 @@ void SweepDriver::trial_done(const TrialResult& result) {
   // Stored: its training state is no longer needed (a retry starts from scratch).
   if (!spec_.state_dir.empty()) remove_trial_states(spec_.state_dir, {result.trial_id});
   bool retrying = false;
+  bool queued = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
+    queued = trial->second.queued;
     if (!screened)
       pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
     // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
@@ -489,6 +531,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
       again.params = trial->second.params;
       again.seed = trial->second.seed;
       again.attempt = trial->second.attempt + 1;
+      again.queued = trial->second.queued;
       retries_.push_back(std::move(again));
     } else {
       const auto violation = judged.final_metrics.find(kViolationMetric);
@@ -497,7 +540,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     }
     running_.erase(trial);
   }
-  if (screened) {
+  if (screened && !queued) {
     ++screened_;
     if (log_ && planned_ > 0 && screened_ == kMaxScreenedPerTrial * planned_) {
       fmt::print(log_,
@@ -505,7 +548,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
                  "(loosen \"constraints\" or narrow the space towards them)\n",
                  screened_);
     }
-  } else if (!retrying) {
+  } else if (!retrying && !screened) {
     ++done_;
   }
   if (log_) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "common/random.h"
 #include "common/trial.h"
@@ -23,7 +24,10 @@ namespace fersweep::coordinator {
 class SweepDriver {
  public:
   // Registers a new sweep in the store. `log` receives one line per finished trial (may be null).
-  SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log);
+  // `priors`: an earlier sweep's trials (spec warm_start), stored with the sweep as evidence and
+  // told to the sampler before it suggests anything.
+  SweepDriver(search::SweepSpec spec, results::Store& store, std::FILE* log,
+              const std::vector<results::PriorTrial>& priors = {});
   // Continues a stored sweep that stopped before its end (a crash, a kill, a batch system's time
   // limit): replays its trials into the sampler and the early-stopping rule, marks the trials
   // that were pending or running as interrupted and queues them again: from their last training
@@ -68,12 +72,14 @@ class SweepDriver {
     int number = 0;
     nlohmann::json params;
     uint64_t seed = 0;
-    int attempt = 0;        // 0: first run; k: k-th retry
-    bool stopped = false;   // told to stop because the sweep is stopping (a signal)
-    StateRef state;         // its newest training state
-    int64_t continues = 0;  // queued to continue this trial (its id) from `state`; 0: a new trial
-    int run = 0;            // a continuation's run of the trial
-    bool at_rung = false;   // told to pause at a rung (promotion mode) or a PBT generation
+    int attempt = 0;          // 0: first run; k: k-th retry
+    bool stopped = false;     // told to stop because the sweep is stopping (a signal)
+    StateRef state;           // its newest training state
+    int64_t continues = 0;    // queued to continue this trial (its id) from `state`; 0: a new trial
+    int run = 0;              // a continuation's run of the trial
+    bool at_rung = false;     // told to pause at a rung (promotion mode) or a PBT generation
+    bool queued = false;      // enqueued by a user: outside the budget and the sampled seeds
+    int64_t queue_entry = 0;  // its row in the queue, until it is started as a trial
     std::vector<double> last_values;            // its objectives at its newest epoch: all, or none
     std::optional<double> last_value() const {  // the first objective (PBT has only one)
       return last_values.empty() ? std::nullopt : std::optional<double>(last_values.front());
@@ -84,6 +90,9 @@ class SweepDriver {
   std::vector<std::vector<const results::StoredTrial*>> group_attempts(
       const std::vector<results::StoredTrial>& trials, bool forced);
   bool can_continue(const results::StoredTrial& trial) const;
+  void tell_priors(const std::vector<results::PriorTrial>& priors);
+  // The oldest config a user enqueued, completed, as a trial to start.
+  std::optional<Running> from_queue();
   // The sweep's first objective among the trial's final metrics, if it reported it.
   std::optional<double> objective_of(const TrialResult& result) const;
   // Every objective, in the spec's order, looked up by `value_of`; empty when one is missing.
@@ -140,6 +149,9 @@ class SweepDriver {
   // Configs refused before training for breaking a constraint on their costs: not counted
   // against the budget either, up to kMaxScreened per planned trial.
   uint64_t screened_ = 0;
+  // Configs taken from the queue (first attempts): outside the budget, like retries.
+  uint64_t dequeued_ = 0;
+  std::set<int64_t> queued_trials_;  // resuming: the stored trials that came from the queue
   uint64_t done_ = 0;
   uint64_t interrupted_ = 0;  // by a stop signal, in this run
 };

@@ -121,6 +121,30 @@ CREATE TABLE trial_lineage (
   PRIMARY KEY (trial_id, epoch)
 ) WITHOUT ROWID;
 )sql";
+// Version 8: an earlier sweep's trials that seeded this sweep's sampler (spec warm_start), and
+// configs a user enqueued for the sweep to run next (`fersweep run --enqueue`); `trial_id` is set
+// once the coordinator has started the config as a trial.
+constexpr const char* kKnownConfigTables = R"sql(
+CREATE TABLE prior_trials (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  position INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  params_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('finished', 'pruned', 'infeasible')),
+  objectives_json TEXT NOT NULL,
+  epochs INTEGER NOT NULL,
+  violation REAL NOT NULL,
+  PRIMARY KEY (sweep_id, position)
+) WITHOUT ROWID;
+CREATE TABLE enqueued_configs (
+  id INTEGER PRIMARY KEY,
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  params_json TEXT NOT NULL,
+  trial_id INTEGER REFERENCES trials(id),
+  enqueued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX enqueued_by_sweep ON enqueued_configs (sweep_id, trial_id);
+)sql";
 constexpr const char* kTrialsIndex = "CREATE INDEX trials_by_sweep ON trials (sweep_id, status)";
 constexpr const char* kTrialColumns =
     "id, sweep_id, number, params_json, seed, status, worker_rank, started_at, finished_at, "
@@ -231,6 +255,8 @@ constexpr UpgradeStep kUpgrades[] = {
        db.execute("ALTER TABLE trials_v7 RENAME TO trials");
        db.execute(kTrialsIndex);
      }},
+    // Version 8 keeps warm-start evidence and configs enqueued into a sweep.
+    {8, [](sql::Database& db) { db.execute(kKnownConfigTables); }},
 };
 static_assert(std::size(kUpgrades) == kSchemaVersion - 1, "one upgrade step per version");
 

@@ -18,6 +18,10 @@
 //                                                    paused, promoted
 //   trial_lineage(trial_id, epoch, parent_id, params_json)
 //                -- PBT: params from epoch + 1 on, and whose state the member loaded there
+//   prior_trials(sweep_id, position, source, params_json, status, objectives_json, epochs,
+//                violation)                      -- an earlier sweep's trials seeding this one
+//   enqueued_configs(id, sweep_id, params_json, trial_id, enqueued_at)
+//                -- configs to run next; trial_id once started
 //
 // A database written by an older fersweep is upgraded in place, one ordered step per version, all
 // in one transaction.
@@ -27,7 +31,7 @@
 
 namespace fersweep::results {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Opens a fersweep database, creating it when writable and new. Throws InputError (naming the
 // file) for a missing file in read-only mode, a file that is not SQLite, a SQLite file that is not

@@ -95,7 +95,87 @@ Store::Store(const std::string& path)
                      "INSERT INTO class_reports (trial_id, class_index, name, precision, recall, "
                      "f1, support) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       insert_cell_(
-          db_, "INSERT INTO confusion (trial_id, actual, predicted, count) VALUES (?, ?, ?, ?)") {}
+          db_, "INSERT INTO confusion (trial_id, actual, predicted, count) VALUES (?, ?, ?, ?)"),
+      insert_prior_(db_,
+                    "INSERT INTO prior_trials (sweep_id, position, source, params_json, status, "
+                    "objectives_json, epochs, violation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      priors_of_(db_,
+                 "SELECT source, params_json, status, objectives_json, epochs, violation FROM "
+                 "prior_trials WHERE sweep_id = ? ORDER BY position"),
+      insert_queued_(db_, "INSERT INTO enqueued_configs (sweep_id, params_json) VALUES (?, ?)"),
+      next_queued_(db_,
+                   "SELECT id, params_json FROM enqueued_configs WHERE sweep_id = ? AND trial_id "
+                   "IS NULL ORDER BY id LIMIT 1"),
+      dequeue_(db_, "UPDATE enqueued_configs SET trial_id = ? WHERE id = ?"),
+      from_queue_(db_,
+                  "SELECT trial_id FROM enqueued_configs WHERE sweep_id = ? AND trial_id IS NOT "
+                  "NULL ORDER BY trial_id") {}
+
+void Store::add_prior_trials(int64_t sweep_id, const std::vector<PriorTrial>& trials) {
+  sql::Transaction transaction(db_);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const PriorTrial& t = trials[i];
+    insert_prior_.reset();
+    insert_prior_.bind(1, sweep_id)
+        .bind(2, static_cast<int64_t>(i))
+        .bind(3, t.source)
+        .bind(4, t.params.dump())
+        .bind(5, to_string(t.status))
+        .bind(6, nlohmann::json(t.objectives).dump())
+        .bind(7, static_cast<int64_t>(t.epochs))
+        .bind(8, t.violation)
+        .run();
+  }
+  transaction.commit();
+}
+
+std::vector<PriorTrial> Store::prior_trials_of(int64_t sweep_id) {
+  std::vector<PriorTrial> trials;
+  priors_of_.reset();
+  priors_of_.bind(1, sweep_id);
+  while (priors_of_.step()) {
+    PriorTrial t;
+    t.source = priors_of_.text(0);
+    const std::string where =
+        fmt::format("{}: prior trial {} of sweep {}", db_.path(), t.source, sweep_id);
+    t.params = parse_json(priors_of_.text(1), where + ": params_json");
+    t.status = enum_from_name<TrialStatus>(priors_of_.text(2), where + ": status");
+    const nlohmann::json objectives = parse_json(priors_of_.text(3), where + ": objectives_json");
+    for (const nlohmann::json& v : objectives) t.objectives.push_back(expect_number(v, where));
+    t.epochs = static_cast<int>(priors_of_.integer(4));
+    t.violation = priors_of_.real(5);
+    trials.push_back(std::move(t));
+  }
+  return trials;
+}
+
+void Store::enqueue(int64_t sweep_id, const std::vector<nlohmann::json>& configs) {
+  sql::Transaction transaction(db_);
+  for (const nlohmann::json& config : configs) {
+    insert_queued_.reset();
+    insert_queued_.bind(1, sweep_id).bind(2, config.dump()).run();
+  }
+  transaction.commit();
+}
+
+std::optional<QueuedConfig> Store::next_queued(int64_t sweep_id) {
+  next_queued_.reset();
+  next_queued_.bind(1, sweep_id);
+  if (!next_queued_.step()) return std::nullopt;
+  QueuedConfig queued;
+  queued.id = next_queued_.integer(0);
+  queued.params = parse_json(next_queued_.text(1),
+                             fmt::format("{}: enqueued config {}", db_.path(), queued.id));
+  return queued;
+}
+
+std::vector<int64_t> Store::trials_from_queue(int64_t sweep_id) {
+  std::vector<int64_t> ids;
+  from_queue_.reset();
+  from_queue_.bind(1, sweep_id);
+  while (from_queue_.step()) ids.push_back(from_queue_.integer(0));
+  return ids;
+}
 
 int64_t Store::create_sweep(const NewSweep& s) {
   insert_sweep_.reset();
@@ -120,15 +200,22 @@ void Store::reopen_sweep(int64_t sweep_id) {
   reopen_sweep_.bind(1, sweep_id).run();
 }
 
-int64_t Store::add_trial(int64_t sweep_id, int number, const nlohmann::json& params,
-                         uint64_t seed) {
+int64_t Store::add_trial(int64_t sweep_id, int number, const nlohmann::json& params, uint64_t seed,
+                         std::optional<int64_t> queued_id) {
+  sql::Transaction transaction(db_);
   insert_trial_.reset();
   insert_trial_.bind(1, sweep_id)
       .bind(2, number)
       .bind(3, params.dump())
       .bind(4, static_cast<int64_t>(seed))
       .run();
-  return db_.last_insert_id();
+  const int64_t trial_id = db_.last_insert_id();
+  if (queued_id) {
+    dequeue_.reset();
+    dequeue_.bind(1, trial_id).bind(2, *queued_id).run();
+  }
+  transaction.commit();
+  return trial_id;
 }
 
 void Store::start_trial(int64_t trial_id, int worker_rank) {

@@ -54,6 +54,23 @@ struct StoredTrial {
   double violation = 0;  // infeasible: by how much it broke the sweep's constraints
 };
 
+// An earlier sweep's trial offered to a new sweep's sampler (spec warm_start): prior evidence,
+// never a trial of the new sweep.
+struct PriorTrial {
+  std::string source;  // "old.db: sweep 3, trial #17"
+  nlohmann::json params;
+  TrialStatus status = TrialStatus::kFinished;  // finished, pruned or infeasible
+  std::vector<double> objectives;               // in the new sweep's objective order
+  int epochs = 0;
+  double violation = 0;
+};
+
+// A config a user enqueued for a sweep (`fersweep run --enqueue`), not yet started.
+struct QueuedConfig {
+  int64_t id = 0;
+  nlohmann::json params;  // may be partial: the coordinator completes it
+};
+
 class Store {
  public:
   explicit Store(const std::string& path);
@@ -90,8 +107,10 @@ class Store {
   int64_t create_sweep(const NewSweep& sweep);
   void finish_sweep(int64_t sweep_id, SweepStatus status);
 
-  // Records a sampled config as a pending trial and returns its id.
-  int64_t add_trial(int64_t sweep_id, int number, const nlohmann::json& params, uint64_t seed);
+  // Records a config as a pending trial and returns its id; `queued_id`: the enqueued config it
+  // comes from, marked started in the same transaction (so that it never runs twice).
+  int64_t add_trial(int64_t sweep_id, int number, const nlohmann::json& params, uint64_t seed,
+                    std::optional<int64_t> queued_id = std::nullopt);
   void start_trial(int64_t trial_id, int worker_rank);
   // With the epoch's training state, if it has one, in the same transaction.
   void record_epoch(const EpochMetrics& epoch);
@@ -99,6 +118,18 @@ class Store {
   // any it paused with. A trial that ended forgets its training state (the worker removed the
   // file); a paused one (status kPaused) keeps it.
   void finish_trial(const TrialResult& result, std::optional<double> objective);
+
+  // Warm-start evidence, in one transaction, and read back (in order) when the sweep resumes.
+  void add_prior_trials(int64_t sweep_id, const std::vector<PriorTrial>& trials);
+  std::vector<PriorTrial> prior_trials_of(int64_t sweep_id);
+
+  // Appends configs to the sweep's queue, in one transaction; a running coordinator takes them
+  // before its next sampled config.
+  void enqueue(int64_t sweep_id, const std::vector<nlohmann::json>& configs);
+  // The oldest enqueued config not started yet.
+  std::optional<QueuedConfig> next_queued(int64_t sweep_id);
+  // The trials started from the queue, by id.
+  std::vector<int64_t> trials_from_queue(int64_t sweep_id);
 
   const std::string& path() const { return db_.path(); }
 
@@ -115,6 +146,7 @@ class Store {
   sql::Statement mark_paused_, end_paused_, drop_metrics_, drop_report_, drop_cells_;
   sql::Statement record_rung_, set_rung_outcome_, drop_rungs_, insert_lineage_, drop_lineage_;
   sql::Statement insert_metric_, insert_report_, insert_cell_;
+  sql::Statement insert_prior_, priors_of_, insert_queued_, next_queued_, dequeue_, from_queue_;
 };
 
 // Copies the database at `from` (with whatever its WAL holds) to `to` as one self-contained file,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "search_spaces/known_configs.h"
 #include "search_spaces/nsga2.h"
 #include "search_spaces/sobol.h"
 #include "search_spaces/space.h"
@@ -86,7 +87,9 @@ std::vector<bool> goals_of(const SweepSpec& spec) {
   return maximize;
 }
 
-std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
+namespace {
+
+std::unique_ptr<Sampler> method_sampler(const SweepSpec& spec) {
   switch (spec.method) {
     case Method::kGrid:
       return std::make_unique<GridSampler>(spec.parameters);
@@ -101,6 +104,13 @@ std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
       return std::make_unique<Nsga2Sampler>(spec.parameters, spec.nsga2, goals_of(spec), spec.seed);
   }
   throw std::logic_error("make_sampler: unknown method");
+}
+
+}  // namespace
+
+std::unique_ptr<Sampler> make_sampler(const SweepSpec& spec) {
+  if (spec.initial_configs.empty()) return method_sampler(spec);
+  return std::make_unique<InitialConfigsSampler>(initial_configs_of(spec), method_sampler(spec));
 }
 
 uint64_t planned_trials(const SweepSpec& spec) {

@@ -32,6 +32,9 @@ class Sampler {
   // `violation` (common/constraints.h). Samplers that model the space steer away from it; the
   // others need not hear of it.
   virtual void tell_infeasible(const Json& params, double violation) {}
+  // A running config's objectives after `epoch` (in the spec's order): evidence at a lower
+  // fidelity, which a multi-fidelity sampler models (tpe.multi_fidelity) and the others ignore.
+  virtual void tell_intermediate(const Json& params, int epoch, std::span<const double> values) {}
   // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
   // had just returned `params` (pending until told). False when this sampler would have
   // suggested something else here: the search space or the sampler changed since.

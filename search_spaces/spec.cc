@@ -10,6 +10,7 @@
 #include "common/emotions.h"
 #include "common/error.h"
 #include "common/json_reader.h"
+#include "search_spaces/known_configs.h"
 #include "search_spaces/parameters.h"
 
 namespace fersweep::search {
@@ -159,6 +160,7 @@ TpeOptions parse_tpe(const Json& body) {
   if (!(tpe.bandwidth > 0 && tpe.bandwidth <= 1)) {
     throw InputError(fmt::format("tpe.bandwidth: must be in (0, 1], got {}", tpe.bandwidth));
   }
+  tpe.multi_fidelity = reader.boolean("multi_fidelity", tpe.multi_fidelity);
   reader.reject_unknown_keys();
   return tpe;
 }
@@ -376,6 +378,56 @@ std::string to_string(StoppingRule rule) {
   return "unknown";
 }
 
+namespace {
+
+std::vector<Json> parse_initial_configs(const Json& list, const SweepSpec& spec) {
+  if (!list.is_array()) {
+    throw InputError(
+        fmt::format("initial_configs: expected a list of configs, got {}", json_type_name(list)));
+  }
+  if (spec.method == Method::kGrid) {
+    throw InputError("initial_configs: grid search runs every config of its grid already");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (auto why = misfit(spec.parameters, list[i], true)) {
+      throw InputError(fmt::format("initial_configs[{}]: {}", i, *why));
+    }
+  }
+  if (spec.budget.trials && list.size() > static_cast<size_t>(*spec.budget.trials)) {
+    throw InputError(fmt::format("initial_configs: {} configs, more than budget.trials ({})",
+                                 list.size(), *spec.budget.trials));
+  }
+  if (spec.method == Method::kPbt && list.size() > static_cast<size_t>(spec.pbt.population)) {
+    throw InputError(fmt::format("initial_configs: {} configs, more than pbt.population ({})",
+                                 list.size(), spec.pbt.population));
+  }
+  return list.get<std::vector<Json>>();
+}
+
+WarmStart parse_warm_start(const Json& object, const SweepSpec& spec) {
+  ObjectReader reader(object, "warm_start");
+  WarmStart warm;
+  warm.db = reader.string("db");
+  if (warm.db.empty()) throw InputError("warm_start.db: names no database");
+  const Json& sweep = reader.required("sweep");
+  if (sweep.is_string()) {
+    warm.sweep_name = sweep.get<std::string>();
+  } else {
+    warm.sweep_id = expect_integer(sweep, "warm_start.sweep");
+  }
+  reader.reject_unknown_keys();
+  if (spec.method == Method::kGrid || spec.method == Method::kRandom ||
+      spec.method == Method::kSobol || spec.method == Method::kPbt) {
+    throw InputError(fmt::format(
+        "warm_start: method \"{}\" ignores earlier results; warm starts seed \"tpe\" or "
+        "\"nsga2\"",
+        to_string(spec.method)));
+  }
+  return warm;
+}
+
+}  // namespace
+
 SweepSpec parse_spec(const Json& document) {
   ObjectReader top(document, "");
   SweepSpec spec;
@@ -512,6 +564,10 @@ SweepSpec parse_spec(const Json& document) {
     }
   }
   check_mutable_parameters(spec);
+  if (const Json* initial = top.find("initial_configs")) {
+    spec.initial_configs = parse_initial_configs(*initial, spec);
+  }
+  if (const Json* warm = top.find("warm_start")) spec.warm_start = parse_warm_start(*warm, spec);
   top.reject_unknown_keys();
   return spec;
 }

@@ -67,6 +67,8 @@ struct TpeOptions {
   // n^(-1/(d+4)) shrink. Optuna's is 0.2; half of it found better optima on every benchmark
   // function tried, at 50 and 150 trials.
   double bandwidth = 0.1;
+  // Model every epoch's result as evidence at that budget (tpe.h), not final results only.
+  bool multi_fidelity = false;
 };
 
 // NSGA-II ("method": "nsga2", "nsga2": {...}; Deb et al. 2002), steady-state: every finished
@@ -89,6 +91,15 @@ struct PbtOptions {
   int interval = 2;                    // "perturbation_interval", in epochs
   double quantile = 0.25;              // bottom fraction replaced, top fraction copied
   double resample_probability = 0.25;  // explore: a fresh draw instead of x0.8 or x1.2
+};
+
+// "warm_start": an earlier sweep whose finished, pruned and infeasible trials seed the sampler as
+// prior evidence (docs/SPEC.md, "Warm starts"). The database path is taken from the directory
+// `fersweep run` starts in.
+struct WarmStart {
+  std::string db;
+  std::optional<int64_t> sweep_id;  // "sweep": an id, or
+  std::string sweep_name;           // a name: the newest sweep of that name
 };
 
 enum class StoppingRule { kNone, kMedian, kAsha, kHyperband };
@@ -140,6 +151,10 @@ struct SweepSpec {
   PbtOptions pbt;
   Nsga2Options nsga2;
   EarlyStopping early_stopping;
+  // "initial_configs": evaluated first, in order, and counted in the budget; a partial config is
+  // completed by sampling (search_spaces/known_configs.h).
+  std::vector<Json> initial_configs;
+  std::optional<WarmStart> warm_start;
   Json benchmark;                     // null: train networks; else BenchmarkSettings as JSON
   std::vector<Parameter> parameters;  // by name, except that parents precede their conditionals
   Json document;                      // the spec as written, stored with the sweep

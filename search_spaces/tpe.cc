@@ -346,18 +346,19 @@ TpeSampler::TpeSampler(const std::vector<Parameter>& parameters, const TpeOption
       maximize_(std::move(maximize)),
       rng_(mix_seed(seed, 0x7BE)) {}
 
-std::vector<const TpeSampler::Observation*> TpeSampler::ranked(size_t n_below) const {
+std::vector<const TpeSampler::Observation*> TpeSampler::ranked(
+    const std::vector<Observation>& told, const std::vector<const Observation*>& liars,
+    size_t n_below) const {
   // Pointers, not copies: with thousands of observations, copying their configs would cost more
   // than the estimators.
   std::vector<const Observation*> all;
-  all.reserve(told_.size() + pending_.size());
-  for (const Observation& o : told_) all.push_back(&o);
-  if (options_.constant_liar) {
-    for (const Observation& o : pending_) all.push_back(&o);
-  }
+  all.reserve(told.size() + liars.size());
+  for (const Observation& o : told) all.push_back(&o);
+  all.insert(all.end(), liars.begin(), liars.end());
   const bool several = maximize_.size() > 1;
   std::stable_sort(all.begin(), all.end(), [several](const Observation* a, const Observation* b) {
     if (a->group != b->group) return a->group < b->group;
+    // A pruned trial ranks by how far it got, then (as Optuna's) by its value there.
     if (a->group == 1 && a->epochs != b->epochs) return a->epochs > b->epochs;
     if (a->group == 2 && a->violation != b->violation) return a->violation < b->violation;
     if (!several && a->losses[0] != b->losses[0]) return a->losses[0] < b->losses[0];
@@ -394,17 +395,75 @@ std::vector<const TpeSampler::Observation*> TpeSampler::ranked(size_t n_below) c
   return order;
 }
 
+std::optional<int> TpeSampler::model_budget() const {
+  const auto varied = std::count_if(parameters_.begin(), parameters_.end(), [](const Parameter& p) {
+    return p.distribution != Distribution::kValue;
+  });
+  const size_t enough = static_cast<size_t>(std::max<int64_t>(options_.startup_trials, varied + 2));
+  for (auto it = by_budget_.rbegin(); it != by_budget_.rend(); ++it) {
+    if (it->second.size() >= enough) return it->first;
+  }
+  return std::nullopt;
+}
+
+std::vector<TpeSampler::Observation> TpeSampler::observations_at(int budget) const {
+  const auto& reached = by_budget_.at(budget);
+  std::vector<Observation> model;
+  model.reserve(reached.size() + told_.size());
+  for (const auto& [key, o] : reached) model.push_back(o);
+  // Stopped below this budget: worse than every config that reached it (the rule judged them
+  // so), further-trained first, as pruned trials rank; failed and infeasible ones keep their
+  // groups.
+  for (const Observation& o : told_) {
+    const std::string key = o.params.dump();
+    if (reached.contains(key)) continue;
+    Observation below = o;
+    if (below.group <= 1) {
+      below.group = 1;
+      // Its value at the furthest budget it reached, for ranking among those stopped there.
+      for (auto it = by_budget_.rbegin(); it != by_budget_.rend(); ++it) {
+        if (const auto at = it->second.find(key); at != it->second.end()) {
+          below.epochs = it->first;
+          below.losses = at->second.losses;
+          break;
+        }
+      }
+    }
+    model.push_back(std::move(below));
+  }
+  return model;
+}
+
 std::optional<Json> TpeSampler::ask() {
   Json config;
+  std::vector<Observation> at_budget;
+  const std::vector<Observation>* model = &told_;
+  if (options_.multi_fidelity) {
+    if (const std::optional<int> budget = model_budget()) {
+      at_budget = observations_at(*budget);
+      model = &at_budget;
+    }
+  }
   const auto informative =
-      std::count_if(told_.begin(), told_.end(), [](const Observation& o) { return o.group < 3; });
+      std::count_if(model->begin(), model->end(), [](const Observation& o) { return o.group < 3; });
   if (informative < options_.startup_trials) {
     config = random_config(parameters_, rng_);
   } else {
-    const size_t observed = told_.size() + (options_.constant_liar ? pending_.size() : 0);
+    std::vector<const Observation*> liars;
+    if (options_.constant_liar) {
+      for (const Observation& o : pending_) {
+        // A running config already observed at the model's budget is that observation.
+        const bool observed =
+            model != &told_ && std::any_of(model->begin(), model->end(), [&](const Observation& m) {
+              return m.group == 0 && m.params == o.params;
+            });
+        if (!observed) liars.push_back(&o);
+      }
+    }
+    const size_t observed = model->size() + liars.size();
     const size_t n_below = std::min<size_t>(
         kMaxBelow, static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(observed))));
-    const std::vector<const Observation*> all = ranked(n_below);
+    const std::vector<const Observation*> all = ranked(*model, liars, n_below);
     std::vector<const Observation*> below(all.begin(),
                                           all.begin() + static_cast<std::ptrdiff_t>(n_below));
     std::vector<const Observation*> above(all.begin() + static_cast<std::ptrdiff_t>(n_below),
@@ -505,7 +564,28 @@ void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const do
   }
   if (failed) std::fill(losses.begin(), losses.end(), kInf);
   const int group = failed ? 3 : status == TrialStatus::kFinished ? 0 : 1;
+  if (options_.multi_fidelity && !failed && epochs > 0) {
+    // Its result at the budget it reached, unless its epochs said so already (a warm start's
+    // prior trials report no epochs).
+    by_budget_[epochs].try_emplace(
+        params.dump(), Observation{params, 0, epochs, 0, losses, order, encode_all(params)});
+  }
   told_.push_back({params, group, epochs, 0, std::move(losses), order, encode_all(params)});
+}
+
+void TpeSampler::tell_intermediate(const Json& params, int epoch, std::span<const double> values) {
+  if (!options_.multi_fidelity || values.size() != maximize_.size()) return;
+  std::vector<double> losses(maximize_.size());
+  for (size_t m = 0; m < losses.size(); ++m) {
+    losses[m] = maximize_[m] ? -values[m] : values[m];
+    if (!std::isfinite(losses[m])) return;  // the trial fails; tell() ranks it then
+  }
+  auto asked = std::find_if(pending_.begin(), pending_.end(),
+                            [&](const Observation& o) { return o.params == params; });
+  const uint64_t order = asked == pending_.end() ? asked_ : asked->order;
+  by_budget_[epoch].insert_or_assign(
+      params.dump(),
+      Observation{params, 0, epoch, 0, std::move(losses), order, encode_all(params)});
 }
 
 void TpeSampler::tell_infeasible(const Json& params, double violation) {

@@ -11,11 +11,19 @@
 //   that ask at the same time are pushed apart instead of all getting the same suggestion.
 // - pruned trials rank after every finished one (further-trained first); failed ones rank last,
 //   so a config that runs out of memory is avoided rather than forgotten.
+// - multi-fidelity (the spec's tpe.multi_fidelity; BOHB's model, Falkner et al. 2018): every
+//   epoch a trial reports is an observation at that budget. The model is fitted on the largest
+//   budget that enough configs reached (max(startup_trials, varied parameters + 2)), ranked by
+//   their value there; configs stopped below it rank after them, further-trained first. Early
+//   on that is the first rung, later the higher ones: the rung results ASHA collects steer the
+//   search long before any trial finishes.
 // - several objectives (MOTPE, Ozaki et al. 2020, as Optuna 3.1's TPESampler does it): the
 //   finished trials rank by non-dominated front; the front that straddles the good group's size
 //   is cut by greedy hypervolume subset selection, and each good observation's kernel weighs by
 //   its hypervolume contribution instead of its age.
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "search_spaces/sampler.h"
@@ -37,6 +45,7 @@ class TpeSampler final : public Sampler {
   // after every feasible one, by its violation; while too few are feasible to fill the good
   // group, the least violating ones do, so the model first heads for the feasible region.
   void tell_infeasible(const Json& params, double violation) override;
+  void tell_intermediate(const Json& params, int epoch, std::span<const double> values) override;
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
   // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
@@ -60,8 +69,14 @@ class TpeSampler final : public Sampler {
   std::vector<double> encode_all(const Json& params) const;
   // Removes `params` from the pending configs; its ask order (now, for one never asked).
   uint64_t settle(const Json& params);
-  // All observations the model sees, best first (the good group is a prefix).
-  std::vector<const Observation*> ranked(size_t n_below) const;
+  // `told` and the constant liar's `liars`, best first (the good group is a prefix).
+  std::vector<const Observation*> ranked(const std::vector<Observation>& told,
+                                         const std::vector<const Observation*>& liars,
+                                         size_t n_below) const;
+  // multi_fidelity: the largest budget enough configs reached, if any; the observations the
+  // model sees there.
+  std::optional<int> model_budget() const;
+  std::vector<Observation> observations_at(int budget) const;
   Json sample_model_based(const std::vector<const Observation*>& below,
                           const std::vector<double>& below_weights,
                           const std::vector<const Observation*>& above);
@@ -72,6 +87,8 @@ class TpeSampler final : public Sampler {
   Rng rng_;
   std::vector<Observation> told_;
   std::vector<Observation> pending_;
+  // multi_fidelity: per budget (epochs), each config's losses there, by config (its JSON text).
+  std::map<int, std::map<std::string, Observation>> by_budget_;
   uint64_t asked_ = 0;
 };
 

@@ -574,6 +574,38 @@ TEST_F(ResumeTest, TpeResumesFromTheStoredResultsReproducibly) {
   EXPECT_EQ(first, second);
 }
 
+// Multi-fidelity TPE with ASHA over a conditional space runs its budget, and a resumed sweep,
+// which replays every stored epoch into the sampler, is a pure function of the database.
+TEST_F(ResumeTest, MultiFidelityTpeOverAConditionalSpaceResumesReproducibly) {
+  nlohmann::json doc = spec_document("tpe");
+  doc["epochs"] = 9;
+  doc["budget"]["trials"] = 24;
+  doc["tpe"] = {{"startup_trials", 4}, {"multi_fidelity", true}};
+  doc["early_stopping"] = {{"type", "asha"}, {"min_epochs", 1}, {"eta", 3}};
+  doc["parameters"]["batch_size"] = {{"values", {32, 64}}};
+  doc["parameters"]["dropout"]["when"] = {{"batch_size", {64}}};
+  const std::string crashed = fresh(".mf");
+  run_and_crash(doc, crashed, 10, 2);
+  const std::string copy = fresh(".mf.copy");
+  fs::copy_file(crashed, copy);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (fs::exists(crashed + suffix)) fs::copy_file(crashed + suffix, copy + suffix);
+  }
+  resume(doc, crashed);
+  resume(doc, copy);
+  const results::Reader first(crashed), second(copy);
+  const auto a = first.trials(first.sweep(std::nullopt).id);
+  const auto b = second.trials(second.sweep(std::nullopt).id);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].params, b[i].params);
+  int judged = 0;
+  for (const auto& t : a) {
+    if (t.status == TrialStatus::kFinished || t.status == TrialStatus::kPruned) ++judged;
+    EXPECT_EQ(t.params.contains("dropout"), t.params.at("batch_size") == 64) << t.params.dump();
+  }
+  EXPECT_EQ(judged, 24);
+}
+
 // A job killed after a trial's last epoch was stored but before its end was: the worker left that
 // epoch's state, so the resumed sweep finishes the trial from it and trains nothing again (the
 // worker used to remove its states as the trial ended, and the trial then ran again from scratch).

@@ -266,9 +266,10 @@ TEST_F(StoreTest, UpgradesVersion2AddingTheCheckpointColumnAndTheInterruptedStat
   }
   {
     sql::Database db(path_, false);
-    // As version 2 had it: what versions 3, 5 and 6 added goes (step 4 rebuilds `trials`).
+    // As version 2 had it: what versions 3, 5, 6 and 8 added goes (step 4 rebuilds `trials`).
     db.execute(
         "ALTER TABLE trials DROP COLUMN checkpoint; DROP TABLE trial_rungs; "
+        "DROP TABLE prior_trials; DROP TABLE enqueued_configs; "
         "DROP TABLE trial_lineage; DROP INDEX trial_metrics_by_value; "
         "ALTER TABLE epochs DROP COLUMN recorded_at; "
         "PRAGMA user_version = 2");

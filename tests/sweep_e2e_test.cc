@@ -933,6 +933,65 @@ TEST_F(SweepE2E, HostileNamesReachTheTerminalAsTextAndJsonAsJson) {
   EXPECT_EQ(run(base + "export --out " + path("hostile_csv")).exit_code, 0);
 }
 
+// A coarse sweep warm-starts a finer one from the command line; configs are enqueued into the
+// finished sweep (a bad file changes nothing) and run on --resume.
+TEST_F(SweepE2E, WarmStartInitialConfigsAndEnqueuedConfigsFromTheCommandLine) {
+  const std::string db = path("warm.db");
+  Json coarse = Json::parse(R"({
+    "name": "coarse", "method": "tpe", "seed": 3, "budget": {"trials": 10},
+    "benchmark": {"function": "branin"}, "metric": {"name": "value", "goal": "minimize"},
+    "parameters": {"x1": {"distribution": "uniform", "min": -5, "max": 10},
+                   "x2": {"distribution": "uniform", "min": 0, "max": 15}}})");
+  Outcome out = run(kBin + " run " + write_spec("coarse.json", coarse) + " --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+
+  Json fine = coarse;
+  fine["name"] = "fine";
+  fine["budget"]["trials"] = 4;
+  fine["parameters"]["x1"]["min"] = 0;  // coarse configs with x1 < 0 fall outside
+  fine["initial_configs"] = {{{"x1", 3.14}, {"x2", 2.27}}};
+  fine["warm_start"] = {{"db", db}, {"sweep", "coarse"}};
+  const std::string fine_spec = write_spec("fine.json", fine);
+  out = run(kBin + " run " + fine_spec + " --db " + db);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("trial(s) of sweep 1 \"coarse\" in " + db + " seed the tpe"),
+            std::string::npos)
+      << out.output;
+  EXPECT_NE(out.output.find("outside this sweep's space (e.g. trial #"), std::string::npos)
+      << out.output;
+  {
+    const results::Reader reader(db);
+    const auto trials = reader.trials(2);
+    ASSERT_EQ(trials.size(), 4u);
+    EXPECT_EQ(trials[0].params, fine["initial_configs"][0]);
+  }
+
+  std::ofstream(path("bad.json")) << R"([{"x1": 9.42, "x2": 2.47}, {"x2": 99}])";
+  out = run(kBin + " run " + fine_spec + " --db " + db + " --enqueue " + path("bad.json"));
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_NE(out.output.find("bad.json: [1]: x2: 99 is outside [0, 15]"), std::string::npos)
+      << out.output;
+  std::ofstream(path("more.json")) << R"([{"x1": 9.42, "x2": 2.47}])";
+  out = run(kBin + " run " + fine_spec + " --db " + db + " --enqueue " + path("more.json"));
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("1 config(s) from " + path("more.json") + " enqueued for sweep 2"),
+            std::string::npos)
+      << out.output;
+  EXPECT_EQ(results::Reader(db).trials(2).size(), 4u);  // enqueued, not run yet
+  out = run(kBin + " run " + fine_spec + " --db " + db + " --resume");
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const auto trials = results::Reader(db).trials(2);
+  ASSERT_EQ(trials.size(), 5u);  // the bad file's first config was never enqueued
+  EXPECT_EQ(trials.back().params, Json({{"x1", 9.42}, {"x2", 2.47}}));
+  EXPECT_EQ(trials.back().status, TrialStatus::kFinished);
+
+  fine["warm_start"]["db"] = path("missing.db");
+  out = run(kBin + " run " + write_spec("missing.json", fine) + " --db " + path("other.db"));
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_NE(out.output.find("missing.json: warm_start.db: "), std::string::npos) << out.output;
+  EXPECT_FALSE(fs::exists(path("other.db")));
+}
+
 TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
   const std::string missing_db = path("never.db");
   const std::pair<std::string, std::string> cases[] = {

@@ -203,3 +203,62 @@ TEST(Tpe, HandlesIntegerQuantisedAndLogParameters) {
 
 }  // namespace
 }  // namespace fersweep::search
+
+namespace fersweep::search {
+namespace {
+
+// One parameter, x in [0, 1]. At epoch 1 low x looks best, at epoch 3 high x: the model follows
+// the largest budget that enough configs reached (here 6: the startup trials, more than 1 varied
+// parameter + 2), and falls back to epoch 1 while epoch 3 has too few.
+TpeSampler fidelity_sampler(bool multi_fidelity) {
+  const SweepSpec spec = parse_spec(
+      {{"method", "tpe"},
+       {"metric", {{"name", "value"}, {"goal", "minimize"}}},
+       {"budget", {{"trials", 100}}},
+       {"epochs", 9},
+       {"benchmark", {{"function", "branin"}}},
+       {"parameters",
+        {{"x1", {{"distribution", "uniform"}, {"min", 0}, {"max", 1}}}, {"x2", {{"value", 0}}}}}});
+  TpeOptions options = spec.tpe;
+  options.startup_trials = 6;
+  options.multi_fidelity = multi_fidelity;
+  return TpeSampler(spec.parameters, options, false, 17);
+}
+
+double mean_suggested_x(TpeSampler& sampler, int n) {
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    const Json c = *sampler.ask();
+    sum += c.at("x1").get<double>();
+    sampler.tell(c, TrialStatus::kFailed, std::nullopt, 0);  // keeps later asks comparable
+  }
+  return sum / n;
+}
+
+TEST(MultiFidelityTpe, FitsTheLargestBudgetEnoughConfigsReachedAndFallsBackBelowIt) {
+  TpeSampler sampler = fidelity_sampler(true);
+  for (int i = 0; i < 20; ++i) {
+    const double x = (i + 0.5) / 20;
+    sampler.tell_intermediate({{"x1", x}, {"x2", 0}}, 1, std::vector<double>{x});
+  }
+  EXPECT_LT(mean_suggested_x(sampler, 10), 0.35) << "epoch 1 favours low x";
+  for (int i = 0; i < 5; ++i) {  // one short of enough at epoch 3
+    const double x = (i + 0.5) / 5;
+    sampler.tell_intermediate({{"x1", x}, {"x2", 0}}, 3, std::vector<double>{1 - x});
+  }
+  EXPECT_LT(mean_suggested_x(sampler, 10), 0.35) << "still epoch 1: epoch 3 has 5 configs";
+  sampler.tell_intermediate({{"x1", 0.99}, {"x2", 0}}, 3, std::vector<double>{0.01});
+  EXPECT_GT(mean_suggested_x(sampler, 10), 0.65) << "epoch 3 reached by 6: it favours high x";
+}
+
+TEST(MultiFidelityTpe, WithoutTheOptionIntermediateResultsAreIgnored) {
+  TpeSampler told = fidelity_sampler(false), not_told = fidelity_sampler(false);
+  for (int i = 0; i < 20; ++i) {
+    const double x = (i + 0.5) / 20;
+    told.tell_intermediate({{"x1", x}, {"x2", 0}}, 1, std::vector<double>{x});
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(*told.ask(), *not_told.ask());
+}
+
+}  // namespace
+}  // namespace fersweep::search
