@@ -155,10 +155,6 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
     });
   }
   std::FILE* log = options.quiet ? nullptr : board ? board->log() : stdout;
-  if (warm && log) {
-    fmt::print(log, "{}\n", warm->summary);
-    std::fflush(log);
-  }
   SweepDriver driver =
       resumed
           ? SweepDriver(spec, store, log, *resumed, options.force)
@@ -169,6 +165,10 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
   if (!options.quiet) {
     print_opening(spec, driver.sweep_id(), driver.planned_trials(), world.size(), gangs,
                   state.gang_size, threads, options.db_path);
+    if (warm) {
+      fmt::print("{}\n", warm->summary);
+      std::fflush(stdout);
+    }
   }
   shown_sweep = driver.sweep_id();
   if (world.size() == 1) {
