@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 
+from asha_promotion import training_spec
 from fersweep_cli import query
 
 EPOCHS = 27
@@ -50,23 +51,12 @@ def spec(seed, method, tpe, noise, trials, seconds_per_epoch, min_epochs):
 
 
 def faces_spec(seed, tpe, trials):
-    """Real training on synthetic faces: tiny VGGs at 24 px, 9 epochs, ASHA from epoch 1."""
-    return {
-        "name": "mf", "method": "tpe", "seed": seed, "epochs": 9, "tpe": tpe,
-        "metric": {"name": "val_macro_f1", "goal": "maximize"}, "budget": {"trials": trials},
-        "data": {"train_size": 1200, "val_size": 300, "image_size": 24, "seed": 11},
-        "resources": {"threads_per_worker": 2},
-        "early_stopping": {"type": "asha", "min_epochs": 1, "eta": 3},
-        "parameters": {
-            "filters": {"values": [[8, 16], [8, 16, 32], [16, 32]]},
-            "convs_per_block": {"value": 1},
-            "dense": {"values": [[32], [64]]},
-            "lr": {"distribution": "log_uniform", "min": 1e-4, "max": 3e-2},
-            "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.6},
-            "batch_size": {"values": [32, 64]},
-            "schedule": {"values": ["constant", "cosine"]},
-        },
-    }
+    """Real training on synthetic faces (bench/asha_promotion.py's tiny VGGs at 24 px, 9 epochs),
+    TPE under ASHA from epoch 1, ranked by val_macro_f1."""
+    document = training_spec(seed, trials, {"type": "asha", "min_epochs": 1, "eta": 3})
+    document.update(name="mf", method="tpe", tpe=tpe,
+                    metric={"name": "val_macro_f1", "goal": "maximize"})
+    return document
 
 
 def faces(fersweep, seeds, trials, work):
