@@ -132,6 +132,8 @@ int lead_sweep(const mpi::Comm& world, const RunOptions& options, const NodePlac
       return 0;
     }
   }
+  // --resume found nothing to resume: a new sweep starts, and needs its evidence after all (a
+  // resumed one has it stored, so its old database may be gone).
   if (spec.warm_start && !resumed && !warm) warm = load_warm_start(spec, options.spec_path);
   if (resumed && resumed->status == SweepStatus::kFinished && !store.next_queued(resumed->id)) {
     if (world.size() > 1) release_workers(world, state.gang_size);

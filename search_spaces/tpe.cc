@@ -438,10 +438,12 @@ std::optional<Json> TpeSampler::ask() {
   Json config;
   std::vector<Observation> at_budget;
   const std::vector<Observation>* model = &told_;
+  const std::map<std::string, Observation>* reached = nullptr;  // multi_fidelity: at its budget
   if (options_.multi_fidelity) {
     if (const std::optional<int> budget = model_budget()) {
       at_budget = observations_at(*budget);
       model = &at_budget;
+      reached = &by_budget_.at(*budget);
     }
   }
   const auto informative =
@@ -453,11 +455,7 @@ std::optional<Json> TpeSampler::ask() {
     if (options_.constant_liar) {
       for (const Observation& o : pending_) {
         // A running config already observed at the model's budget is that observation.
-        const bool observed =
-            model != &told_ && std::any_of(model->begin(), model->end(), [&](const Observation& m) {
-              return m.group == 0 && m.params == o.params;
-            });
-        if (!observed) liars.push_back(&o);
+        if (!reached || !reached->contains(o.params.dump())) liars.push_back(&o);
       }
     }
     const size_t observed = model->size() + liars.size();
@@ -538,9 +536,13 @@ bool TpeSampler::replay(const Json& params) {
   return true;
 }
 
+std::vector<TpeSampler::Observation>::iterator TpeSampler::pending_config(const Json& params) {
+  return std::find_if(pending_.begin(), pending_.end(),
+                      [&](const Observation& o) { return o.params == params; });
+}
+
 uint64_t TpeSampler::settle(const Json& params) {
-  auto it = std::find_if(pending_.begin(), pending_.end(),
-                         [&](const Observation& o) { return o.params == params; });
+  const auto it = pending_config(params);
   if (it == pending_.end()) return asked_;
   const uint64_t order = it->order;
   pending_.erase(it);
@@ -580,8 +582,7 @@ void TpeSampler::tell_intermediate(const Json& params, int epoch, std::span<cons
     losses[m] = maximize_[m] ? -values[m] : values[m];
     if (!std::isfinite(losses[m])) return;  // the trial fails; tell() ranks it then
   }
-  auto asked = std::find_if(pending_.begin(), pending_.end(),
-                            [&](const Observation& o) { return o.params == params; });
+  const auto asked = pending_config(params);
   const uint64_t order = asked == pending_.end() ? asked_ : asked->order;
   by_budget_[epoch].insert_or_assign(
       params.dump(),

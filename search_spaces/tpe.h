@@ -69,6 +69,8 @@ class TpeSampler final : public Sampler {
   std::vector<double> encode_all(const Json& params) const;
   // Removes `params` from the pending configs; its ask order (now, for one never asked).
   uint64_t settle(const Json& params);
+  // The pending (asked, not yet told) observation of `params`, or pending_.end().
+  std::vector<Observation>::iterator pending_config(const Json& params);
   // `told` and the constant liar's `liars`, best first (the good group is a prefix).
   std::vector<const Observation*> ranked(const std::vector<Observation>& told,
                                          const std::vector<const Observation*>& liars,
