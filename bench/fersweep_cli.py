@@ -7,14 +7,20 @@ import subprocess
 import tempfile
 
 
+def run_spec(binary, spec, spec_path, db, options=(), launcher=()):
+    """Writes `spec` to `spec_path` and runs `[*launcher, binary, "run", ...]` on `db` quietly,
+    with further `options` (e.g. --checkpoints none); `launcher`: e.g. mpiexec and its options."""
+    with open(spec_path, "w") as out:
+        json.dump(spec, out)
+    subprocess.run([*launcher, binary, "run", spec_path, "--db", db, "--quiet", *options],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def run_and_query(binary, spec, queries):
     """Runs `spec` and returns the rows of each SQL query in `queries`, in order."""
     with tempfile.TemporaryDirectory(prefix="fersweep_bench_") as work:
-        spec_path, db = os.path.join(work, "spec.json"), os.path.join(work, "bench.db")
-        with open(spec_path, "w") as out:
-            json.dump(spec, out)
-        subprocess.run([binary, "run", spec_path, "--db", db, "--quiet"], check=True,
-                       stdout=subprocess.DEVNULL)
+        db = os.path.join(work, "bench.db")
+        run_spec(binary, spec, os.path.join(work, "spec.json"), db)
         return [query(db, sql) for sql in queries]
 
 

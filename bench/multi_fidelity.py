@@ -12,16 +12,14 @@ a cluster. Epochs are counted in the order the coordinator stored them. Prints M
 on synthetic faces (tiny VGGs, 24 px, 9 epochs): best val_macro_f1 per seed. Standard library
 only."""
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 
 from asha_promotion import training_spec
-from fersweep_cli import query
+from fersweep_cli import query, run_spec
 
 EPOCHS = 27
 BEST = 0.92  # learning_curve's ceiling: lr 1e-3, dropout 0.3, batch 64, fully trained
@@ -77,13 +75,11 @@ def run(fersweep, document, work, workers):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    with open(path, "w") as out:
-        json.dump(document, out)
-    command = [fersweep, "run", path, "--db", db, "--quiet", "--checkpoints", "none"]
+    options, launcher = ["--checkpoints", "none"], []
     if workers > 1:
-        command = [shutil.which("mpiexec"), "--oversubscribe", "-n", str(workers + 1),
-                   *command, "--threads", "1"]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        options.extend(["--threads", "1"])
+        launcher = [shutil.which("mpiexec"), "--oversubscribe", "-n", str(workers + 1)]
+    run_spec(fersweep, document, path, db, options, launcher)
     return db
 
 

@@ -11,10 +11,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 
-from fersweep_cli import query
+from fersweep_cli import query, run_spec
 
 FUNCTIONS = {
     # name: (parameter ranges, optimum, regret targets)
@@ -33,11 +32,7 @@ def spec(function, seed, trials, name):
 
 
 def run(binary, work, document, db):
-    path = os.path.join(work, document["name"] + ".json")
-    with open(path, "w") as out:
-        json.dump(document, out)
-    subprocess.run([binary, "run", path, "--db", db, "--quiet"], check=True,
-                   stdout=subprocess.DEVNULL)
+    run_spec(binary, document, os.path.join(work, document["name"] + ".json"), db)
 
 
 def values(db, name):
