@@ -17,6 +17,7 @@
 
 #include "results/sqlite.h"
 #include "tests/command_line.h"
+#include "tests/test_paths.h"
 
 namespace fersweep::e2e {
 
@@ -27,7 +28,7 @@ using Outcome = testing_command::CommandResult;
 inline std::string mpi_test_dir(const std::string& name) {
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const std::string dir = testing::TempDir() + "/fersweep_" + name + "_" + std::to_string(getpid());
+  const std::string dir = testing_paths::process_scratch_dir() + "/" + name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -446,7 +446,7 @@ TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
 // A sweep started from one spec is not resumed from another unless forced: the refusal names the
 // changes, exits 2 and leaves the database as it was.
 TEST(ResumeE2E, ResumingWithAChangedSpecIsRefusedUnlessForced) {
-  const std::string dir = testing::TempDir() + "/fersweep_respec_" + std::to_string(getpid());
+  const std::string dir = testing_paths::process_scratch_dir() + "/respec";
   fs::create_directories(dir);
   Json original = Json::parse(R"({
     "name": "respec", "method": "random", "seed": 1, "epochs": 2,

@@ -76,7 +76,7 @@ TEST(SlurmE2E, SbatchTemplateRunsTheSweepAndResumesAfterARequeue) {
   if (geteuid() != 0) GTEST_SKIP() << "a local Slurm needs root (slurmd runs jobs as their user)";
   if (const std::string why = install_slurm(); !why.empty()) GTEST_SKIP() << why;
 
-  const std::string dir = testing::TempDir() + "/fersweep_slurm_" + std::to_string(getpid());
+  const std::string dir = testing_paths::process_scratch_dir() + "/slurm";
   fs::create_directories(dir);
   // Ports of our own, so a site's Slurm on the default ones is never touched.
   const std::string start = "FERSWEEP_SLURMCTLD_PORT=16817 FERSWEEP_SLURMD_PORT=16818 " + kRoot +
