@@ -19,7 +19,6 @@ Markdown tables; docs/BENCHMARKS.md holds the last run.
 """
 import argparse
 import json
-import math
 import os
 import sqlite3
 import statistics
@@ -30,26 +29,7 @@ import warnings
 
 import optuna
 
-BRANIN_MIN = 0.397887357729738
-HARTMANN6_MIN = -3.32236801141551
-
-
-def branin(x1, x2):
-    b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
-    return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
-
-
-ALPHA = [1.0, 1.2, 3.0, 3.2]
-A = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-     [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
-P = [[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-     [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]]
-
-
-def hartmann6(x):
-    return -sum(ALPHA[i] * math.exp(-sum(A[i][j] * (x[j] - P[i][j] * 1e-4) ** 2 for j in range(6)))
-                for i in range(4))
-
+from functions import BRANIN_MIN, HARTMANN6_MIN, branin, hartmann6
 
 FUNCTIONS = {
     "branin": ({"x1": (-5, 10), "x2": (0, 15)}, lambda p: branin(p["x1"], p["x2"]), BRANIN_MIN),

@@ -28,14 +28,19 @@ double param_or_fallback(const BenchmarkFunction& function, const nlohmann::json
   throw std::logic_error("benchmark " + function.name + " has no parameter " + name);
 }
 
-// The noise-free metrics of `function` at `params` after `epoch` epochs.
+// The noise-free metrics of `function` at `params` after `epoch` of the trial's `epochs`.
 std::map<std::string, double> evaluate(const BenchmarkFunction& function,
                                        const BenchmarkSettings& settings,
-                                       const nlohmann::json& params, int epoch) {
+                                       const nlohmann::json& params, int epoch, int epochs) {
   auto p = [&](const std::string& name) { return param_or_fallback(function, params, name); };
   if (function.name == "branin") return {{"value", branin(p("x1"), p("x2"))}};
   if (function.name == "hartmann6") {
     return {{"value", hartmann6({p("x1"), p("x2"), p("x3"), p("x4"), p("x5"), p("x6")})}};
+  }
+  if (function.name == "hartmann6_fidelity") {
+    const double fidelity = std::min(1.0, static_cast<double>(epoch) / std::max(1, epochs));
+    return {{"value",
+             hartmann6_fidelity({p("x1"), p("x2"), p("x3"), p("x4"), p("x5"), p("x6")}, fidelity)}};
   }
   if (function.metrics.front() == "f1") {  // the multi-objective problems
     std::vector<double> x;
@@ -89,9 +94,9 @@ struct BenchmarkProgress {
 // The epoch's noise-free metrics; lr_schedule's depend on the path so far (`progress.skill`).
 std::map<std::string, double> next_epoch(const BenchmarkFunction& function,
                                          const BenchmarkSettings& settings,
-                                         const nlohmann::json& params, int epoch,
+                                         const nlohmann::json& params, int epoch, int epochs,
                                          BenchmarkProgress& progress) {
-  if (function.name != "lr_schedule") return evaluate(function, settings, params, epoch);
+  if (function.name != "lr_schedule") return evaluate(function, settings, params, epoch, epochs);
   const double dropout = param_or_fallback(function, params, "dropout");
   progress.skill =
       lr_schedule_step(param_or_fallback(function, params, "lr"), dropout, progress.skill);
@@ -157,11 +162,12 @@ class BenchmarkRunner final : public TrialRunner {
       if (settings.seconds_per_epoch > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds_per_epoch));
       }
-      EpochMetrics epoch{assignment.trial_id,
-                         e,
-                         0,
-                         next_epoch(*function, settings, assignment.params, e, progress),
-                         {}};
+      EpochMetrics epoch{
+          assignment.trial_id,
+          e,
+          0,
+          next_epoch(*function, settings, assignment.params, e, assignment.epochs, progress),
+          {}};
       if (settings.noise_sd > 0) {
         // Seed noise blurs what training measures, not the size of the network.
         for (auto& [name, value] : epoch.values) {

@@ -29,6 +29,11 @@ const std::vector<BenchmarkFunction>& benchmark_functions() {
          {"value"},
          0.397887357729738},
         {"hartmann6", "Hartmann, 6-D", unit_cube, {"value"}, -3.32236801141551},
+        {"hartmann6_fidelity",
+         "Hartmann, 6-D, with the epoch as its fidelity (epoch / epochs)",
+         unit_cube,
+         {"value"},
+         -3.32236801141551},
         {"learning_curve",
          "synthetic 7-class training run",
          {{"lr", 1e-6, 1.0, false, 1e-3},
@@ -105,6 +110,10 @@ double branin(double x1, double x2) {
 }
 
 double hartmann6(const std::array<double, 6>& x) {
+  return hartmann6_fidelity(x, 1.0);
+}
+
+double hartmann6_fidelity(const std::array<double, 6>& x, double fidelity) {
   static constexpr double kAlpha[4] = {1.0, 1.2, 3.0, 3.2};
   static constexpr double kA[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
                                       {0.05, 10, 17, 0.1, 8, 14},
@@ -121,7 +130,7 @@ double hartmann6(const std::array<double, 6>& x) {
       const double d = x[j] - kP[i][j] * 1e-4;
       exponent += kA[i][j] * d * d;
     }
-    sum += kAlpha[i] * std::exp(-exponent);
+    sum += (kAlpha[i] - 0.1 * (1 - fidelity)) * std::exp(-exponent);
   }
   return -sum;
 }

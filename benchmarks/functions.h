@@ -39,6 +39,11 @@ std::string parameter_problem(const BenchmarkFunction& function, const std::stri
 double branin(double x1, double x2);
 // Hartmann 6-D on [0, 1]^6; minimum -3.32237.
 double hartmann6(const std::array<double, 6>& x);
+// Its multi-fidelity form (Kandasamy et al. 2017, BOCA): every peak's weight alpha_i lowered by
+// 0.1 (1 - fidelity), fidelity in [0, 1]; at 1 it is hartmann6. Low fidelities keep the peaks'
+// order but blur their differences: cheap evidence that ranks as the full one does, the opposite
+// of learning_curve, whose curves cross.
+double hartmann6_fidelity(const std::array<double, 6>& x, double fidelity);
 
 // Multi-objective test problems on the unit cube (Zitzler, Deb & Thiele 2000; Deb et al. 2002),
 // minimised. ZDT1 and ZDT2 (30-D): f1 = x1, fronts where x2..x30 = 0, f2 = 1 - sqrt(f1) and

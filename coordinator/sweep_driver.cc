@@ -82,11 +82,14 @@ std::vector<std::vector<const results::StoredTrial*>> SweepDriver::group_attempt
     if (!config_of.contains(key)) {
       if (queued_trials_.contains(t.id)) {
         ++dequeued_;  // a user's config: the sampler never suggested it
-      } else if (!sampler_->replay(t.params) && !forced) {
-        throw InputError(fmt::format(
-            "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's sampler "
-            "suggests there; resume with --force to continue anyway",
-            store_.path(), sweep_id_, t.number, t.params.dump()));
+      } else {
+        sampler_->next_judged_at(first_judged_at(t.number));
+        if (!sampler_->replay(t.params) && !forced) {
+          throw InputError(fmt::format(
+              "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's "
+              "sampler suggests there; resume with --force to continue anyway",
+              store_.path(), sweep_id_, t.number, t.params.dump()));
+        }
       }
       config_of[key] = configs.size();
       configs.emplace_back();
@@ -254,6 +257,7 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   const bool screened_enough = planned_ > 0 && screened_ >= kMaxScreenedPerTrial * planned_;
   const uint64_t sampled = issued_ - retried_ - dequeued_;
   if (!screened_enough && (planned_ == 0 || sampled - screened_ < planned_)) {
+    sampler_->next_judged_at(first_judged_at(static_cast<int>(issued_)));  // start()'s number
     params = sampler_->ask();
   }
   if (!params) {
@@ -267,6 +271,10 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   // uninterrupted one would.
   run.seed = mix_seed(spec_.seed, sampled);
   return start(std::move(run));
+}
+
+int SweepDriver::first_judged_at(int number) const {
+  return pruner_->first_judged_at(number).value_or(spec_.epochs);
 }
 
 bool SweepDriver::may_have_work_later() const {

@@ -130,6 +130,8 @@ class SweepDriver {
   // A queued trial continues from its state when the file is whole, else starts over as a new
   // trial (the old one recorded interrupted).
   TrialAssignment continue_or_restart(Running run);
+  // The epoch after which trial `number` is first compared (the sweep's epochs if never).
+  int first_judged_at(int number) const;
   TrialAssignment start(Running run);
   TrialAssignment assignment_of(const Running& run) const;
 

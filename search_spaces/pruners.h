@@ -35,6 +35,9 @@ class Pruner {
   virtual void trial_ended(int trial, bool finished) {}
   // Whether `epoch` is one of the trial's rungs (its objective there is kept as rung history).
   virtual bool is_rung(int trial, int epoch) const { return false; }
+  // The epoch after which trial `trial` is first compared with others, or none when nothing ever
+  // stops it (it runs every epoch): the fidelity a multi-fidelity sampler proposes it for.
+  virtual std::optional<int> first_judged_at(int trial) const { return std::nullopt; }
 
   // Promotion mode: trials pause at rungs instead of stopping, and promote() resumes them.
   virtual bool promotes() const { return false; }
@@ -63,6 +66,7 @@ class MedianPruner final : public Pruner {
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
   void trial_ended(int trial, bool finished) override;
+  std::optional<int> first_judged_at(int) const override { return min_epochs_; }
 
  private:
   int min_epochs_, startup_trials_;
@@ -87,6 +91,9 @@ class AshaPruner final : public Pruner {
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
+  std::optional<int> first_judged_at(int) const override {
+    return rungs_.empty() ? std::nullopt : std::optional<int>(rungs_.front());
+  }
   bool promotes() const override { return promotion_; }
   std::optional<int> promote(const std::function<bool(int)>& paused) override;
   void trained_past(int trial, int epoch) override;
@@ -123,6 +130,10 @@ class HyperbandPruner final : public Pruner {
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
+  // Its bracket's first rung; none in the last bracket, which never stops anything.
+  std::optional<int> first_judged_at(int trial) const override {
+    return brackets_[static_cast<size_t>(bracket_of(trial))]->first_judged_at(trial);
+  }
   bool promotes() const override { return promotion_; }
   // The highest rung's candidate over all brackets.
   std::optional<int> promote(const std::function<bool(int)>& paused) override;

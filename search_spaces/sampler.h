@@ -35,6 +35,10 @@ class Sampler {
   // A running config's objectives after `epoch` (in the spec's order): evidence at a lower
   // fidelity, which a multi-fidelity sampler models (tpe.multi_fidelity) and the others ignore.
   virtual void tell_intermediate(const Json& params, int epoch, std::span<const double> values) {}
+  // The config the next ask() (or replay()) returns is for a trial first compared with others
+  // after `epochs` epochs (its ASHA or Hyperband bracket's first rung; the sweep's epochs when
+  // nothing stops it early). A multi-fidelity sampler proposes for that fidelity.
+  virtual void next_judged_at(int epochs) {}
   // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
   // had just returned `params` (pending until told). False when this sampler would have
   // suggested something else here: the search space or the sampler changed since.

@@ -395,12 +395,16 @@ std::vector<const TpeSampler::Observation*> TpeSampler::ranked(
   return order;
 }
 
+// Never below the fidelity the next trial is first judged at: a Hyperband bracket that trains
+// its trials for 27 epochs before comparing them gains nothing from a model of who leads after
+// one (on a learning curve, the fast learners that plateau lower). Without such a budget the
+// model is the final results', further-trained first, as without multi_fidelity.
 std::optional<int> TpeSampler::model_budget() const {
   const auto varied = std::count_if(parameters_.begin(), parameters_.end(), [](const Parameter& p) {
     return p.distribution != Distribution::kValue;
   });
   const size_t enough = static_cast<size_t>(std::max<int64_t>(options_.startup_trials, varied + 2));
-  for (auto it = by_budget_.rbegin(); it != by_budget_.rend(); ++it) {
+  for (auto it = by_budget_.rbegin(); it != by_budget_.rend() && it->first >= judged_at_; ++it) {
     if (it->second.size() >= enough) return it->first;
   }
   return std::nullopt;

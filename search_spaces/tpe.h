@@ -16,7 +16,8 @@
 //   budget that enough configs reached (max(startup_trials, varied parameters + 2)), ranked by
 //   their value there; configs stopped below it rank after them, further-trained first. Early
 //   on that is the first rung, later the higher ones: the rung results ASHA collects steer the
-//   search long before any trial finishes.
+//   search long before any trial finishes. The budget is never below the epoch at which the
+//   trial being proposed is first judged (next_judged_at: its Hyperband bracket's first rung).
 // - several objectives (MOTPE, Ozaki et al. 2020, as Optuna 3.1's TPESampler does it): the
 //   finished trials rank by non-dominated front; the front that straddles the good group's size
 //   is cut by greedy hypervolume subset selection, and each good observation's kernel weighs by
@@ -46,6 +47,7 @@ class TpeSampler final : public Sampler {
   // group, the least violating ones do, so the model first heads for the feasible region.
   void tell_infeasible(const Json& params, double violation) override;
   void tell_intermediate(const Json& params, int epoch, std::span<const double> values) override;
+  void next_judged_at(int epochs) override { judged_at_ = epochs; }
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
   // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
@@ -92,6 +94,7 @@ class TpeSampler final : public Sampler {
   // multi_fidelity: per budget (epochs), each config's losses there, by config (its JSON text).
   std::map<int, std::map<std::string, Observation>> by_budget_;
   uint64_t asked_ = 0;
+  int judged_at_ = 0;  // the next trial's first comparison (next_judged_at); 0: not told
 };
 
 }  // namespace fersweep::search

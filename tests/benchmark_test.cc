@@ -30,6 +30,23 @@ TEST(Hartmann6, HasItsKnownMinimum) {
   EXPECT_GT(hartmann6({0.5, 0.5, 0.5, 0.5, 0.5, 0.5}), minimum + 0.5);
 }
 
+// BOCA's form: each peak's weight lowered by 0.1 (1 - fidelity). At full fidelity it is
+// Hartmann-6; below it every point is worse by exactly that share of its peaks' terms.
+TEST(Hartmann6, ItsFidelityFormEndsAtHartmann6AndLowerFidelitiesAreWorse) {
+  const std::array<double, 6> optimum{0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573};
+  const std::array<double, 6> middle{0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+  for (const auto& x : {optimum, middle}) {
+    EXPECT_DOUBLE_EQ(hartmann6_fidelity(x, 1.0), hartmann6(x));
+    const double at_zero = hartmann6_fidelity(x, 0.0), at_half = hartmann6_fidelity(x, 0.5);
+    EXPECT_GT(at_zero, at_half);
+    EXPECT_GT(at_half, hartmann6(x));
+    EXPECT_NEAR(at_zero - at_half, at_half - hartmann6(x), 1e-12) << "linear in the fidelity";
+  }
+  for (const double z : {0.0, 0.3, 0.7}) {
+    EXPECT_LT(hartmann6_fidelity(optimum, z), hartmann6_fidelity(middle, z)) << "fidelity " << z;
+  }
+}
+
 TEST(Zdt, FrontsAreTheKnownCurvesAndTheRestLiesBehind) {
   std::vector<double> x(kZdtDims, 0.0);
   for (double f1 : {0.0, 0.25, 1.0}) {
@@ -127,6 +144,24 @@ TEST(BenchmarkRunner, ReportsEveryEpochAndObeysStop) {
       [&](const EpochMetrics& e) { return e.epoch == 2 ? Decision::kStop : Decision::kContinue; });
   EXPECT_EQ(stopped.status, TrialStatus::kPruned);
   EXPECT_EQ(stopped.epochs_completed, 2);
+}
+
+// The runner turns epoch e of E into fidelity e / E: the last epoch reports Hartmann-6.
+TEST(BenchmarkRunner, Hartmann6FidelityRisesToHartmann6AtTheLastEpoch) {
+  auto runner = make_benchmark_runner();
+  const nlohmann::json x = {{"x1", 0.2},  {"x2", 0.15}, {"x3", 0.48},
+                            {"x4", 0.28}, {"x5", 0.31}, {"x6", 0.66}};
+  std::vector<double> values;
+  run_trial(*runner, assignment("hartmann6_fidelity", x, 4), [&](const EpochMetrics& e) {
+    values.push_back(e.values.at("value"));
+    return Decision::kContinue;
+  });
+  ASSERT_EQ(values.size(), 4u);
+  const std::array<double, 6> point{0.2, 0.15, 0.48, 0.28, 0.31, 0.66};
+  for (int e = 1; e <= 4; ++e) {
+    EXPECT_DOUBLE_EQ(values[e - 1], hartmann6_fidelity(point, e / 4.0)) << "epoch " << e;
+  }
+  EXPECT_DOUBLE_EQ(values.back(), hartmann6(point));
 }
 
 TEST(BenchmarkRunner, TheSizeCurveReportsItsSizeUnblurredByNoise) {

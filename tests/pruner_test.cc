@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fersweep::search {
@@ -130,6 +132,24 @@ TEST(HyperbandPruner, TrialsCompeteOnlyInsideTheirBracket) {
   }
   EXPECT_FALSE(hyperband.should_stop(first_bracket[0], 1, 0.5));
   EXPECT_TRUE(hyperband.should_stop(first_bracket[1], 1, 0.4));
+}
+
+// What a multi-fidelity sampler proposes for: the epoch at which a trial is first compared.
+TEST(Pruners, TellWhenATrialIsFirstJudged) {
+  const HyperbandPruner hyperband(1, 3, 27, true, 5);
+  for (int t = 0; t < 200; ++t) {
+    const int bracket = hyperband.bracket_of(t);
+    const std::optional<int> first = hyperband.first_judged_at(t);
+    if (bracket == 3) {
+      EXPECT_FALSE(first) << "the last bracket stops nothing";
+    } else {
+      EXPECT_EQ(first, std::optional<int>(static_cast<int>(std::pow(3, bracket)))) << "trial " << t;
+    }
+  }
+  EXPECT_EQ(AshaPruner(3, 3, 27, true).first_judged_at(0), std::optional<int>(3));
+  EXPECT_FALSE(AshaPruner(27, 3, 27, true).first_judged_at(0)) << "no rung below the last epoch";
+  EXPECT_EQ(MedianPruner(4, 5, true).first_judged_at(7), std::optional<int>(4));
+  EXPECT_FALSE(NoPruner().first_judged_at(0));
 }
 
 // Promotion mode (the ASHA paper's Algorithm 2): every arrival pauses at its rung; a rung promotes

@@ -251,6 +251,31 @@ TEST(MultiFidelityTpe, FitsTheLargestBudgetEnoughConfigsReachedAndFallsBackBelow
   EXPECT_GT(mean_suggested_x(sampler, 10), 0.65) << "epoch 3 reached by 6: it favours high x";
 }
 
+// A trial first judged after 9 epochs (a Hyperband bracket's first rung) is proposed from
+// evidence at 9 epochs or more: epoch 1, with the most configs, favours low x, but three slow
+// learners that ran all 9 epochs favour high x. Too few for a model at epoch 9, so the final
+// results decide, further-trained first, as without multi_fidelity.
+TEST(MultiFidelityTpe, NeverFitsBelowTheEpochTheNextTrialIsFirstJudgedAt) {
+  TpeSampler sampler = fidelity_sampler(true);
+  for (int i = 0; i < 20; ++i) {
+    const double x = (i + 0.5) / 20;
+    const Json config = {{"x1", x}, {"x2", 0}};
+    sampler.tell_intermediate(config, 1, std::vector<double>{x});
+    if (i % 2 == 0) sampler.tell(config, TrialStatus::kPruned, x, 1);
+  }
+  for (const double x : {0.8, 0.9, 0.95}) {
+    const Json config = {{"x1", x}, {"x2", 0}};
+    for (int epoch = 1; epoch <= 9; ++epoch) {
+      sampler.tell_intermediate(config, epoch, std::vector<double>{1.0 - x * epoch / 9});
+    }
+    sampler.tell(config, TrialStatus::kFinished, 1.0 - x, 9);
+  }
+  sampler.next_judged_at(9);
+  EXPECT_GT(mean_suggested_x(sampler, 10), 0.65) << "judged at 9: the finished trials lead";
+  sampler.next_judged_at(1);
+  EXPECT_LT(mean_suggested_x(sampler, 10), 0.35) << "judged at 1: the model at epoch 1";
+}
+
 TEST(MultiFidelityTpe, WithoutTheOptionIntermediateResultsAreIgnored) {
   TpeSampler told = fidelity_sampler(false), not_told = fidelity_sampler(false);
   for (int i = 0; i < 20; ++i) {
