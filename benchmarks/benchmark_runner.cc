@@ -34,11 +34,10 @@ std::map<std::string, double> evaluate(const BenchmarkFunction& function,
                                        const nlohmann::json& params, int epoch, int epochs) {
   auto p = [&](const std::string& name) { return param_or_fallback(function, params, name); };
   if (function.name == "branin") return {{"value", branin(p("x1"), p("x2"))}};
-  if (function.name == "hartmann6") {
-    return {{"value", hartmann6({p("x1"), p("x2"), p("x3"), p("x4"), p("x5"), p("x6")})}};
-  }
-  if (function.name == "hartmann6_fidelity") {
-    const double fidelity = std::min(1.0, static_cast<double>(epoch) / std::max(1, epochs));
+  if (function.name == "hartmann6" || function.name == "hartmann6_fidelity") {
+    const double fidelity = function.name == "hartmann6"
+                                ? 1.0
+                                : std::min(1.0, static_cast<double>(epoch) / std::max(1, epochs));
     return {{"value",
              hartmann6_fidelity({p("x1"), p("x2"), p("x3"), p("x4"), p("x5"), p("x6")}, fidelity)}};
   }
