@@ -4,12 +4,15 @@ PyTorch reference on the same faces, over seeds, with the difference and its 95 
 
 Both sides read one `fersweep data synth --format folders` tree (32 px PNGs, its train/ and val/
 folders as the split), train the same epochs with Adam 1e-3, batch 64, no
-augmentation, constant rate and 1 thread, and report the last epoch's validation macro-F1 and
+augmentation (or the rate --lr gives), constant rate and 1 thread, and report the last epoch's validation macro-F1 and
 loss. The reference is tests/fidelity/step_reference.py's networks (torchvision 0.14's layouts,
 PyTorch's own initialisation and defaults) in a plain PyTorch loop; fersweep runs `fersweep run`.
 
     /usr/bin/python3 bench/fidelity.py --fersweep build/cli/fersweep [--seeds 5] [--jobs 2]
-        [--archs vgg_custom,resnet18] [--epochs 6] [--count 1500]
+        [--archs vgg_custom,resnet18] [--epochs 6] [--count 1500] [--lr 1e-3] [--first-seed 1]
+
+--lr sets both sides' Adam rate (VGG-16, which has no batch-norm, needs 1e-4 to leave the one-class
+plateau); --first-seed adds seeds to an earlier run's without repeating them.
 
 Needs python3-torch, python3-torchvision, python3-pil, python3-sklearn and python3-scipy
 (Debian).
@@ -121,8 +124,11 @@ def main():
     parser.add_argument("--archs", default=",".join(ARCHS))
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--count", type=int, default=1500)
+    parser.add_argument("--lr", type=float, default=COMMON["lr"])
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--reference-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    COMMON["lr"] = args.lr
     if args.reference_worker:  # one reference training in its own process (1 thread)
         faces, arch, seed, epochs = args.reference_worker
         print(json.dumps(train_reference(faces, ARCHS[arch], int(seed), int(epochs))))
@@ -137,28 +143,30 @@ def main():
 
     def reference(arch, seed):
         out = subprocess.run([sys.executable, os.path.abspath(__file__), "--fersweep",
-                              args.fersweep, "--reference-worker", faces, arch, str(seed),
-                              str(args.epochs)], check=True, capture_output=True, text=True)
+                              args.fersweep, "--lr", repr(args.lr), "--reference-worker", faces,
+                              arch, str(seed), str(args.epochs)], check=True, capture_output=True, text=True)
         return tuple(json.loads(out.stdout))
 
     pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
     tasks = {}
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     for arch in archs:  # in this order: each row prints as soon as its networks are trained
-        for seed in range(1, args.seeds + 1):
+        for seed in seeds:
             tasks[(arch, seed, "fersweep")] = pool.submit(
                 run_fersweep, args.fersweep, faces, ARCHS[arch], seed, args.epochs, work)
             tasks[(arch, seed, "pytorch")] = pool.submit(reference, arch, seed)
     print(f"{args.count} faces at {SIZE} px (train/val folders), {args.epochs} epochs, "
-          f"Adam 1e-3, batch 64, no augmentation, {args.seeds} seeds a side\n")
+          f"Adam {args.lr:g}, batch 64, no augmentation, seeds {seeds.start}-{seeds.stop - 1} "
+          "a side\n")
     print("| network | fersweep val macro-F1 | PyTorch val macro-F1 | difference [95 % CI] | "
           "fersweep val loss | PyTorch val loss | difference [95 % CI] |")
     print("|---|---|---|---|---|---|---|", flush=True)
     results = {}
     for arch in archs:
-        for seed in range(1, args.seeds + 1):
+        for seed in seeds:
             for s in ("fersweep", "pytorch"):
                 results[(arch, seed, s)] = tasks[(arch, seed, s)].result()
-        side = {s: [results[(arch, seed, s)] for seed in range(1, args.seeds + 1)]
+        side = {s: [results[(arch, seed, s)] for seed in seeds]
                 for s in ("fersweep", "pytorch")}
         cells = []
         for index in (0, 1):
