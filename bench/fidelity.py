@@ -3,8 +3,8 @@
 PyTorch reference on the same faces, over seeds, with the difference and its 95 % interval.
 
 Both sides read one `fersweep data synth --format folders` tree (32 px PNGs, its train/ and val/
-folders as the split), train the same epochs with Adam 1e-3, batch 64, no
-augmentation (or the rate --lr gives), constant rate and 1 thread, and report the last epoch's validation macro-F1 and
+folders as the split), train the same epochs with Adam 1e-3 (or the rate --lr gives), batch 64,
+no augmentation, constant rate and 1 thread, and report the last epoch's validation macro-F1 and
 loss. The reference is tests/fidelity/step_reference.py's networks (torchvision 0.14's layouts,
 PyTorch's own initialisation and defaults) in a plain PyTorch loop; fersweep runs `fersweep run`.
 
@@ -144,7 +144,8 @@ def main():
     def reference(arch, seed):
         out = subprocess.run([sys.executable, os.path.abspath(__file__), "--fersweep",
                               args.fersweep, "--lr", repr(args.lr), "--reference-worker", faces,
-                              arch, str(seed), str(args.epochs)], check=True, capture_output=True, text=True)
+                              arch, str(seed), str(args.epochs)],
+                             check=True, capture_output=True, text=True)
         return tuple(json.loads(out.stdout))
 
     pool = concurrent.futures.ThreadPoolExecutor(args.jobs)

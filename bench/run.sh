@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every performance comparison of docs/BENCHMARKS.md in one command, printing the tables:
 #
-#   bash bench/run.sh [BUILD_DIR]     (relative to the repository; about 18 minutes on 2 cores, the last step estimated)
+#   bash bench/run.sh [BUILD_DIR]   (relative to the repository; about 18 minutes on 2 cores,
+#                                   the last step estimated)
 #
 # 1. training throughput against PyTorch eager (bench/train_vs_pytorch.sh, 1 thread)
 # 2. coordinator throughput against Optuna 3.1, TPE latency, 100k-trial memory
@@ -10,14 +11,16 @@
 # 4. batch assembly (build/bench/batch_bench)
 # 5. pipeline overhead of a training epoch (bench/pipeline_overhead.sh)
 # 6. every model's step time, tensor peak and process RSS at batch 64 (fersweep models)
-# 7. every model's training rate against the fp32 rate LibTorch attains (bench/training_efficiency.py)
+# 7. every model's training rate against the fp32 rate LibTorch attains
+#    (bench/training_efficiency.py)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build}"
 build="$root/$build_dir"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 "$root/cluster/install-deps.sh" --bench > /dev/null
-cmake --build "$build" -j"$(nproc)" --target fersweep sync_bench tpe_latency batch_bench gemm_rate > /dev/null
+cmake --build "$build" -j"$(nproc)" \
+  --target fersweep sync_bench tpe_latency batch_bench gemm_rate > /dev/null
 echo "# fersweep benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1))"
 echo
 echo "## Training throughput against PyTorch eager (1 thread)"

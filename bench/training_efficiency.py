@@ -6,20 +6,21 @@ as a fraction of the fp32 rate LibTorch attains on the same threads.
         --gemm-rate build/bench/gemm_rate [--threads 1] [--batch 64] [--image-size 48] \
         [--archs vgg_custom,resnet18] [--blas-dir DIR]
 
-The limit is the best of build/bench/gemm_rate's three measurements (each the higher of a run
-before and a run after the models): a 2048 matrix product
-through the BLAS (dense layers) and two convolutions through oneDNN (every convolution of a
-channels-last network). A network's training rate is 3 x its forward FLOPs (forward, and a
-backward pass of about twice the forward) x the images of one step / the step's time, both from
-`fersweep models` (median of --repeats timed Adam steps after a warm-up). --blas-dir puts another
-libblas.so.3 first on LD_LIBRARY_PATH for both programs, e.g. an unpacked libopenblas0-openmp
-(usr/lib/x86_64-linux-gnu/openblas-openmp), to compare BLAS builds without installing them.
+The limit is the best of build/bench/gemm_rate's three measurements, each the higher of a run
+before and a run after the models: a 2048 matrix product through the BLAS (dense layers) and two
+convolutions through oneDNN (every convolution of a channels-last network). A network's training
+rate is 3 x its forward FLOPs (forward, and a backward pass of about twice the forward) x the
+images of one step / the step's time, both from `fersweep models` (median of --repeats timed Adam
+steps after a warm-up). --blas-dir puts another libblas.so.3 first on LD_LIBRARY_PATH for both
+programs, e.g. an unpacked libopenblas0-openmp (usr/lib/x86_64-linux-gnu/openblas-openmp), to
+compare BLAS builds without installing them.
 """
 import argparse
 import json
 import os
 import subprocess
 
+RATES = ("sgemm_gflops", "conv3x3_gflops", "conv1x1_gflops")  # gemm_rate's measurements
 
 def run_json(command, env):
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
@@ -53,8 +54,8 @@ def main():
     # The rate this virtual machine gives one core drifts by up to a third between minutes, so
     # the limit is measured on both sides of the models and the higher taken: what it attains.
     after = run_json([args.gemm_rate, str(args.threads)], env)
-    limit = {key: max(before[key], after[key]) for key in before}
-    best = max(limit["sgemm_gflops"], limit["conv3x3_gflops"], limit["conv1x1_gflops"])
+    limit = {rate: max(before[rate], after[rate]) for rate in RATES}
+    best = max(limit.values())
 
     print(f"{args.threads} thread(s), batch {args.batch}, {args.image_size} px, BLAS "
           f"{args.blas_dir or 'the system libblas.so.3'}: sgemm {limit['sgemm_gflops']:.1f}, "
