@@ -128,6 +128,8 @@ def main():
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--reference-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seeds < 2 and not args.reference_worker:
+        parser.error("--seeds: at least 2 a side, for the spread and the Welch interval")
     COMMON["lr"] = args.lr
     if args.reference_worker:  # one reference training in its own process (1 thread)
         faces, arch, seed, epochs = args.reference_worker
