@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(
   build-essential cmake        # C++20 compiler and build
   libtorch-dev                 # LibTorch 1.13, CPU-only build
+  libopenblas0-openmp          # its dense layers' BLAS: OpenBLAS on LibTorch's own OpenMP threads
+                               # instead of the reference BLAS (docs/BENCHMARKS.md, "The BLAS")
   libopenmpi-dev openmpi-bin   # MPI and mpirun
   libsqlite3-dev sqlite3       # results store (the sqlite3 shell is for users' own queries)
   libfmt-dev nlohmann-json3-dev
