@@ -3,7 +3,7 @@
 same cores and the same workers, in one run, over seeds.
 
     /usr/bin/python3 bench/time_to_quality.py --fersweep build/cli/fersweep [--seeds 3]
-        [--minutes 10] [--workers 2] [--count 3000] [--epochs 9] [--pruner asha]
+        [--minutes 12] [--workers 2] [--count 3000] [--epochs 9] [--pruner asha]
         [--target-gap 0.02] [--svg docs/figures/time_to_quality.svg] [--json out.json]
 
 The task: `fersweep data synth --format folders` faces at 32 px (its train/ and val/ folders as
@@ -11,7 +11,8 @@ the split), the search space SPACE below (the modified-VGG family with widths, d
 dropout; MobileNetV2 and ResNet-18 with the small stem; Adam's rate, batch size, augmentation),
 at most --epochs epochs a trial, val macro-F1 maximised, --minutes of wall time a side.
 - fersweep: `mpiexec -n workers+1 fersweep run` (a coordinator and the workers), TPE (10 startup
-  trials, multivariate, constant liar) with ASHA or Hyperband (--pruner), min 1 epoch, eta 3.
+  trials, multivariate, constant liar) with ASHA or Hyperband (--pruner), min 1 epoch, eta 3, and
+  its default per-epoch training state and best-model checkpoints written, as a user runs it.
 - Optuna 3.1: --workers processes sharing one SQLite storage (its documented way to run in
   parallel), each TPESampler (the same settings, group=True for the conditional space) and
   HyperbandPruner(1, epochs, 3), training tests/fidelity/step_reference.py's networks (PyTorch's
@@ -78,8 +79,8 @@ def fersweep_side(args, faces, seed, work):
         json.dump(spec, out)
     start = time.time()
     subprocess.run(["mpiexec", "-n", str(args.workers + 1), "--oversubscribe", "--bind-to", "none",
-                    args.fersweep, "run", spec_path, "--db", db, "--checkpoints", "none",
-                    "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                    args.fersweep, "run", spec_path, "--db", db, "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL, cwd=work)
     events = [(at - start, value) for at, value in query(
         db, "SELECT e.recorded_at, m.value FROM epochs e JOIN epoch_metrics m USING (trial_id, "
             "epoch) WHERE m.name = 'val_macro_f1' ORDER BY e.recorded_at")]
@@ -247,6 +248,7 @@ def write_svg(path, runs, budget, target):
     x = lambda s: pad + (width - 2 * pad) * s / budget  # noqa: E731
     y = lambda f: height - pad - (height - 2 * pad) * f  # noqa: E731
     colours = {"fersweep": "#1f77b4", "optuna": "#d62728"}
+    labels = {"fersweep": "fersweep", "optuna": "Optuna + PyTorch"}
     lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              'font-family="sans-serif" font-size="12">',
              f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -274,7 +276,10 @@ def write_svg(path, runs, budget, target):
         lines.append(f'<polyline fill="none" stroke="{colours[side]}" stroke-width="1.5" '
                      f'points="{" ".join(points)}"/>')
     for i, (side, colour) in enumerate(colours.items()):
-        lines.append(f'<text x="{pad + 10}" y="{pad + 16 * i}" fill="{colour}">{side}</text>')
+        lines.append(f'<text x="{width - pad}" y="{pad + 16 * i}" fill="{colour}" '
+                     f'text-anchor="end">{labels[side]}</text>')
+    lines.append(f'<text x="{width - pad}" y="{y(target) - 4:.1f}" fill="gray" '
+                 f'text-anchor="end">target {target:.3f}</text>')
     lines.append("</svg>")
     with open(path, "w") as out:
         out.write("\n".join(lines) + "\n")
@@ -284,7 +289,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fersweep", required=True)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--minutes", type=float, default=12)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--epochs", type=int, default=9)

@@ -26,7 +26,8 @@ packages=(
   slurm-wlm munge              # tests: the sbatch template under a one-node Slurm
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-optuna python3-scipy)  # Optuna 3.1 (PyTorch 1.13 is a test dependency)
+  # Optuna 3.1 (PyTorch 1.13 is a test dependency); scikit-learn's macro-F1 for the references
+  packages+=(python3-optuna python3-scipy python3-sklearn)
 elif [ -n "${1:-}" ]; then
   echo "install-deps: unknown argument '$1' (only --bench)" >&2
   exit 2
