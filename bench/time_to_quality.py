@@ -309,6 +309,7 @@ def main():
     if "OMPI_ALLOW_RUN_AS_ROOT" not in os.environ and os.geteuid() == 0:
         os.environ.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     os.environ["OMP_NUM_THREADS"] = "1"
+    args.fersweep = os.path.abspath(args.fersweep)  # fersweep runs in the work directory
 
     work = tempfile.mkdtemp(prefix="fersweep_time_to_quality_")
     faces = os.path.join(work, "faces")
