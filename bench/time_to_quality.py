@@ -3,7 +3,7 @@
 same cores and the same workers, in one run, over seeds.
 
     /usr/bin/python3 bench/time_to_quality.py --fersweep build/cli/fersweep [--seeds 3]
-        [--minutes 12] [--workers 2] [--count 3000] [--epochs 9] [--pruner asha]
+        [--minutes 12] [--workers 2] [--count 8000] [--epochs 9] [--pruner asha]
         [--target-gap 0.02] [--svg docs/figures/time_to_quality.svg] [--json out.json]
 
 The task: `fersweep data synth --format folders` faces at 32 px (its train/ and val/ folders as
@@ -291,7 +291,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=12)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--count", type=int, default=8000)
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--pruner", choices=["asha", "hyperband"], default="asha")
     parser.add_argument("--target-gap", type=float, default=0.02)
