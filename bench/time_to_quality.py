@@ -5,6 +5,7 @@ same cores and the same workers, in one run, over seeds.
     /usr/bin/python3 bench/time_to_quality.py --fersweep build/cli/fersweep [--seeds 3]
         [--minutes 12] [--workers 2] [--count 8000] [--epochs 9] [--pruner asha]
         [--target-gap 0.02] [--svg docs/figures/time_to_quality.svg] [--json out.json]
+        [--work DIR]
 
 The task: `fersweep data synth --format folders` faces at 32 px (its train/ and val/ folders as
 the split), the search space SPACE below (the modified-VGG family with widths, depth, head and
@@ -75,12 +76,20 @@ def fersweep_side(args, faces, seed, work):
                      "sources": {"faces": {"format": "folders", "path": faces}}},
             "resources": {"threads_per_worker": 1}, "parameters": SPACE}
     spec_path, db = os.path.join(work, f"fersweep_{seed}.json"), os.path.join(work, f"{seed}.db")
-    with open(spec_path, "w") as out:
-        json.dump(spec, out)
-    start = time.time()
-    subprocess.run(["mpiexec", "-n", str(args.workers + 1), "--oversubscribe", "--bind-to", "none",
-                    args.fersweep, "run", spec_path, "--db", db, "--quiet"],
-                   check=True, stdout=subprocess.DEVNULL, cwd=work)
+    start = launched(work, "fersweep", seed)
+    if start is None:
+        with open(spec_path, "w") as out:
+            json.dump(spec, out)
+        start = launch(work, "fersweep", seed)
+        # Exit 1 with trials stored: the budget ran out before any trial reached its last epoch
+        # (a seed whose first draws were all ResNet-18), a result like any other here.
+        code = subprocess.run(["mpiexec", "-n", str(args.workers + 1), "--oversubscribe",
+                               "--bind-to", "none", args.fersweep, "run", spec_path, "--db", db,
+                               "--quiet"], stdout=subprocess.DEVNULL, cwd=work).returncode
+        if code != 0 and (code != 1 or not query(db, "SELECT 1 FROM trials WHERE status = "
+                                                     "'pruned'")):
+            raise SystemExit(f"fersweep run exited with {code}: see {db}")
+        finished(work, "fersweep", seed)
     events = [(at - start, value) for at, value in query(
         db, "SELECT e.recorded_at, m.value FROM epochs e JOIN epoch_metrics m USING (trial_id, "
             "epoch) WHERE m.name = 'val_macro_f1' ORDER BY e.recorded_at")]
@@ -195,18 +204,21 @@ def optuna_side(args, faces, seed, work):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{os.path.join(work, f'optuna_{seed}.db')}"
     name = f"time-to-quality-{seed}"
-    optuna.create_study(study_name=name, storage=storage, direction="maximize") \
-        .set_user_attr("epochs", args.epochs)
-    start = time.time()
-    deadline = start + args.minutes * 60
     logs = [os.path.join(work, f"optuna_{seed}_{rank}.jsonl") for rank in range(args.workers)]
-    workers = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--fersweep",
-                                 args.fersweep, "--optuna-worker", storage, name, faces,
-                                 str(rank), str(seed), repr(deadline), logs[rank]])
-               for rank in range(args.workers)]
-    for worker in workers:
-        if worker.wait() != 0:
-            raise SystemExit(f"an Optuna worker exited with {worker.returncode}")
+    start = launched(work, "optuna", seed)
+    if start is None:
+        optuna.create_study(study_name=name, storage=storage, direction="maximize") \
+            .set_user_attr("epochs", args.epochs)
+        start = launch(work, "optuna", seed)
+        deadline = start + args.minutes * 60
+        workers = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--fersweep",
+                                     args.fersweep, "--optuna-worker", storage, name, faces,
+                                     str(rank), str(seed), repr(deadline), logs[rank]])
+                   for rank in range(args.workers)]
+        for worker in workers:
+            if worker.wait() != 0:
+                raise SystemExit(f"an Optuna worker exited with {worker.returncode}")
+        finished(work, "optuna", seed)
     events = sorted((at - start, f1) for path in logs for at, f1 in map(json.loads, open(path)))
     study = optuna.load_study(study_name=name, storage=storage)
     trials = [t for t in study.trials if t.datetime_complete]
@@ -214,6 +226,26 @@ def optuna_side(args, faces, seed, work):
              for t in trials]
     return {"events": events, "trials": len(trials), "full_trial_seconds": [],
             "busy_seconds": busy_seconds(spans, args.minutes * 60)}
+
+
+def launched(work, side, seed):
+    """The launch time of a side that ran to its end in `work` before (--work), else None."""
+    marker = os.path.join(work, f"{side}_{seed}")
+    if not os.path.exists(marker + ".done"):
+        return None
+    with open(marker + ".start") as start:
+        return float(start.read())
+
+
+def launch(work, side, seed):
+    start = time.time()
+    with open(os.path.join(work, f"{side}_{seed}.start"), "w") as out:
+        out.write(repr(start))
+    return start
+
+
+def finished(work, side, seed):
+    open(os.path.join(work, f"{side}_{seed}.done"), "w").close()
 
 
 def busy_seconds(spans, budget):
@@ -298,6 +330,8 @@ def main():
     parser.add_argument("--target", type=float)
     parser.add_argument("--svg")
     parser.add_argument("--json")
+    parser.add_argument("--work", help="work directory; sides that ran to their end there are "
+                        "read, not rerun (finishing a run that stopped)")
     parser.add_argument("--optuna-worker", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.optuna_worker:
@@ -311,11 +345,13 @@ def main():
     os.environ["OMP_NUM_THREADS"] = "1"
     args.fersweep = os.path.abspath(args.fersweep)  # fersweep runs in the work directory
 
-    work = tempfile.mkdtemp(prefix="fersweep_time_to_quality_")
+    work = args.work or tempfile.mkdtemp(prefix="fersweep_time_to_quality_")
+    print(f"work directory {work}", file=sys.stderr, flush=True)
     faces = os.path.join(work, "faces")
-    subprocess.run([args.fersweep, "data", "synth", "--format", "folders", "--count",
-                    str(args.count), "--seed", "1", "--image-size", str(SIZE), "--out", faces],
-                   check=True, stdout=subprocess.DEVNULL)
+    if not os.path.isdir(faces):
+        subprocess.run([args.fersweep, "data", "synth", "--format", "folders", "--count",
+                        str(args.count), "--seed", "1", "--image-size", str(SIZE), "--out",
+                        faces], check=True, stdout=subprocess.DEVNULL)
     runs = {}
     for seed in range(1, args.seeds + 1):
         sides = ["fersweep", "optuna"] if seed % 2 else ["optuna", "fersweep"]
