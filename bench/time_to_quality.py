@@ -31,7 +31,6 @@ anchor: fersweep's time to target over the median time of one trial trained to t
 Needs python3-torch, python3-torchvision, python3-pil, python3-sklearn and python3-optuna.
 """
 import argparse
-import glob
 import json
 import os
 import statistics
@@ -44,9 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "fidelity"))
 sys.path.insert(0, HERE)
 from fersweep_cli import query  # noqa: E402
+from fidelity import CLASSES, SIZE, read_faces  # noqa: E402  the same PNGs, read alike
 
-SIZE, CLASSES = 32, 7
-EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]  # fer7's order
 VGG_FILTERS = [[16, 32, 64], [32, 64, 128], [32, 64, 128, 256]]
 VGG_DENSE = [[64], [256], [128, 64]]
 # fersweep's spec of the space; optuna_objective below asks the same questions in the same order.
@@ -99,19 +97,6 @@ def fersweep_side(args, faces, seed, work):
     return {"events": events, "trials": len(trials), "full_trial_seconds": full,
             "busy_seconds": busy_seconds([(s - start, f - start) for _, _, s, f in trials],
                                          args.minutes * 60)}
-
-
-def read_faces(root, split):
-    import numpy as np
-    import torch
-    from PIL import Image
-    pixels, labels = [], []
-    for label, emotion in enumerate(EMOTIONS):
-        for path in sorted(glob.glob(os.path.join(root, split, emotion, "*.png"))):
-            pixels.append(np.asarray(Image.open(path).convert("L"), dtype=np.uint8))
-            labels.append(label)
-    return (torch.from_numpy(np.stack(pixels)).view(-1, 1, SIZE, SIZE),
-            torch.tensor(labels, dtype=torch.int64))
 
 
 def augment(batch, generator):
