@@ -99,26 +99,13 @@ def fersweep_side(args, faces, seed, work):
                                          args.minutes * 60)}
 
 
-def augment(batch, generator):
-    """fersweep's default augmentation (docs/DATA.md): flip with probability 1/2, then a shift of
-    up to 2 pixels per axis with the edges replicated."""
-    import torch
-    import torch.nn.functional as F
-    padded = F.pad(batch, (2, 2, 2, 2), mode="replicate")
-    out = torch.empty_like(batch)
-    for i in range(batch.shape[0]):
-        dx, dy = torch.randint(0, 5, (2,), generator=generator).tolist()
-        crop = padded[i, :, dy:dy + SIZE, dx:dx + SIZE]
-        out[i] = crop.flip(2) if torch.rand(1, generator=generator).item() < 0.5 else crop
-    return out
-
-
 def optuna_objective(trial, data, deadline, log):
     import optuna
     import torch
     import torch.nn.functional as F
     from sklearn.metrics import f1_score
     from step_reference import PIXEL_CENTRE, PIXEL_SCALE, reference_model
+    from train_reference import augment  # fersweep's default flip and shift, in PyTorch
     p = {"arch": trial.suggest_categorical("arch", SPACE["arch"]["values"]), "stem": "small"}
     if p["arch"] == "vgg_custom":  # Optuna's categoricals are scalars: lists go by their index
         p["filters"] = VGG_FILTERS[trial.suggest_categorical("filters", [0, 1, 2])]

@@ -49,11 +49,14 @@ def mobilenet_v2(classes=7):
 
 
 def augment(batch, generator):
+    """fersweep's default augmentation (docs/DATA.md) per sample: a shift of up to 2 pixels per
+    axis with the edges replicated, and a flip with probability 1/2."""
     out = torch.empty_like(batch)
     padded = F.pad(batch, (2, 2, 2, 2), mode="replicate")
+    height, width = batch.shape[-2:]
     for i in range(batch.shape[0]):
         dx, dy = torch.randint(0, 5, (2,), generator=generator).tolist()
-        crop = padded[i, :, dy:dy + 48, dx:dx + 48]
+        crop = padded[i, :, dy:dy + height, dx:dx + width]
         if torch.rand(1, generator=generator).item() < 0.5:
             crop = crop.flip(2)
         out[i] = crop
