@@ -99,7 +99,7 @@ def fersweep_side(args, faces, seed, work):
                                          args.minutes * 60)}
 
 
-def optuna_objective(trial, data, deadline, log):
+def optuna_objective(trial, data, epochs, deadline, log):
     import optuna
     import torch
     import torch.nn.functional as F
@@ -125,7 +125,7 @@ def optuna_objective(trial, data, deadline, log):
     normalise = lambda pixels: (pixels.float() - PIXEL_CENTRE) / PIXEL_SCALE  # noqa: E731
     model = reference_model(p, CLASSES, SIZE)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    for epoch in range(1, int(trial.study.user_attrs["epochs"]) + 1):
+    for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(len(train_y), generator=generator)
         for first in range(0, len(order), batch):
@@ -150,7 +150,7 @@ def optuna_objective(trial, data, deadline, log):
     return f1  # the last epoch's, as fersweep's objective
 
 
-def optuna_worker(storage, study_name, faces, rank, seed, deadline, log_path):
+def optuna_worker(storage, study_name, faces, rank, seed, epochs, deadline, log_path):
     import warnings
 
     import optuna
@@ -162,12 +162,10 @@ def optuna_worker(storage, study_name, faces, rank, seed, deadline, log_path):
         study_name=study_name, storage=storage,
         sampler=optuna.samplers.TPESampler(n_startup_trials=10, multivariate=True, group=True,
                                            constant_liar=True, seed=seed * 100 + rank),
-        pruner=optuna.pruners.HyperbandPruner(
-            1, int(optuna.load_study(study_name=study_name, storage=storage)
-                   .user_attrs["epochs"]), 3))
+        pruner=optuna.pruners.HyperbandPruner(1, epochs, 3))
     data = (read_faces(faces, "train"), read_faces(faces, "val"))
     with open(log_path, "w") as log:
-        study.optimize(lambda trial: optuna_objective(trial, data, deadline, log),
+        study.optimize(lambda trial: optuna_objective(trial, data, epochs, deadline, log),
                        timeout=max(1.0, deadline - time.time()), catch=())
 
 
@@ -179,13 +177,13 @@ def optuna_side(args, faces, seed, work):
     logs = [os.path.join(work, f"optuna_{seed}_{rank}.jsonl") for rank in range(args.workers)]
     start = launched(work, "optuna", seed)
     if start is None:
-        optuna.create_study(study_name=name, storage=storage, direction="maximize") \
-            .set_user_attr("epochs", args.epochs)
+        optuna.create_study(study_name=name, storage=storage, direction="maximize")
         start = launch(work, "optuna", seed)
         deadline = start + args.minutes * 60
         workers = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--fersweep",
                                      args.fersweep, "--optuna-worker", storage, name, faces,
-                                     str(rank), str(seed), repr(deadline), logs[rank]])
+                                     str(rank), str(seed), str(args.epochs), repr(deadline),
+                                     logs[rank]])
                    for rank in range(args.workers)]
         for worker in workers:
             if worker.wait() != 0:
@@ -304,11 +302,12 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--work", help="work directory; sides that ran to their end there are "
                         "read, not rerun (finishing a run that stopped)")
-    parser.add_argument("--optuna-worker", nargs=7, help=argparse.SUPPRESS)
+    parser.add_argument("--optuna-worker", nargs=8, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.optuna_worker:
-        storage, name, faces, rank, seed, deadline, log = args.optuna_worker
-        optuna_worker(storage, name, faces, int(rank), int(seed), float(deadline), log)
+        storage, name, faces, rank, seed, epochs, deadline, log = args.optuna_worker
+        optuna_worker(storage, name, faces, int(rank), int(seed), int(epochs), float(deadline),
+                      log)
         return
     if args.seeds < 1 or args.minutes <= 0 or args.workers < 1 or args.epochs < 2:
         parser.error("--seeds >= 1, --minutes > 0, --workers >= 1 and --epochs >= 2")
