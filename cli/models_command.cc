@@ -108,7 +108,8 @@ int models_command(const std::vector<std::string>& raw) {
         static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   }
   // The step is timed as a worker runs it, with the worker's allocator policy: without it the
-  // depthwise networks spent about a sixth of a step faulting in fresh pages (docs/BENCHMARKS.md).
+  // depthwise networks spent about an eighth of a step faulting in fresh pages
+  // (docs/BENCHMARKS.md).
   keep_freed_memory_for_reuse();
   std::vector<TrialConfig> configs = configs_to_report(args);
   const bool json = args.flag("json");
