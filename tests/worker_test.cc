@@ -66,14 +66,18 @@ TEST(TorchRunner, ParameterCountMatchesTheLayoutArithmetic) {
 }
 
 TEST(TorchRunner, TrainsReportsEveryEpochAndLearnsWellAboveChance) {
-  const TrialAssignment a = tiny_assignment();
+  TrialAssignment a = tiny_assignment();
+  // At 5 epochs validation accuracy was 0.34 with OpenBLAS on an AMD EPYC and 0.44 with the
+  // reference BLAS: this early, the BLAS's rounding moves it across any fixed bar. At 8 it was
+  // 0.50 and 0.61.
+  a.epochs = 8;
   const Recorded r = train(a);
   ASSERT_EQ(r.result.status, TrialStatus::kFinished) << r.result.error;
   EXPECT_EQ(r.result.trial_id, 17);
-  ASSERT_EQ(r.epochs.size(), 5u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.epochs[i].epoch, i + 1);
+  ASSERT_EQ(r.epochs.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(r.epochs[i].epoch, i + 1);
   EXPECT_LT(r.epochs.back().values.at("train_loss"), r.epochs.front().values.at("train_loss"));
-  EXPECT_EQ(r.result.epochs_completed, 5);
+  EXPECT_EQ(r.result.epochs_completed, 8);
 
   // The confusion matrix covers the validation set exactly once.
   ASSERT_EQ(r.result.class_names.size(), 7u);
