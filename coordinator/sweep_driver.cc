@@ -174,6 +174,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     if (last.status == TrialStatus::kPaused || waits_at_rung) {
       if (again.continues) {
         if (last.status != TrialStatus::kPaused) store_.mark_paused(last.id);
+        sampler_->tell_paused(last.params, again.last_values, last.state.epoch);
         paused_[last.id] = std::move(again);
       } else {  // its state is gone: it ends where it paused
         store_.end_paused(last.id);
@@ -492,6 +493,7 @@ void SweepDriver::trial_done(const TrialResult& result) {
     waiting.at_rung = false;
     waiting.continues = result.trial_id;
     ++waiting.run;
+    sampler_->tell_paused(waiting.params, waiting.last_values, result.epochs_completed);
     if (log_) {
       fmt::print(log_, "trial {} paused at epoch {}: {}\n", result.trial_id,
                  result.epochs_completed, describe(objectives_of(result)));

@@ -38,6 +38,9 @@ class InitialConfigsSampler final : public Sampler {
   using Sampler::tell;
   void tell_infeasible(const Json& params, double violation) override;
   void tell_intermediate(const Json& params, int epoch, std::span<const double> values) override;
+  void tell_paused(const Json& params, std::span<const double> values, int epochs) override {
+    next_->tell_paused(params, values, epochs);
+  }
   void next_judged_at(int epochs) override { next_->next_judged_at(epochs); }
   bool replay(const Json& params) override;
 

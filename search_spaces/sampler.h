@@ -35,6 +35,11 @@ class Sampler {
   // A running config's objectives after `epoch` (in the spec's order): evidence at a lower
   // fidelity, which a multi-fidelity sampler models (tpe.multi_fidelity) and the others ignore.
   virtual void tell_intermediate(const Json& params, int epoch, std::span<const double> values) {}
+  // Promotion mode: a config it suggested paused at a rung after `epochs` epochs with `values`.
+  // It may wait there until the sweep ends, so a sampler that models the space counts it as
+  // stopped there now, not as pending; a later tell_paused() or tell() of the config replaces
+  // that. (Told only at the end, a sweep whose trials mostly wait would never leave its startup.)
+  virtual void tell_paused(const Json& params, std::span<const double> values, int epochs) {}
   // The config the next ask() (or replay()) returns is for a trial first compared with others
   // after `epochs` epochs (its ASHA or Hyperband bracket's first rung; the sweep's epochs when
   // nothing stops it early). A multi-fidelity sampler proposes for that fidelity.

@@ -555,7 +555,24 @@ uint64_t TpeSampler::settle(const Json& params) {
 
 void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const double> values,
                       int epochs) {
-  const uint64_t order = settle(params);
+  record(params, status, values, epochs, false);
+}
+
+void TpeSampler::tell_paused(const Json& params, std::span<const double> values, int epochs) {
+  // Without every objective it says nothing yet: it stays pending (the liar's) until its end.
+  if (values.size() == maximize_.size()) record(params, TrialStatus::kPruned, values, epochs, true);
+}
+
+void TpeSampler::record(const Json& params, TrialStatus status, std::span<const double> values,
+                        int epochs, bool paused) {
+  // Configs are known by their values, and two trials may share them (a categorical space): a
+  // pending one is a trial reporting for the first time, else one that paused before continues.
+  auto waiting = told_.end();
+  if (pending_config(params) == pending_.end()) {
+    waiting = std::find_if(told_.begin(), told_.end(),
+                           [&](const Observation& o) { return o.paused && o.params == params; });
+  }
+  const uint64_t order = waiting == told_.end() ? settle(params) : waiting->order;
   // A config that failed (out of memory, diverged) is as bad as it gets: it joins the last
   // group so the model steers away from it instead of forgetting it and trying it again.
   bool failed = status == TrialStatus::kFailed || values.size() != maximize_.size();
@@ -576,7 +593,14 @@ void TpeSampler::tell(const Json& params, TrialStatus status, std::span<const do
     by_budget_[epochs].try_emplace(
         params.dump(), Observation{params, 0, epochs, 0, losses, order, encode_all(params)});
   }
-  told_.push_back({params, group, epochs, 0, std::move(losses), order, encode_all(params)});
+  Observation observation{params, group, epochs, 0, std::move(losses), order, {}, paused};
+  if (waiting != told_.end()) {  // in place: the model's order of observations stays the same
+    observation.encoded = std::move(waiting->encoded);
+    *waiting = std::move(observation);
+  } else {
+    observation.encoded = encode_all(params);
+    told_.push_back(std::move(observation));
+  }
 }
 
 void TpeSampler::tell_intermediate(const Json& params, int epoch, std::span<const double> values) {

@@ -10,7 +10,8 @@
 // - constant liar: configs asked but not yet told count as the worst observations, so workers
 //   that ask at the same time are pushed apart instead of all getting the same suggestion.
 // - pruned trials rank after every finished one (further-trained first); failed ones rank last,
-//   so a config that runs out of memory is avoided rather than forgotten.
+//   so a config that runs out of memory is avoided rather than forgotten. A trial paused at a
+//   rung (promotion mode) ranks as pruned there until its next report replaces it.
 // - multi-fidelity (the spec's tpe.multi_fidelity; BOHB's model, Falkner et al. 2018): every
 //   epoch a trial reports is an observation at that budget. The model is fitted on the largest
 //   budget that enough configs reached (max(startup_trials, varied parameters + 2)), ranked by
@@ -47,11 +48,15 @@ class TpeSampler final : public Sampler {
   // group, the least violating ones do, so the model first heads for the feasible region.
   void tell_infeasible(const Json& params, double violation) override;
   void tell_intermediate(const Json& params, int epoch, std::span<const double> values) override;
+  // Ranks the config as a pruned trial stopped at `epochs` until its next report replaces it.
+  void tell_paused(const Json& params, std::span<const double> values, int epochs) override;
   void next_judged_at(int epochs) override { judged_at_ = epochs; }
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
   // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
   bool replay(const Json& params) override;
+  // Configs the model holds an outcome of: each told config once, a paused one included.
+  size_t observations() const { return told_.size(); }
 
   struct Observation {
     Json params;
@@ -65,12 +70,16 @@ class TpeSampler final : public Sampler {
     // Kernel coordinates per parameter of the space (NaN where inactive or not encodable),
     // computed once rather than looked up in `params` at every ask.
     std::vector<double> encoded;
+    bool paused = false;  // told by tell_paused: the config's next report replaces it
   };
 
  private:
   std::vector<double> encode_all(const Json& params) const;
   // Removes `params` from the pending configs; its ask order (now, for one never asked).
   uint64_t settle(const Json& params);
+  // tell() and tell_paused(): the outcome replaces the config's paused observation, if any.
+  void record(const Json& params, TrialStatus status, std::span<const double> values, int epochs,
+              bool paused);
   // The pending (asked, not yet told) observation of `params`, or pending_.end().
   std::vector<Observation>::iterator pending_config(const Json& params);
   // `told` and the constant liar's `liars`, best first (the good group is a prefix).

@@ -370,6 +370,44 @@ TEST_F(DriverTest, PromotionAshaPausesAtRungsAndContinuesTheTopExactly) {
   EXPECT_TRUE(fs::is_empty(states)) << "ended trials keep no state";
 }
 
+// Promotion mode with TPE: a trial that pauses at a rung may wait there until the sweep ends, so
+// the sampler hears of it when it pauses. The model then takes over after its 5 startup trials;
+// told only at the end, it would sample at random throughout, as the same sweep does with a
+// startup longer than the sweep. Both start with the same configs and part after the startup, and
+// the model's later trials lead at the first rung (it learns from paused trials what ASHA keeps).
+TEST_F(DriverTest, TpeInPromotionModeLearnsFromPausedTrials) {
+  const std::string states = testing_paths::test_scratch_path("promotion_tpe");
+  auto runner = benchmarks::make_benchmark_runner();
+  auto run_tpe = [&](int startup_trials, const std::string& db) {
+    search::SweepSpec spec = promotion_spec("promotion", states);
+    spec.method = search::Method::kTpe;
+    spec.tpe.startup_trials = startup_trials;
+    run_sweep(spec, db, *runner);
+    return record_of(db);
+  };
+  const SweepRecord model = run_tpe(5, path_), random = run_tpe(1000, path_ + ".random.db");
+  ASSERT_EQ(model.curves.size(), 30u);
+  ASSERT_EQ(random.curves.size(), 30u);
+  auto rung_one = [](const SweepRecord& r, int number) {
+    return r.curves.at(number).front().at("val_accuracy");
+  };
+  std::vector<double> model_late, random_late;
+  for (int number = 0; number < 30; ++number) {
+    if (number < 5) {
+      EXPECT_EQ(rung_one(model, number), rung_one(random, number)) << "startup trial " << number;
+    } else {
+      EXPECT_NE(rung_one(model, number), rung_one(random, number)) << "trial " << number;
+    }
+    if (number >= 15) {
+      model_late.push_back(rung_one(model, number));
+      random_late.push_back(rung_one(random, number));
+    }
+  }
+  std::sort(model_late.begin(), model_late.end());
+  std::sort(random_late.begin(), random_late.end());
+  EXPECT_GT(model_late[7], random_late[7]) << "median first-rung accuracy of trials 15-29";
+}
+
 // A promotion sweep stopped by a signal keeps its paused trials paused; --resume restores them,
 // and the sweep ends as the uninterrupted one does, epoch for epoch and rung for rung.
 TEST_F(DriverTest, AStoppedPromotionSweepResumesItsPausedTrials) {

@@ -165,6 +165,63 @@ TEST(Tpe, PrunedTrialsRankBelowFinishedOnesAndFailedOnesLast) {
   EXPECT_GT(late["adam"], late["sgd"] + late["adamw"]);
 }
 
+// Promotion mode: trials wait at rungs, often until the sweep ends. Told as paused, they are
+// evidence at once: TPE leaves its startup and comes to prefer the config that leads at the rung
+// although no trial has ended. (Left pending, it would draw at random throughout.)
+TEST(Tpe, PausedTrialsAreEvidenceBeforeAnyTrialEnds) {
+  SweepSpec spec = parse_spec(Json::parse(R"({
+    "method": "tpe", "seed": 3, "metric": {"name": "val_loss", "goal": "minimize"},
+    "budget": {"trials": 60}, "tpe": {"startup_trials": 6},
+    "parameters": {"optimizer": {"values": ["adam", "sgd", "adamw"]}}
+  })"));
+  auto sampler = make_sampler(spec);
+  std::map<std::string, int> late;
+  for (int i = 0; i < 60; ++i) {
+    const Json c = *sampler->ask();
+    const std::string optimizer = c["optimizer"];
+    const double loss = optimizer == "adam" ? 0.3 : 0.9;
+    sampler->tell_paused(c, std::span<const double>(&loss, 1), 1);
+    if (i >= 30) late[optimizer]++;
+  }
+  EXPECT_GT(late["adam"], late["sgd"] + late["adamw"]);
+}
+
+// A paused config's next report replaces its paused observation (promoted, paused again, then
+// finished: one observation, the last report's); a config told without a pause is a new one.
+TEST(Tpe, APausedConfigsNextReportReplacesItsObservation) {
+  const SweepSpec spec = benchmark_spec("branin", "tpe", 4);
+  TpeSampler sampler(spec.parameters, spec.tpe, false, spec.seed);
+  const Json first = *sampler.ask();
+  const Json second = *sampler.ask();
+  const std::vector<double> at_one = {5.0}, at_three = {4.0};
+  sampler.tell_paused(first, at_one, 1);
+  EXPECT_EQ(sampler.observations(), 1u);
+  sampler.tell_paused(first, at_three, 3);
+  EXPECT_EQ(sampler.observations(), 1u);
+  sampler.tell(first, TrialStatus::kFinished, 3.0, 9);
+  EXPECT_EQ(sampler.observations(), 1u);
+  sampler.tell(second, TrialStatus::kFinished, 2.0, 9);
+  EXPECT_EQ(sampler.observations(), 2u);
+  sampler.tell_paused(second, std::vector<double>{}, 1);  // no objective: nothing to tell
+  EXPECT_EQ(sampler.observations(), 2u);
+
+  // Two trials of one config (a categorical space) are two observations, each replaced by its
+  // own later report.
+  const SweepSpec one_config = parse_spec(Json::parse(R"({
+    "method": "tpe", "seed": 1, "metric": {"name": "val_loss", "goal": "minimize"},
+    "budget": {"trials": 4}, "parameters": {"optimizer": {"values": ["adam"]}}
+  })"));
+  TpeSampler same(one_config.parameters, one_config.tpe, false, one_config.seed);
+  const Json a = *same.ask(), b = *same.ask();
+  ASSERT_EQ(a, b);
+  same.tell_paused(a, at_one, 1);
+  same.tell_paused(b, at_one, 1);
+  EXPECT_EQ(same.observations(), 2u);
+  same.tell(a, TrialStatus::kFinished, 3.0, 9);
+  same.tell(b, TrialStatus::kPruned, 4.0, 3);
+  EXPECT_EQ(same.observations(), 2u);
+}
+
 TEST(Tpe, HandlesIntegerQuantisedAndLogParameters) {
   SweepSpec spec = parse_spec(Json::parse(R"({
     "method": "tpe", "seed": 5, "metric": {"name": "val_loss", "goal": "minimize"},
