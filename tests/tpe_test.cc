@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "benchmarks/functions.h"
@@ -144,24 +146,35 @@ TEST(Tpe, ConstantLiarSpreadsConcurrentSuggestions) {
   EXPECT_GT(spread(true), spread(false));
 }
 
-TEST(Tpe, PrunedTrialsRankBelowFinishedOnesAndFailedOnesLast) {
-  // Categorical space: "adam" always finishes well, "sgd" trials are pruned with a (misleadingly)
-  // excellent early value, "adamw" fails. TPE must come to prefer adam.
+// 60 asks over the optimizers adam, sgd and adamw (6 startup trials), each config told by
+// `tell`: how often each optimizer came in the last 30.
+std::map<std::string, int> late_optimizers(
+    uint64_t seed, const std::function<void(Sampler&, const Json&, const std::string&)>& tell) {
   SweepSpec spec = parse_spec(Json::parse(R"({
-    "method": "tpe", "seed": 2, "metric": {"name": "val_loss", "goal": "minimize"},
+    "method": "tpe", "metric": {"name": "val_loss", "goal": "minimize"},
     "budget": {"trials": 60}, "tpe": {"startup_trials": 6},
     "parameters": {"optimizer": {"values": ["adam", "sgd", "adamw"]}}
   })"));
+  spec.seed = seed;
   auto sampler = make_sampler(spec);
   std::map<std::string, int> late;
   for (int i = 0; i < 60; ++i) {
     const Json c = *sampler->ask();
     const std::string optimizer = c["optimizer"];
-    if (optimizer == "adam") sampler->tell(c, TrialStatus::kFinished, 0.5, 10);
-    if (optimizer == "sgd") sampler->tell(c, TrialStatus::kPruned, 0.01, 1);
-    if (optimizer == "adamw") sampler->tell(c, TrialStatus::kFailed, std::nullopt, 0);
+    tell(*sampler, c, optimizer);
     if (i >= 30) late[optimizer]++;
   }
+  return late;
+}
+
+TEST(Tpe, PrunedTrialsRankBelowFinishedOnesAndFailedOnesLast) {
+  // "adam" always finishes well, "sgd" trials are pruned with a (misleadingly) excellent early
+  // value, "adamw" fails. TPE must come to prefer adam.
+  auto late = late_optimizers(2, [](Sampler& sampler, const Json& c, const std::string& optimizer) {
+    if (optimizer == "adam") sampler.tell(c, TrialStatus::kFinished, 0.5, 10);
+    if (optimizer == "sgd") sampler.tell(c, TrialStatus::kPruned, 0.01, 1);
+    if (optimizer == "adamw") sampler.tell(c, TrialStatus::kFailed, std::nullopt, 0);
+  });
   EXPECT_GT(late["adam"], late["sgd"] + late["adamw"]);
 }
 
@@ -169,20 +182,10 @@ TEST(Tpe, PrunedTrialsRankBelowFinishedOnesAndFailedOnesLast) {
 // evidence at once: TPE leaves its startup and comes to prefer the config that leads at the rung
 // although no trial has ended. (Left pending, it would draw at random throughout.)
 TEST(Tpe, PausedTrialsAreEvidenceBeforeAnyTrialEnds) {
-  SweepSpec spec = parse_spec(Json::parse(R"({
-    "method": "tpe", "seed": 3, "metric": {"name": "val_loss", "goal": "minimize"},
-    "budget": {"trials": 60}, "tpe": {"startup_trials": 6},
-    "parameters": {"optimizer": {"values": ["adam", "sgd", "adamw"]}}
-  })"));
-  auto sampler = make_sampler(spec);
-  std::map<std::string, int> late;
-  for (int i = 0; i < 60; ++i) {
-    const Json c = *sampler->ask();
-    const std::string optimizer = c["optimizer"];
+  auto late = late_optimizers(3, [](Sampler& sampler, const Json& c, const std::string& optimizer) {
     const double loss = optimizer == "adam" ? 0.3 : 0.9;
-    sampler->tell_paused(c, std::span<const double>(&loss, 1), 1);
-    if (i >= 30) late[optimizer]++;
-  }
+    sampler.tell_paused(c, std::span<const double>(&loss, 1), 1);
+  });
   EXPECT_GT(late["adam"], late["sgd"] + late["adamw"]);
 }
 
