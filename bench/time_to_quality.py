@@ -4,7 +4,8 @@ same cores and the same workers, in one run, over seeds.
 
     /usr/bin/python3 bench/time_to_quality.py --fersweep build/cli/fersweep [--seeds 3]
         [--first-seed 1] [--minutes 12] [--workers 2] [--count 8000] [--epochs 9]
-        [--pruner asha] [--mode stop] [--target-gap 0.02 | --target F]
+        [--pruner asha] [--mode stop] [--resource epochs --min-seconds 10]
+        [--target-gap 0.02 | --target F]
         [--svg docs/figures/time_to_quality.svg] [--json out.json] [--work DIR]
 
 The task: `fersweep data synth --format folders` faces at 32 px (its train/ and val/ folders as
@@ -13,8 +14,9 @@ dropout; MobileNetV2 and ResNet-18 with the small stem; Adam's rate, batch size,
 at most --epochs epochs a trial, val macro-F1 maximised, --minutes of wall time a side.
 - fersweep: `mpiexec -n workers+1 fersweep run` (a coordinator and the workers), TPE (10 startup
   trials, multivariate, constant liar) with ASHA or Hyperband (--pruner) in stopping or promotion
-  mode (--mode), min 1 epoch, eta 3, and its default per-epoch training state and best-model
-  checkpoints written, as a user runs it.
+  mode (--mode), min 1 epoch, eta 3, or cost-aware ASHA (--resource seconds: rungs at
+  --min-seconds * 3^k seconds of training), and its default per-epoch training state and
+  best-model checkpoints written, as a user runs it.
 - Optuna 3.1: --workers processes sharing one SQLite storage (its documented way to run in
   parallel), each TPESampler (the same settings, group=True for the conditional space) and
   HyperbandPruner(1, epochs, 3), training tests/fidelity/step_reference.py's networks (PyTorch's
@@ -68,12 +70,18 @@ SPACE = {
 }
 
 
+def early_stopping(args):
+    if args.resource == "seconds":  # cost-aware ASHA: rungs in seconds of training
+        return {"type": "asha", "resource": "seconds", "min_seconds": args.min_seconds, "eta": 3}
+    return {"type": args.pruner, "min_epochs": 1, "eta": 3, "mode": args.mode}
+
+
 def fersweep_side(args, faces, seed, work):
     spec = {"name": f"time-to-quality-{seed}", "method": "tpe", "seed": seed,
             "epochs": args.epochs, "metric": {"name": "val_macro_f1", "goal": "maximize"},
             "budget": {"trials": 100000, "wall_time": args.minutes * 60},
             "tpe": {"startup_trials": 10, "multivariate": True, "constant_liar": True},
-            "early_stopping": {"type": args.pruner, "min_epochs": 1, "eta": 3, "mode": args.mode},
+            "early_stopping": early_stopping(args),
             "data": {"image_size": SIZE, "seed": 1, "split": "given",
                      "sources": {"faces": {"format": "folders", "path": faces}}},
             "resources": {"threads_per_worker": 1}, "parameters": SPACE}
@@ -303,6 +311,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--pruner", choices=["asha", "hyperband"], default="asha")
     parser.add_argument("--mode", choices=["stop", "promotion"], default="stop")
+    parser.add_argument("--resource", choices=["epochs", "seconds"], default="epochs",
+                        help="what fersweep's ASHA rungs count (seconds: asha, stop mode)")
+    parser.add_argument("--min-seconds", type=float, default=10,
+                        help="the first rung with --resource seconds")
     parser.add_argument("--target-gap", type=float, default=0.02)
     parser.add_argument("--target", type=float)
     parser.add_argument("--svg")
@@ -318,6 +330,8 @@ def main():
         return
     if min(args.seeds, args.first_seed, args.workers) < 1 or args.minutes <= 0 or args.epochs < 2:
         parser.error("--seeds, --first-seed and --workers >= 1, --minutes > 0, --epochs >= 2")
+    if args.resource == "seconds" and (args.pruner != "asha" or args.mode != "stop"):
+        parser.error("--resource seconds needs --pruner asha and --mode stop")
     if "OMPI_ALLOW_RUN_AS_ROOT" not in os.environ and os.geteuid() == 0:
         os.environ.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     os.environ["OMP_NUM_THREADS"] = "1"

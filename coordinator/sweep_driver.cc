@@ -130,13 +130,19 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
     // those after its state.
     const bool judged = is_judged(t.status);
     if (!judged && !(can_continue(t) && continuing.insert(t.id).second)) continue;
+    const int trained = judged ? t.epochs_completed : t.state.epoch;
     for (const auto& [epoch, values] : t.objective_by_epoch) {
-      if (!judged && epoch > t.state.epoch) continue;  // trained again after the resume
-      pruner_->should_stop(t.number, epoch, values);
-      if (epoch < spec_.epochs) sampler_->tell_intermediate(t.current_params, epoch, values);
+      if (epoch > trained) continue;  // trained again after the resume
+      pruner_->trained_for(t.number, t.seconds_up_to(epoch));
+      if (epoch < spec_.epochs) {
+        pruner_->should_stop(t.number, epoch, values);
+        sampler_->tell_intermediate(t.current_params, epoch, values);
+      }
     }
-    pruner_->trained_past(t.number, judged ? t.epochs_completed : t.state.epoch);
-    if (judged) pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished);
+    pruner_->trained_past(t.number, trained);
+    if (judged) {
+      pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished, t.objectives);
+    }
   }
   issued_ = trials.empty() ? 0 : static_cast<uint64_t>(trials.back().number) + 1;
   // What a kill left of trials that will not continue (a state written, its epoch not stored).
@@ -162,6 +168,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       again.continues = last.id;
       again.state = last.state;
       again.run = 1;  // the runs before this one named their files r0; a continuation r1 and on
+      again.trained_seconds = last.seconds_up_to(last.state.epoch);
       if (auto at = std::find_if(last.objective_by_epoch.begin(), last.objective_by_epoch.end(),
                                  [&](const auto& e) { return e.first == last.state.epoch; });
           at != last.objective_by_epoch.end()) {
@@ -338,7 +345,7 @@ void SweepDriver::end_paused_trials() {
   for (auto& [id, run] : paused_) {
     store_.end_paused(id);
     store_.set_rung_outcome(id, run.state.epoch, RungOutcome::kStopped);
-    pruner_->trial_ended(run.number, false);
+    pruner_->trial_ended(run.number, false, {});
     sampler_->tell(run.params, TrialStatus::kPruned, std::span<const double>(run.last_values),
                    run.state.epoch);
     ++done_;
@@ -400,7 +407,11 @@ void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
 Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
   store_.record_epoch(without_constant_costs(epoch));
   auto trial = running_.find(epoch.trial_id);
-  if (trial != running_.end() && !epoch.state.empty()) trial->second.state = epoch.state;
+  if (trial != running_.end()) {
+    if (!epoch.state.empty()) trial->second.state = epoch.state;
+    trial->second.trained_seconds += epoch.seconds;
+    pruner_->trained_for(trial->second.number, trial->second.trained_seconds);
+  }
   if (out_of_time()) return Decision::kStop;
   if (trial == running_.end() || epoch.epoch >= spec_.epochs) return Decision::kContinue;
   Running& run = trial->second;
@@ -533,7 +544,8 @@ void SweepDriver::trial_done(const TrialResult& result) {
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
     queued = trial->second.queued;
     if (!screened)
-      pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished);
+      pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished,
+                           objectives);
     // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
     retrying = result.status == TrialStatus::kFailed && trial->second.attempt < spec_.retries;
     if (retrying) {  // from the start, as a new trial, even if this one had continued

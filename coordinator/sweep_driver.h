@@ -81,6 +81,7 @@ class SweepDriver {
     bool queued = false;      // enqueued by a user: outside the budget and the sampled seeds
     int64_t queue_entry = 0;  // its row in the queue, until it is started as a trial
     std::vector<double> last_values;            // its objectives at its newest epoch: all, or none
+    double trained_seconds = 0;                 // its epochs' wall time, summed
     std::optional<double> last_value() const {  // the first objective (PBT has only one)
       return last_values.empty() ? std::nullopt : std::optional<double>(last_values.front());
     }

@@ -65,6 +65,9 @@ Store::Store(const std::string& path)
                     "SELECT epoch, value FROM epoch_metrics WHERE trial_id = ? AND name = ? "
                     "ORDER BY epoch"),
       final_value_(db_, "SELECT value FROM trial_metrics WHERE trial_id = ? AND name = ?"),
+      epoch_seconds_(db_,
+                     "SELECT epoch, seconds FROM epochs WHERE trial_id = ? AND seconds IS NOT NULL "
+                     "ORDER BY epoch"),
       record_state_(db_,
                     "UPDATE trials SET state_path = ?, state_epoch = ?, state_digest = ? "
                     "WHERE id = ?"),
@@ -337,6 +340,14 @@ std::optional<StoredSweep> Store::latest_sweep_named(const std::string& name) {
                      parse_json(latest_sweep_.text(2), where + ": spec_json")};
 }
 
+double StoredTrial::seconds_up_to(int epoch) const {
+  double seconds = 0;
+  for (const auto& [e, s] : seconds_by_epoch) {
+    if (e <= epoch) seconds += s;
+  }
+  return seconds;
+}
+
 std::vector<StoredTrial> Store::trials_of(int64_t sweep_id,
                                           const std::vector<std::string>& objectives) {
   std::vector<StoredTrial> trials;
@@ -381,6 +392,12 @@ std::vector<StoredTrial> Store::trials_of(int64_t sweep_id,
     }
     for (auto& [epoch, values] : by_epoch) {
       if (values.size() == objectives.size()) t.objective_by_epoch.emplace_back(epoch, values);
+    }
+    epoch_seconds_.reset();
+    epoch_seconds_.bind(1, t.id);
+    while (epoch_seconds_.step()) {
+      t.seconds_by_epoch.emplace_back(static_cast<int>(epoch_seconds_.integer(0)),
+                                      epoch_seconds_.real(1));
     }
   }
   return trials;

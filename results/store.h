@@ -49,6 +49,9 @@ struct StoredTrial {
   int schedule_epoch = 0;  // the epoch of its newest lineage row: its last PBT exploit
   // (epoch, objectives in the spec's order), in epoch order; only epochs that recorded them all.
   std::vector<std::pair<int, std::vector<double>>> objective_by_epoch;
+  std::vector<std::pair<int, double>> seconds_by_epoch;  // (epoch, its wall time), in epoch order
+  // Its epochs' wall time, summed up to `epoch`.
+  double seconds_up_to(int epoch) const;
   // Its stored final value of each objective; empty when one is missing.
   std::vector<double> objectives;
   double violation = 0;  // infeasible: by how much it broke the sweep's constraints
@@ -142,6 +145,7 @@ class Store {
   sql::Statement insert_sweep_, finish_sweep_, reopen_sweep_, latest_sweep_;
   sql::Statement insert_trial_, start_trial_, finish_trial_, interrupt_trial_, trials_of_;
   sql::Statement insert_epoch_, insert_epoch_metric_, update_progress_, epoch_values_, final_value_;
+  sql::Statement epoch_seconds_;
   sql::Statement record_state_, reopen_trial_, drop_epoch_metrics_, drop_epochs_;
   sql::Statement mark_paused_, end_paused_, drop_metrics_, drop_report_, drop_cells_;
   sql::Statement record_rung_, set_rung_outcome_, drop_rungs_, insert_lineage_, drop_lineage_;

@@ -40,7 +40,7 @@ bool MedianPruner::should_stop(int trial, int epoch, std::span<const double> val
   return best < median;
 }
 
-void MedianPruner::trial_ended(int trial, bool finished) {
+void MedianPruner::trial_ended(int trial, bool finished, std::span<const double>) {
   if (finished) finished_.push_back(trial);
 }
 
@@ -57,14 +57,67 @@ AshaPruner::AshaPruner(int min_epochs, int eta, int max_epochs, std::vector<bool
   promoted_.resize(rungs_.size());
 }
 
-bool AshaPruner::is_rung(int, int epoch) const {
+bool AshaPruner::is_rung(int trial, int epoch) const {
+  if (!rung_seconds_.empty()) return rung_crossed(trial).has_value();
   return std::find(rungs_.begin(), rungs_.end(), epoch) != rungs_.end();
 }
 
+std::unique_ptr<AshaPruner> AshaPruner::in_seconds(double min_seconds, int eta,
+                                                   std::vector<bool> maximize) {
+  auto pruner = std::make_unique<AshaPruner>(1, eta, 1, std::move(maximize));
+  // Enough rungs for any sweep: the last one is past a year of training.
+  constexpr double kYear = 365.25 * 24 * 3600;
+  for (double rung = min_seconds; pruner->rung_seconds_.empty() || rung / eta < kYear;
+       rung *= eta) {
+    pruner->rung_seconds_.push_back(rung);
+  }
+  pruner->seen_.resize(pruner->rung_seconds_.size());
+  pruner->promoted_.resize(pruner->rung_seconds_.size());
+  return pruner;
+}
+
+void AshaPruner::trained_for(int trial, double seconds) {
+  if (!rung_seconds_.empty()) progress_[trial].seconds = seconds;
+}
+
+std::optional<size_t> AshaPruner::rung_crossed(int trial) const {
+  const auto progress = progress_.find(trial);
+  if (progress == progress_.end()) return std::nullopt;
+  const auto reached = static_cast<size_t>(
+      std::upper_bound(rung_seconds_.begin(), rung_seconds_.end(), progress->second.seconds) -
+      rung_seconds_.begin());
+  if (reached == 0 || static_cast<int>(reached) - 1 <= progress->second.judged_rung) {
+    return std::nullopt;
+  }
+  return reached - 1;
+}
+
+void AshaPruner::trial_ended(int trial, bool finished, std::span<const double> final_values) {
+  const auto progress = progress_.find(trial);
+  if (progress == progress_.end()) return;
+  if (finished && final_values.size() == maximize_.size()) {
+    for (auto rung = static_cast<size_t>(progress->second.judged_rung + 1); rung < seen_.size();
+         ++rung) {
+      arrives(rung, trial, final_values);
+    }
+  }
+  progress_.erase(progress);
+}
+
 bool AshaPruner::should_stop(int trial, int epoch, std::span<const double> values) {
+  if (!rung_seconds_.empty()) {
+    const std::optional<size_t> rung = rung_crossed(trial);
+    if (!rung) return false;
+    progress_[trial].judged_rung = static_cast<int>(*rung);
+    return arrives(*rung, trial, values);
+  }
   auto rung = std::find(rungs_.begin(), rungs_.end(), epoch);
   if (rung == rungs_.end()) return false;
-  auto& seen = seen_[rung - rungs_.begin()];
+  return arrives(static_cast<size_t>(rung - rungs_.begin()), trial, values);
+}
+
+bool AshaPruner::arrives(size_t rung, int trial, std::span<const double> values) {
+  auto& seen = seen_[rung];
   Arrival arrival{{}, trial};
   for (size_t m = 0; m < maximize_.size(); ++m)
     arrival.scores.push_back(score(values[m], maximize_[m]));
@@ -117,7 +170,7 @@ std::vector<size_t> AshaPruner::ranked(const std::vector<Arrival>& arrivals) con
 
 std::optional<std::pair<int, int>> AshaPruner::candidate(
     const std::function<bool(int)>& paused) const {
-  for (int rung = static_cast<int>(rungs_.size()) - 1; rung >= 0; --rung) {
+  for (int rung = static_cast<int>(seen_.size()) - 1; rung >= 0; --rung) {
     const std::vector<Arrival>& seen = seen_[static_cast<size_t>(rung)];
     std::vector<size_t> order = ranked(seen);
     order.resize(order.size() / static_cast<size_t>(eta_));
@@ -207,6 +260,9 @@ std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
     case StoppingRule::kMedian:
       return std::make_unique<MedianPruner>(e.min_epochs, e.startup_trials, maximize);
     case StoppingRule::kAsha: {
+      if (e.resource == StoppingResource::kSeconds) {
+        return AshaPruner::in_seconds(e.min_seconds, e.eta, goals_of(spec));
+      }
       return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, goals_of(spec),
                                           e.promotion);
     }

@@ -31,8 +31,12 @@ class Pruner {
   bool should_stop(int trial, int epoch, double value) {
     return should_stop(trial, epoch, std::span<const double>(&value, 1));
   }
-  // The trial ended; `finished` when it ran all its epochs.
-  virtual void trial_ended(int trial, bool finished) {}
+  // Trial `trial` has trained for `seconds` in all, up to the epoch it reports next (told before
+  // should_stop, and also for its last epoch, which nothing judges).
+  virtual void trained_for(int trial, double seconds) {}
+  // The trial ended; `finished` when it ran all its epochs, with `final_values` of the objectives
+  // (empty when it did not report them all).
+  virtual void trial_ended(int trial, bool finished, std::span<const double> final_values) {}
   // Whether `epoch` is one of the trial's rungs (its objective there is kept as rung history).
   virtual bool is_rung(int trial, int epoch) const { return false; }
   // The epoch after which trial `trial` is first compared with others, or none when nothing ever
@@ -65,7 +69,7 @@ class MedianPruner final : public Pruner {
   MedianPruner(int min_epochs, int startup_trials, bool maximize);
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
-  void trial_ended(int trial, bool finished) override;
+  void trial_ended(int trial, bool finished, std::span<const double>) override;
   std::optional<int> first_judged_at(int) const override { return min_epochs_; }
 
  private:
@@ -82,22 +86,35 @@ class MedianPruner final : public Pruner {
 // floor(n / eta) of its rung (the paper's rule: a rung promotes nothing before eta arrivals).
 // With several objectives (multi-objective ASHA, as Syne Tune's MO-ASHA) a rung ranks its
 // arrivals by non-dominated sorting, and inside a front by crowding distance, extremes first.
+//
+// Cost-aware ASHA (in_seconds) puts the rungs at min_seconds * eta^k seconds of training instead,
+// as Ray Tune's ASHA with time_attr "time_total_s": a network whose epoch costs minutes meets, at
+// its first report, the values cheap networks reached in the same time. A trial is judged at the
+// highest rung its report crossed, once per rung. A trial that finished all its epochs below a
+// rung counts there with its final value: what its config gives for that much time or more.
 class AshaPruner final : public Pruner {
  public:
   AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion = false);
   // One goal per objective, in the order of the values the trials report.
   AshaPruner(int min_epochs, int eta, int max_epochs, std::vector<bool> maximize,
              bool promotion = false);
+  // Rungs in seconds of training; stopping mode only.
+  static std::unique_ptr<AshaPruner> in_seconds(double min_seconds, int eta,
+                                                std::vector<bool> maximize);
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
+  void trained_for(int trial, double seconds) override;
+  void trial_ended(int trial, bool finished, std::span<const double> final_values) override;
+  // In seconds, no rung is an epoch a sampler could propose a fidelity for.
   std::optional<int> first_judged_at(int) const override {
     return rungs_.empty() ? std::nullopt : std::optional<int>(rungs_.front());
   }
   bool promotes() const override { return promotion_; }
   std::optional<int> promote(const std::function<bool(int)>& paused) override;
   void trained_past(int trial, int epoch) override;
-  const std::vector<int>& rungs() const { return rungs_; }
+  const std::vector<int>& rungs() const { return rungs_; }  // in epochs
+  const std::vector<double>& rung_seconds() const { return rung_seconds_; }
   // The best promotable trial of the highest rung that has one: (rung index, trial).
   std::optional<std::pair<int, int>> candidate(const std::function<bool(int)>& paused) const;
   void mark_promoted(int rung, int trial) { promoted_[static_cast<size_t>(rung)].insert(trial); }
@@ -111,13 +128,25 @@ class AshaPruner final : public Pruner {
   std::vector<size_t> ranked(const std::vector<Arrival>& arrivals) const;
   // Several objectives: each arrival's front and crowding distance, best first.
   std::vector<CrowdedRank> crowded_ranks(const std::vector<Arrival>& arrivals) const;
+  // Records the trial's arrival at `rung`: should it stop (or, promoting, pause) there?
+  bool arrives(size_t rung, int trial, std::span<const double> values);
+  // Rungs in seconds: the highest rung the trial's training time has reached and it has not been
+  // judged at yet.
+  std::optional<size_t> rung_crossed(int trial) const;
+
+  struct Progress {
+    double seconds = 0;    // trained so far
+    int judged_rung = -1;  // the highest rung it was judged at
+  };
 
   int eta_;
   std::vector<bool> maximize_;
   bool promotion_;
-  std::vector<int> rungs_;                  // epochs
+  std::vector<int> rungs_;                  // epochs; empty when the rungs are in seconds
+  std::vector<double> rung_seconds_;        // seconds; empty when the rungs are in epochs
   std::vector<std::vector<Arrival>> seen_;  // per rung, in arrival order
   std::vector<std::set<int>> promoted_;     // per rung
+  std::map<int, Progress> progress_;        // rungs in seconds: per trial
 };
 
 // Hyperband over ASHA: brackets b = 0..B-1 whose first rung is min_epochs * eta^b; the last one

@@ -165,6 +165,48 @@ TpeOptions parse_tpe(const Json& body) {
   return tpe;
 }
 
+// `resource`: "epochs" (the default) leaves the rule to its caller and returns false; "seconds"
+// reads the rest of an ASHA rule with rungs in seconds of training and returns true.
+bool parse_stopping_resource(ObjectReader& reader, const std::string& type, EarlyStopping& rule) {
+  const std::string resource = reader.string("resource", "epochs");
+  if (resource == "epochs") {
+    if (reader.has("min_seconds")) {
+      throw InputError(
+          "early_stopping.min_seconds: only used with \"resource\": \"seconds\" (rungs in "
+          "epochs start at min_epochs)");
+    }
+    return false;
+  }
+  if (resource != "seconds") {
+    throw InputError(fmt::format(
+        "early_stopping.resource: unknown resource \"{}\" (choose from epochs, seconds)",
+        resource));
+  }
+  if (type != "asha") {
+    throw InputError(
+        "early_stopping.resource: \"seconds\" works with asha only (hyperband's brackets need a "
+        "largest budget, which a time rung does not have)");
+  }
+  if (reader.has("min_epochs")) {
+    throw InputError(
+        "early_stopping.min_epochs: not used with \"resource\": \"seconds\"; the first rung is "
+        "min_seconds");
+  }
+  if (reader.string("mode", "stop") != "stop") {
+    throw InputError(
+        "early_stopping.mode: \"promotion\" works with \"resource\": \"epochs\" only; with "
+        "seconds, use \"mode\": \"stop\"");
+  }
+  rule.resource = StoppingResource::kSeconds;
+  rule.min_seconds = reader.number("min_seconds");
+  if (!(rule.min_seconds > 0 && rule.min_seconds < 1e7)) {
+    throw InputError(
+        fmt::format("early_stopping.min_seconds: must be a number of seconds in (0, 1e7), got {}",
+                    rule.min_seconds));
+  }
+  return true;
+}
+
 EarlyStopping parse_early_stopping(const Json& body, int epochs) {
   ObjectReader reader(body, "early_stopping");
   EarlyStopping rule;
@@ -177,8 +219,12 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
     rule.startup_trials = reader.int_in("startup_trials", 0, 1'000'000, rule.startup_trials);
   } else if (type == "asha" || type == "hyperband") {
     rule.rule = type == "asha" ? StoppingRule::kAsha : StoppingRule::kHyperband;
-    rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
     rule.eta = reader.int_in("eta", 2, 100, rule.eta);
+    if (parse_stopping_resource(reader, type, rule)) {
+      reader.reject_unknown_keys();
+      return rule;
+    }
+    rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
     const std::string mode = reader.string("mode", "stop");
     if (mode != "stop" && mode != "promotion") {
       throw InputError(fmt::format(

@@ -103,6 +103,9 @@ struct WarmStart {
 };
 
 enum class StoppingRule { kNone, kMedian, kAsha, kHyperband };
+// What ASHA's rungs count: epochs, or seconds of training (each epoch's wall time, summed), so
+// that networks of very different cost per epoch are compared at equal cost.
+enum class StoppingResource { kEpochs, kSeconds };
 
 struct EarlyStopping {
   StoppingRule rule = StoppingRule::kNone;
@@ -110,6 +113,8 @@ struct EarlyStopping {
   int eta = 3;             // asha/hyperband: reduction factor
   int startup_trials = 5;  // median: finished trials needed before it stops anything
   bool promotion = false;  // asha/hyperband "mode": "promotion": pause at rungs, promote later
+  StoppingResource resource = StoppingResource::kEpochs;  // asha
+  double min_seconds = 0;  // asha with resource seconds: the first rung
 };
 
 // What a trial keeps on disk (spec "checkpoints"): its whole training state after every epoch (to

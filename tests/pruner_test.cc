@@ -89,7 +89,7 @@ TEST(MedianPruner, StopsTrialsBelowTheMedianOfFinishedOnes) {
       {0.2, 0.4, 0.6}, {0.3, 0.5, 0.7}, {0.1, 0.3, 0.5}};
   for (int t = 0; t < 3; ++t) {
     for (int e = 1; e <= 3; ++e) EXPECT_FALSE(median.should_stop(t, e, finished[t][e - 1]));
-    median.trial_ended(t, true);
+    median.trial_ended(t, true, {});
   }
   EXPECT_FALSE(median.should_stop(10, 1, 0.0));  // epoch 1 < min_epochs
   EXPECT_TRUE(median.should_stop(10, 2, 0.35));  // median at epoch 2 is 0.4
@@ -100,9 +100,9 @@ TEST(MedianPruner, StopsTrialsBelowTheMedianOfFinishedOnes) {
 TEST(MedianPruner, WaitsForStartupTrials) {
   MedianPruner median(1, 2, true);
   EXPECT_FALSE(median.should_stop(0, 1, 0.9));
-  median.trial_ended(0, true);
+  median.trial_ended(0, true, {});
   EXPECT_FALSE(median.should_stop(1, 1, 0.1));  // one finished trial is not enough
-  median.trial_ended(1, false);                 // pruned trials do not count
+  median.trial_ended(1, false, {});             // pruned trials do not count
   EXPECT_FALSE(median.should_stop(2, 1, 0.1));
 }
 

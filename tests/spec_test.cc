@@ -122,6 +122,26 @@ const InvalidCase kInvalidCases[] = {
      "early_stopping.min_epochs: the first rung (4) must come before the last epoch (4)"},
     {"asha_eta_one", R"({"epochs": 9, "early_stopping": {"type": "asha", "eta": 1}})",
      "early_stopping.eta: must be in [2, 100]"},
+    {"seconds_resource_unknown", R"({"early_stopping": {"type": "asha", "resource": "steps"}})",
+     "early_stopping.resource: unknown resource \"steps\" (choose from epochs, seconds)"},
+    {"seconds_hyperband",
+     R"({"early_stopping": {"type": "hyperband", "resource": "seconds", "min_seconds": 5}})",
+     "early_stopping.resource: \"seconds\" works with asha only"},
+    {"seconds_promotion",
+     R"({"early_stopping": {"type": "asha", "resource": "seconds", "min_seconds": 5,
+         "mode": "promotion"}})",
+     "early_stopping.mode: \"promotion\" works with \"resource\": \"epochs\" only"},
+    {"seconds_min_epochs",
+     R"({"early_stopping": {"type": "asha", "resource": "seconds", "min_seconds": 5,
+         "min_epochs": 2}})",
+     "early_stopping.min_epochs: not used with \"resource\": \"seconds\""},
+    {"seconds_missing_min", R"({"early_stopping": {"type": "asha", "resource": "seconds"}})",
+     "early_stopping.min_seconds: required field is missing"},
+    {"seconds_min_zero",
+     R"({"early_stopping": {"type": "asha", "resource": "seconds", "min_seconds": 0}})",
+     "early_stopping.min_seconds: must be a number of seconds in (0, 1e7), got 0"},
+    {"min_seconds_with_epochs", R"({"early_stopping": {"type": "asha", "min_seconds": 30}})",
+     "early_stopping.min_seconds: only used with \"resource\": \"seconds\""},
     {"median_with_eta", R"({"early_stopping": {"type": "median", "eta": 3}})",
      "early_stopping.eta: unknown field"},
     {"when_unknown_parent", R"({"parameters": {"dropout": {"value": 0.3, "when": {"nope": 1}}}})",
@@ -313,6 +333,11 @@ TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
   EXPECT_EQ(spec.early_stopping.rule, StoppingRule::kHyperband);
   EXPECT_EQ(spec.early_stopping.min_epochs, 2);
   EXPECT_EQ(spec.early_stopping.eta, 4);
+  EXPECT_EQ(spec.early_stopping.resource, StoppingResource::kEpochs);
+  doc["early_stopping"] = {{"type", "asha"}, {"resource", "seconds"}, {"min_seconds", 45.5}};
+  EXPECT_EQ(parse_spec(doc).early_stopping.resource, StoppingResource::kSeconds);
+  EXPECT_DOUBLE_EQ(parse_spec(doc).early_stopping.min_seconds, 45.5);
+  EXPECT_EQ(parse_spec(doc).early_stopping.eta, 3);
 
   doc["budget"] = {{"wall_time", 90}};
   EXPECT_DOUBLE_EQ(*parse_spec(doc).budget.wall_seconds, 90);
@@ -378,7 +403,11 @@ TEST(SpecSchema, AgreesWithTheParser) {
          type.contains("enum") ? type.at("enum") : Json::array({type.at("const")})) {
       Json rule = {{"type", name}};
       for (const auto& [key, body] : alternative.at("properties").items()) {
-        if (key != "type") rule[key] = body.at("default");
+        if (key == "type") continue;
+        // A required field has no default: its documented example instead.
+        rule[key] = body.contains("default") ? body.at("default")
+                    : body.contains("const") ? body.at("const")
+                                             : body.at("examples").at(0);
       }
       Json doc = base_spec();
       doc["epochs"] = 9;
