@@ -98,7 +98,7 @@ void AshaPruner::trial_ended(int trial, bool finished, std::span<const double> f
   if (finished && final_values.size() == maximize_.size()) {
     for (auto rung = static_cast<size_t>(progress->second.judged_rung + 1); rung < seen_.size();
          ++rung) {
-      arrives(rung, trial, final_values);
+      record(rung, trial, final_values);  // it counts there; nothing is decided
     }
   }
   progress_.erase(progress);
@@ -116,12 +116,16 @@ bool AshaPruner::should_stop(int trial, int epoch, std::span<const double> value
   return arrives(static_cast<size_t>(rung - rungs_.begin()), trial, values);
 }
 
-bool AshaPruner::arrives(size_t rung, int trial, std::span<const double> values) {
-  auto& seen = seen_[rung];
+void AshaPruner::record(size_t rung, int trial, std::span<const double> values) {
   Arrival arrival{{}, trial};
   for (size_t m = 0; m < maximize_.size(); ++m)
     arrival.scores.push_back(score(values[m], maximize_[m]));
-  seen.push_back(std::move(arrival));
+  seen_[rung].push_back(std::move(arrival));
+}
+
+bool AshaPruner::arrives(size_t rung, int trial, std::span<const double> values) {
+  record(rung, trial, values);
+  const std::vector<Arrival>& seen = seen_[rung];
   if (promotion_) return true;  // it waits at the rung for its promotion
   const auto promoted = std::max<size_t>(1, seen.size() / static_cast<size_t>(eta_));
   if (maximize_.size() == 1) {  // a tie with the newcomer counts in its favour

@@ -128,6 +128,8 @@ class AshaPruner final : public Pruner {
   std::vector<size_t> ranked(const std::vector<Arrival>& arrivals) const;
   // Several objectives: each arrival's front and crowding distance, best first.
   std::vector<CrowdedRank> crowded_ranks(const std::vector<Arrival>& arrivals) const;
+  // Adds the trial's values to those `rung` has seen.
+  void record(size_t rung, int trial, std::span<const double> values);
   // Records the trial's arrival at `rung`: should it stop (or, promoting, pause) there?
   bool arrives(size_t rung, int trial, std::span<const double> values);
   // Rungs in seconds: the highest rung the trial's training time has reached and it has not been
