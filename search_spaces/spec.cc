@@ -166,7 +166,8 @@ TpeOptions parse_tpe(const Json& body) {
 }
 
 // `resource`: "epochs" (the default) leaves the rule to its caller and returns false; "seconds"
-// reads the rest of an ASHA rule with rungs in seconds of training and returns true.
+// reads the rest of an ASHA rule (its mode already read) with rungs in seconds of training and
+// returns true.
 bool parse_stopping_resource(ObjectReader& reader, const std::string& type, EarlyStopping& rule) {
   const std::string resource = reader.string("resource", "epochs");
   if (resource == "epochs") {
@@ -192,7 +193,7 @@ bool parse_stopping_resource(ObjectReader& reader, const std::string& type, Earl
         "early_stopping.min_epochs: not used with \"resource\": \"seconds\"; the first rung is "
         "min_seconds");
   }
-  if (reader.string("mode", "stop") != "stop") {
+  if (rule.promotion) {
     throw InputError(
         "early_stopping.mode: \"promotion\" works with \"resource\": \"epochs\" only; with "
         "seconds, use \"mode\": \"stop\"");
@@ -220,22 +221,20 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
   } else if (type == "asha" || type == "hyperband") {
     rule.rule = type == "asha" ? StoppingRule::kAsha : StoppingRule::kHyperband;
     rule.eta = reader.int_in("eta", 2, 100, rule.eta);
-    if (parse_stopping_resource(reader, type, rule)) {
-      reader.reject_unknown_keys();
-      return rule;
-    }
-    rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
     const std::string mode = reader.string("mode", "stop");
     if (mode != "stop" && mode != "promotion") {
       throw InputError(fmt::format(
           "early_stopping.mode: unknown mode \"{}\" (choose from stop, promotion)", mode));
     }
     rule.promotion = mode == "promotion";
-    if (rule.min_epochs >= epochs) {
-      throw InputError(fmt::format(
-          "early_stopping.min_epochs: the first rung ({}) must come before the last epoch ({}), "
-          "or nothing is ever stopped",
-          rule.min_epochs, epochs));
+    if (!parse_stopping_resource(reader, type, rule)) {
+      rule.min_epochs = reader.int_in("min_epochs", 1, 100000, rule.min_epochs);
+      if (rule.min_epochs >= epochs) {
+        throw InputError(fmt::format(
+            "early_stopping.min_epochs: the first rung ({}) must come before the last epoch "
+            "({}), or nothing is ever stopped",
+            rule.min_epochs, epochs));
+      }
     }
   } else {
     throw InputError(fmt::format(
