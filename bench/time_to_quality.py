@@ -4,7 +4,7 @@ same cores and the same workers, in one run, over seeds.
 
     /usr/bin/python3 bench/time_to_quality.py --fersweep build/cli/fersweep [--seeds 3]
         [--first-seed 1] [--minutes 12] [--workers 2] [--count 8000] [--epochs 9]
-        [--pruner asha] [--mode stop] [--resource epochs --min-seconds 10]
+        [--pruner asha] [--mode stop] [--resource epochs --min-seconds 10 --report-deadline]
         [--target-gap 0.02 | --target F]
         [--svg docs/figures/time_to_quality.svg] [--json out.json] [--work DIR]
 
@@ -15,7 +15,8 @@ at most --epochs epochs a trial, val macro-F1 maximised, --minutes of wall time 
 - fersweep: `mpiexec -n workers+1 fersweep run` (a coordinator and the workers), TPE (10 startup
   trials, multivariate, constant liar) with ASHA or Hyperband (--pruner) in stopping or promotion
   mode (--mode), min 1 epoch, eta 3, or cost-aware ASHA (--resource seconds: rungs at
-  --min-seconds * 3^k seconds of training), and its default per-epoch training state and
+  --min-seconds * 3^k seconds of training; --report-deadline stops a trial still silent at the
+  rung after one holding a value), and its default per-epoch training state and
   best-model checkpoints written, as a user runs it.
 - Optuna 3.1: --workers processes sharing one SQLite storage (its documented way to run in
   parallel), each TPESampler (the same settings, group=True for the conditional space) and
@@ -72,7 +73,8 @@ SPACE = {
 
 def early_stopping(args):
     if args.resource == "seconds":  # cost-aware ASHA: rungs in seconds of training
-        return {"type": "asha", "resource": "seconds", "min_seconds": args.min_seconds, "eta": 3}
+        return {"type": "asha", "resource": "seconds", "min_seconds": args.min_seconds, "eta": 3,
+                "report_deadline": args.report_deadline}
     return {"type": args.pruner, "min_epochs": 1, "eta": 3, "mode": args.mode}
 
 
@@ -108,6 +110,11 @@ def fersweep_side(args, faces, seed, work):
         db, "SELECT count(*), sum(seconds) FROM epochs GROUP BY trial_id") if epochs == args.epochs]
     spans = [(at - seconds - start, at - start)
              for at, seconds in query(db, "SELECT recorded_at, seconds FROM epochs")]
+    # A trial stopped at its report deadline trained unreported from its last report (or its
+    # start) to its end.
+    spans += [(begin - start, end - start) for begin, end in query(
+        db, "SELECT coalesce((SELECT max(recorded_at) FROM epochs e WHERE e.trial_id = t.id), "
+            "t.started_at), t.finished_at FROM trials t WHERE t.error LIKE 'stopped: epoch % ran %'")]
     return {"events": events, "trials": query(db, "SELECT count(*) FROM trials")[0][0],
             "full_trial_seconds": full, "busy_seconds": busy_seconds(spans, args.minutes * 60)}
 
@@ -315,6 +322,9 @@ def main():
                         help="what fersweep's ASHA rungs count (seconds: asha, stop mode)")
     parser.add_argument("--min-seconds", type=float, default=10,
                         help="the first rung with --resource seconds")
+    parser.add_argument("--report-deadline", action="store_true",
+                        help="with --resource seconds: a trial silent past a rung is stopped at "
+                        "the next one")
     parser.add_argument("--target-gap", type=float, default=0.02)
     parser.add_argument("--target", type=float)
     parser.add_argument("--svg")

@@ -1,5 +1,6 @@
 #include "benchmarks/benchmark_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -156,10 +157,17 @@ class BenchmarkRunner final : public TrialRunner {
     if (!assignment.resume.empty()) progress = load_progress(assignment.resume);
     TrialResult result;
     result.trial_id = assignment.trial_id;
+    double allowance = assignment.report_allowance_seconds;
     for (int e = progress.epoch + 1; e <= assignment.epochs; ++e) {
       const auto epoch_start = Clock::now();
       if (settings.seconds_per_epoch > 0) {
-        std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds_per_epoch));
+        // An epoch longer than its report allowance is cut where the allowance runs out.
+        const double allowed = allowance > 0 ? allowance : INFINITY;
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(std::min(settings.seconds_per_epoch, allowed)));
+        if (auto overdue = report_overdue(e, settings.seconds_per_epoch, allowance)) {
+          throw ReportOverdue(*overdue);
+        }
       }
       EpochMetrics epoch{
           assignment.trial_id,
@@ -179,10 +187,12 @@ class BenchmarkRunner final : public TrialRunner {
       progress.values = epoch.values;
       epoch.state = save_progress(states, progress);
       epoch.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      const Decision decision = on_epoch(epoch);
+      const EpochVerdict verdict = on_epoch(epoch);
       states.acknowledged(e);
-      if (decision == Decision::kContinue) continue;
-      result.status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
+      allowance = verdict.next_report_allowance;
+      if (verdict.decision == Decision::kContinue) continue;
+      result.status =
+          verdict.decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
       break;
     }
     result.epochs_completed = progress.epoch;

@@ -18,7 +18,8 @@ enum class Tag : int {
   kAssign = 2,    // coordinator -> worker: TrialAssignment
   kShutdown = 3,  // coordinator -> worker: no more work, leave. Body: {}
   kEpoch = 4,     // worker -> coordinator: EpochMetrics; the worker then waits for kDecision
-  kDecision = 5,  // coordinator -> worker: {"decision": "continue" | "stop" | "pause"}
+  kDecision = 5,  // coordinator -> worker: {"decision": "continue" | "stop" | "pause",
+                  //   "report_allowance": seconds the next epoch may take (optional)}
   kDone = 6,      // worker -> coordinator: TrialResult; also means "idle again"
 };
 

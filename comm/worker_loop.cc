@@ -95,7 +95,7 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
     }
     gang.tell(GangTag::kAssign, assignment);
     const auto start = std::chrono::steady_clock::now();
-    auto report_epoch = [&](const EpochMetrics& epoch) {
+    auto report_epoch = [&](const EpochMetrics& epoch) -> EpochVerdict {
       coordinator.send(Tag::kEpoch, epoch);
       protocol::Message reply = coordinator.receive();
       if (reply.tag != Tag::kDecision) {
@@ -103,11 +103,13 @@ void lead(CoordinatorLink& coordinator, int rank, const GangChannel& gang, Trial
                                              static_cast<int>(reply.tag)));
       }
       const std::string decision = reply.body.at("decision");
-      if (gang.alone()) return enum_from_name<Decision>(decision, "decision");
+      const EpochVerdict verdict(enum_from_name<Decision>(decision, "decision"),
+                                 reply.body.value("report_allowance", 0.0));
+      if (gang.alone()) return verdict;
       const std::string error = time_limit_exceeded(assignment, start, epoch.epoch).value_or("");
       gang.tell(GangTag::kVerdict, {{"decision", decision}, {"error", error}});
       if (!error.empty()) throw std::runtime_error(error);
-      return enum_from_name<Decision>(decision, "decision");
+      return verdict;
     };
     const TrialResult result =
         run_trial(runner, assignment, report_epoch, gang.alone() ? kOwnClock : kLeadersClock);
@@ -125,7 +127,8 @@ void follow(const mpi::Comm& world, const GangChannel& gang, TrialRunner& runner
           fmt::format("worker {}: expected an assignment from the gang leader, got tag {}",
                       world.rank(), static_cast<int>(message.tag)));
     }
-    const auto assignment = message.body.get<TrialAssignment>();
+    auto assignment = message.body.get<TrialAssignment>();
+    assignment.report_allowance_seconds = 0;  // the leader's clock decides for the gang
     bool leader_left = false;
     auto obey_verdict = [&](const EpochMetrics&) {
       const GangMessage verdict = gang.hear();

@@ -256,7 +256,8 @@ TrialResult infeasible_before_training(const TrialAssignment& assignment,
 
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch, bool enforce_time_limit) {
-  int epochs_reported = 0;  // so that a failure records the epoch it reached
+  int epochs_reported = 0;                      // so that a failure records the epoch it reached
+  std::map<std::string, double> last_reported;  // its metrics there, costs included
   const auto start = std::chrono::steady_clock::now();
   std::map<std::string, double> costs;
   try {
@@ -273,12 +274,13 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
       epochs_reported = epoch.epoch;
       EpochMetrics with_costs = epoch;
       with_costs.values.insert(costs.begin(), costs.end());
-      const Decision decision = on_epoch(with_costs);
-      if (!enforce_time_limit) return decision;
+      last_reported = with_costs.values;
+      const EpochVerdict verdict = on_epoch(with_costs);
+      if (!enforce_time_limit) return verdict;
       if (auto error = time_limit_exceeded(assignment, start, epoch.epoch)) {
         throw std::runtime_error(*error);
       }
-      return decision;
+      return verdict;
     });
     result.trial_id = assignment.trial_id;
     if (const auto bad = non_finite_metric(result.final_metrics)) {
@@ -286,6 +288,17 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     }
     result.final_metrics.insert(costs.begin(), costs.end());
     return result;
+  } catch (const ReportOverdue& e) {
+    // Stopped by the early-stopping rule, not broken: it ranks with what it last reported.
+    TrialResult stopped;
+    stopped.trial_id = assignment.trial_id;
+    stopped.status = TrialStatus::kPruned;
+    stopped.error = e.what();
+    stopped.epochs_completed = epochs_reported;
+    stopped.final_metrics = epochs_reported > 0 ? last_reported : costs;
+    stopped.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return stopped;
   } catch (const std::exception& e) {
     TrialResult failed;
     failed.trial_id = assignment.trial_id;
@@ -295,6 +308,14 @@ TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
     failed.final_metrics = costs;  // what it would have cost, when that was measured
     return failed;
   }
+}
+
+std::optional<std::string> report_overdue(int epoch, double epoch_seconds, double allowance) {
+  if (allowance <= 0 || epoch_seconds <= allowance) return std::nullopt;
+  return fmt::format(
+      "stopped: epoch {} ran {:.3g} s without reporting, past the {:.3g} s it had before the next "
+      "rung (early_stopping.report_deadline)",
+      epoch, epoch_seconds, allowance);
 }
 
 std::optional<std::string> time_limit_exceeded(const TrialAssignment& assignment,
@@ -343,6 +364,7 @@ void to_json(Json& out, const TrialAssignment& a) {
          {"benchmark", a.benchmark},
          {"memory_gb", a.memory_gb},
          {"time_limit_seconds", a.time_limit_seconds},
+         {"report_allowance_seconds", a.report_allowance_seconds},
          {"bucket_mb", a.bucket_mb},
          {"precision", to_string(a.precision)},
          {"checkpoint_dir", a.checkpoint_dir},
@@ -367,6 +389,7 @@ void from_json(const Json& in, TrialAssignment& a) {
   a.benchmark = in.value("benchmark", Json());
   in.at("memory_gb").get_to(a.memory_gb);
   in.at("time_limit_seconds").get_to(a.time_limit_seconds);
+  a.report_allowance_seconds = in.value("report_allowance_seconds", 0.0);
   a.bucket_mb = in.value("bucket_mb", 25.0);
   a.precision = enum_from_name<Precision>(in.at("precision").get<std::string>(), "precision");
   in.at("checkpoint_dir").get_to(a.checkpoint_dir);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,9 @@ struct TrialAssignment {
   // Spec failures.trial_time_limit: a trial still running this many seconds after it started
   // fails at its next training step (a benchmark trial: at its next epoch). 0: no limit.
   double time_limit_seconds = 0;
+  // How long its first epoch may take before the trial ends pruned without reporting it (ASHA's
+  // report deadline, search_spaces/pruners.h); each later decision sets the next epoch's. 0: any.
+  double report_allowance_seconds = 0;
   // Spec resources.bucket_mb: gradients of a multi-rank trial are summed in buckets this large.
   double bucket_mb = 25;
   Precision precision = Precision::kFp32;  // spec resources.precision
@@ -222,7 +226,7 @@ std::optional<std::string> non_finite_metric(const std::map<std::string, double>
 struct TrialResult {
   int64_t trial_id = 0;
   TrialStatus status = TrialStatus::kFinished;
-  std::string error;  // set when failed
+  std::string error;  // set when failed, infeasible, or stopped without reporting an epoch
   int epochs_completed = 0;
   std::vector<std::string> class_names;
   std::vector<int64_t> confusion;  // validation set after the last epoch, [actual][predicted]
@@ -246,9 +250,32 @@ struct EnumNames<Decision> {
   static constexpr std::array<EnumName<Decision>, 3> table{
       {{Decision::kContinue, "continue"}, {Decision::kStop, "stop"}, {Decision::kPause, "pause"}}};
 };
-using EpochCallback = std::function<Decision(const EpochMetrics&)>;
+// What a trial hears after each epoch: the decision, and how long its next epoch may take, from
+// its start to its report, before the trial ends pruned without that report (ASHA's report
+// deadline, search_spaces/pruners.h; 0: as long as it needs). A bare Decision allows any time.
+struct EpochVerdict {
+  EpochVerdict(Decision decision, double next_report_allowance = 0)  // NOLINT: implicit on purpose
+      : decision(decision), next_report_allowance(next_report_allowance) {}
+  bool operator==(Decision other) const { return decision == other; }
+
+  Decision decision;
+  double next_report_allowance;
+};
+using EpochCallback = std::function<EpochVerdict(const EpochMetrics&)>;
+
+// Thrown by a runner whose epoch ran past its report allowance (a gang's leader, which keeps the
+// clock): run_trial() ends the trial pruned with what it last reported, not failed.
+class ReportOverdue : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The reason to stop an epoch that has run `epoch_seconds` against its `allowance` (0: none), or
+// nothing while it is within it.
+std::optional<std::string> report_overdue(int epoch, double epoch_seconds, double allowance);
 
 // Trains (or evaluates) one trial. Implementations may throw; callers go through run_trial().
+// They hold each epoch to its report allowance (the assignment's for the first, then each
+// verdict's) and throw ReportOverdue once an epoch overruns it.
 class TrialRunner {
  public:
   virtual ~TrialRunner() = default;
@@ -263,9 +290,9 @@ class TrialRunner {
 // The trial boundary: measures the trial's costs (unless the assignment carries them) and ends it
 // `infeasible` without training when they break a constraint; otherwise runs it, with the costs
 // among every epoch's and the final metrics. Turns any exception into a failed result, so one bad
-// config never takes a worker down. It also fails the trial at the first epoch past its time
-// limit, unless `enforce_time_limit` is false because someone else keeps the clock (a gang's
-// leader, for all its ranks).
+// config never takes a worker down, except ReportOverdue, which ends it pruned. It also fails the
+// trial at the first epoch past its time limit, unless `enforce_time_limit` is false because
+// someone else keeps the clock (a gang's leader, for all its ranks).
 TrialResult run_trial(TrialRunner& runner, const TrialAssignment& assignment,
                       const EpochCallback& on_epoch, bool enforce_time_limit = true);
 

@@ -134,9 +134,16 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
           break;
         case Tag::kEpoch: {
           // A lost worker's late epoch is not stored; it stops, and its trial runs elsewhere.
-          const Decision decision =
-              stale ? Decision::kStop : driver.epoch_reported(message->body.get<EpochMetrics>());
-          send(rank, Tag::kDecision, {{"decision", to_string(decision)}});
+          nlohmann::json reply = {{"decision", to_string(Decision::kStop)}};
+          if (!stale) {
+            const auto epoch = message->body.get<EpochMetrics>();
+            const Decision decision = driver.epoch_reported(epoch);
+            reply["decision"] = to_string(decision);
+            const auto allowance = driver.report_allowance(epoch.trial_id);
+            if (decision == Decision::kContinue && allowance)
+              reply["report_allowance"] = *allowance;
+          }
+          send(rank, Tag::kDecision, reply);
           break;
         }
         case Tag::kDone:
@@ -166,7 +173,8 @@ void run_in_process(SweepDriver& driver, TrialRunner& runner) {
   while (auto assignment = driver.next_assignment()) {
     driver.trial_started(assignment->trial_id, 0);
     const TrialResult result = run_trial(runner, *assignment, [&](const EpochMetrics& epoch) {
-      return driver.epoch_reported(epoch);
+      const Decision decision = driver.epoch_reported(epoch);
+      return EpochVerdict(decision, driver.report_allowance(epoch.trial_id).value_or(0));
     });
     driver.trial_done(result);
   }

@@ -8,7 +8,9 @@
 //     | -- kReady {} ------------------->  |  once, at start-up
 //     | <-------- kAssign TrialAssignment  |  as soon as this worker is idle
 //     | -- kEpoch EpochMetrics --------->  |  after every epoch; stored at once
-//     | <---------- kDecision {decision}   |  continue, stop (early stopping) or pause
+//     | <---------- kDecision {decision}   |  continue, stop (early stopping) or pause; with
+//     |                                    |  ASHA's report deadline, "report_allowance": the
+//     |                                    |  seconds the next epoch may take
 //     |        ... one kEpoch/kDecision pair per epoch ...
 //     | -- kDone TrialResult ----------->  |  final metrics, confusion matrix, report;
 //     | <-------- kAssign ... | kShutdown  |  "done" doubles as "ready again"

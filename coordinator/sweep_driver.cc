@@ -331,6 +331,7 @@ TrialAssignment SweepDriver::continue_or_restart(Running run) {
 TrialAssignment SweepDriver::start(Running run) {
   run.number = static_cast<int>(issued_++);
   TrialAssignment assignment = assignment_of(run);
+  assignment.report_allowance_seconds = allowance_of(run).value_or(0);
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed,
                        run.queue_entry ? std::optional<int64_t>(run.queue_entry) : std::nullopt);
@@ -362,6 +363,7 @@ void SweepDriver::end_paused_trials() {
 // The same trial, its number and its row, picked up after the epoch of its training state.
 TrialAssignment SweepDriver::continuation(Running run) {
   TrialAssignment assignment = assignment_of(run);
+  assignment.report_allowance_seconds = allowance_of(run).value_or(0);
   assignment.trial_id = run.continues;
   assignment.run = run.run;
   assignment.resume = run.state;
@@ -434,6 +436,18 @@ Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
     return Decision::kPause;
   }
   return decision;
+}
+
+std::optional<double> SweepDriver::allowance_of(const Running& run) const {
+  const std::optional<double> deadline = pruner_->report_deadline(run.number, run.trained_seconds);
+  if (!deadline) return std::nullopt;
+  return *deadline - run.trained_seconds;
+}
+
+std::optional<double> SweepDriver::report_allowance(int64_t trial_id) const {
+  const auto trial = running_.find(trial_id);
+  if (trial == running_.end()) return std::nullopt;
+  return allowance_of(trial->second);
 }
 
 Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch,
@@ -579,6 +593,8 @@ void SweepDriver::trial_done(const TrialResult& result) {
       outcome = "failed: " + result.error + (retrying ? " (will retry)" : "");
     } else if (judged.status == TrialStatus::kInfeasible) {
       outcome = judged.error;
+    } else if (result.status == TrialStatus::kPruned && !result.error.empty()) {
+      outcome = result.error;  // stopped without a report: why
     } else {
       outcome = fmt::format("{} {}", to_string(result.status), describe(objectives));
       if (result.status == TrialStatus::kPruned) {

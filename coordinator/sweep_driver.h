@@ -50,6 +50,9 @@ class SweepDriver {
   void trial_started(int64_t trial_id, int worker_rank);
   // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so.
   Decision epoch_reported(const EpochMetrics& epoch);
+  // After a report it continues from: how long the trial's next epoch may take before the trial
+  // is stopped without reporting it (ASHA's report deadline); nothing when it may take any time.
+  std::optional<double> report_allowance(int64_t trial_id) const;
   void trial_done(const TrialResult& result);
   // The worker running this trial has been silent past the progress deadline: the trial is
   // recorded as interrupted with `why` and queued again, to continue from its last training
@@ -109,6 +112,8 @@ class SweepDriver {
                     std::span<const double> objectives, int epochs, double violation);
   // "name=value" for each objective, for the log.
   std::string describe(std::span<const double> values) const;
+  // The seconds the trial's next epoch may take (report_allowance).
+  std::optional<double> allowance_of(const Running& run) const;
   // The early-stopping rule's word on the trial's epoch, with its rung history.
   Decision judge(Running& run, const EpochMetrics& epoch, std::span<const double> values);
   // A paused trial that earned its promotion, continued on the asking worker.

@@ -63,8 +63,10 @@ bool AshaPruner::is_rung(int trial, int epoch) const {
 }
 
 std::unique_ptr<AshaPruner> AshaPruner::in_seconds(double min_seconds, int eta,
-                                                   std::vector<bool> maximize) {
+                                                   std::vector<bool> maximize,
+                                                   bool report_deadline) {
   auto pruner = std::make_unique<AshaPruner>(1, eta, 1, std::move(maximize));
+  pruner->report_deadline_ = report_deadline;
   // Enough rungs for any sweep: the last one is past a year of training.
   constexpr double kYear = 365.25 * 24 * 3600;
   for (double rung = min_seconds; pruner->rung_seconds_.empty() || rung / eta < kYear;
@@ -78,6 +80,21 @@ std::unique_ptr<AshaPruner> AshaPruner::in_seconds(double min_seconds, int eta,
 
 void AshaPruner::trained_for(int trial, double seconds) {
   if (!rung_seconds_.empty()) progress_[trial].seconds = seconds;
+}
+
+std::optional<double> AshaPruner::report_deadline(int, double seconds) const {
+  if (!report_deadline_) return std::nullopt;
+  const auto above = std::upper_bound(rung_seconds_.begin(), rung_seconds_.end(), seconds);
+  for (auto rung = above; rung + 1 < rung_seconds_.end(); ++rung) {
+    // An arrival without a value scores worst on every objective: it stops at a rung where any
+    // other arrival scores better (the rule's max(1, n / eta) places).
+    const std::vector<Arrival>& seen = seen_[static_cast<size_t>(rung - rung_seconds_.begin())];
+    const bool holds_a_value = std::any_of(seen.begin(), seen.end(), [](const Arrival& a) {
+      return std::any_of(a.scores.begin(), a.scores.end(), [](double s) { return s > -INFINITY; });
+    });
+    if (holds_a_value) return *(rung + 1);
+  }
+  return std::nullopt;
 }
 
 std::optional<size_t> AshaPruner::rung_crossed(int trial) const {
@@ -265,7 +282,7 @@ std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
       return std::make_unique<MedianPruner>(e.min_epochs, e.startup_trials, maximize);
     case StoppingRule::kAsha: {
       if (e.resource == StoppingResource::kSeconds) {
-        return AshaPruner::in_seconds(e.min_seconds, e.eta, goals_of(spec));
+        return AshaPruner::in_seconds(e.min_seconds, e.eta, goals_of(spec), e.report_deadline);
       }
       return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, goals_of(spec),
                                           e.promotion);

@@ -34,6 +34,11 @@ class Pruner {
   // Trial `trial` has trained for `seconds` in all, up to the epoch it reports next (told before
   // should_stop, and also for its last epoch, which nothing judges).
   virtual void trained_for(int trial, double seconds) {}
+  // The seconds of training by which trial `trial`, trained `seconds` so far, must report its
+  // next epoch, else it is stopped without one; none when it may take as long as it needs.
+  virtual std::optional<double> report_deadline(int trial, double seconds) const {
+    return std::nullopt;
+  }
   // The trial ended; `finished` when it ran all its epochs, with `final_values` of the objectives
   // (empty when it did not report them all).
   virtual void trial_ended(int trial, bool finished, std::span<const double> final_values) {}
@@ -92,6 +97,11 @@ class MedianPruner final : public Pruner {
 // its first report, the values cheap networks reached in the same time. A trial is judged at the
 // highest rung its report crossed, once per rung. A trial that finished all its epochs below a
 // rung counts there with its final value: what its config gives for that much time or more.
+//
+// With a report deadline, a trial cannot dodge a rung by staying silent: one that trains past a
+// rung without reporting and reaches the next rung still silent is stopped there, as an arrival
+// with no value would be, once the rung holds a value (report_deadline()). Without it, a network
+// whose first epoch takes minutes costs those minutes before any rung can judge it.
 class AshaPruner final : public Pruner {
  public:
   AshaPruner(int min_epochs, int eta, int max_epochs, bool maximize, bool promotion = false);
@@ -100,11 +110,15 @@ class AshaPruner final : public Pruner {
              bool promotion = false);
   // Rungs in seconds of training; stopping mode only.
   static std::unique_ptr<AshaPruner> in_seconds(double min_seconds, int eta,
-                                                std::vector<bool> maximize);
+                                                std::vector<bool> maximize,
+                                                bool report_deadline = false);
   using Pruner::should_stop;
   bool should_stop(int trial, int epoch, std::span<const double> values) override;
   bool is_rung(int trial, int epoch) const override;
   void trained_for(int trial, double seconds) override;
+  // With rungs in seconds and the deadline on: the rung after the first rung above `seconds`
+  // that a silent arrival would lose at (one holding a value).
+  std::optional<double> report_deadline(int trial, double seconds) const override;
   void trial_ended(int trial, bool finished, std::span<const double> final_values) override;
   // In seconds, no rung is an epoch a sampler could propose a fidelity for.
   std::optional<int> first_judged_at(int) const override {
@@ -149,6 +163,7 @@ class AshaPruner final : public Pruner {
   std::vector<std::vector<Arrival>> seen_;  // per rung, in arrival order
   std::vector<std::set<int>> promoted_;     // per rung
   std::map<int, Progress> progress_;        // rungs in seconds: per trial
+  bool report_deadline_ = false;
 };
 
 // Hyperband over ASHA: brackets b = 0..B-1 whose first rung is min_epochs * eta^b; the last one

@@ -176,6 +176,11 @@ bool parse_stopping_resource(ObjectReader& reader, const std::string& type, Earl
           "early_stopping.min_seconds: only used with \"resource\": \"seconds\" (rungs in "
           "epochs start at min_epochs)");
     }
+    if (reader.has("report_deadline")) {
+      throw InputError(
+          "early_stopping.report_deadline: only used with \"resource\": \"seconds\" (with "
+          "rungs in epochs every trial reports at each rung)");
+    }
     return false;
   }
   if (resource != "seconds") {
@@ -205,6 +210,7 @@ bool parse_stopping_resource(ObjectReader& reader, const std::string& type, Earl
         fmt::format("early_stopping.min_seconds: must be a number of seconds in (0, 1e7), got {}",
                     rule.min_seconds));
   }
+  rule.report_deadline = reader.boolean("report_deadline", false);
   return true;
 }
 

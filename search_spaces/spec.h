@@ -115,6 +115,9 @@ struct EarlyStopping {
   bool promotion = false;  // asha/hyperband "mode": "promotion": pause at rungs, promote later
   StoppingResource resource = StoppingResource::kEpochs;  // asha
   double min_seconds = 0;  // asha with resource seconds: the first rung
+  // asha with resource seconds: a trial silent past a rung is stopped when it reaches the next
+  // one (search_spaces/pruners.h, AshaPruner::report_deadline).
+  bool report_deadline = false;
 };
 
 // What a trial keeps on disk (spec "checkpoints"): its whole training state after every epoch (to

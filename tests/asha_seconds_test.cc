@@ -1,6 +1,7 @@
 // Cost-aware ASHA: rungs in seconds of training, so that trials are compared at equal cost.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -111,6 +112,31 @@ TEST(AshaSeconds, SeveralObjectivesRankByNonDominatedSorting) {
   asha->trained_for(1, 10);
   // Dominated by trial 0 (lower accuracy, larger): n = 2 keeps 1.
   EXPECT_TRUE(asha->should_stop(1, 1, std::vector<double>{0.7, 6.0}));
+}
+
+TEST(AshaSeconds, AReportDeadlineIsOffUnlessAsked) {
+  const auto asha = AshaPruner::in_seconds(10, 3, {true});
+  EXPECT_FALSE(report(*asha, 0, 1, 12, 0.5));
+  EXPECT_FALSE(asha->report_deadline(1, 0)) << "a silent trial may take any time";
+  AshaPruner epochs(1, 3, 27, true);
+  EXPECT_FALSE(epochs.report_deadline(1, 0));
+}
+
+TEST(AshaSeconds, ASilentTrialMustReportBeforeTheRungAfterOneHoldingAValue) {
+  const auto asha = AshaPruner::in_seconds(10, 3, {true}, /*report_deadline=*/true);
+  EXPECT_FALSE(asha->report_deadline(0, 0)) << "no rung holds a value: nothing to lose against";
+  EXPECT_FALSE(report(*asha, 0, 1, 12, 0.5));  // 0.5 at the 10 s rung
+  // A new trial must report before 30 s: silent there, it would have passed 10 s with nothing.
+  EXPECT_EQ(asha->report_deadline(1, 0), 30.0);
+  EXPECT_EQ(asha->report_deadline(1, 9.9), 30.0);
+  // Past 10 s, the next rung ahead (30 s) holds nothing yet: no deadline until it does.
+  EXPECT_FALSE(asha->report_deadline(1, 12));
+  EXPECT_FALSE(report(*asha, 0, 3, 31, 0.6));  // 0.6 at the 30 s rung
+  EXPECT_EQ(asha->report_deadline(1, 12), 90.0);
+  // A rung whose values are all missing (NaN, as bad as silence) does not set one.
+  const auto blank = AshaPruner::in_seconds(10, 3, {true}, true);
+  EXPECT_FALSE(report(*blank, 0, 1, 12, NAN));
+  EXPECT_FALSE(blank->report_deadline(1, 0));
 }
 
 TEST(AshaSeconds, EpochRungsIgnoreTrainingTime) {

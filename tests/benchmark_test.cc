@@ -146,6 +146,24 @@ TEST(BenchmarkRunner, ReportsEveryEpochAndObeysStop) {
   EXPECT_EQ(stopped.epochs_completed, 2);
 }
 
+// A simulated epoch longer than its report allowance is cut where the allowance runs out: the
+// trial ends pruned with the epochs it reported.
+TEST(BenchmarkRunner, AnEpochLongerThanItsReportAllowanceEndsThePrunedTrial) {
+  auto runner = make_benchmark_runner();
+  TrialAssignment a = assignment("learning_curve", {{"lr", 0.01}}, 3);
+  a.benchmark["seconds_per_epoch"] = 0.02;
+  std::vector<EpochMetrics> seen;
+  const TrialResult cut = run_trial(*runner, a, [&](const EpochMetrics& e) {
+    seen.push_back(e);
+    return EpochVerdict(Decision::kContinue, 0.01);
+  });
+  EXPECT_EQ(cut.status, TrialStatus::kPruned) << cut.error;
+  EXPECT_EQ(cut.epochs_completed, 1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(cut.final_metrics, seen[0].values);
+  EXPECT_NE(cut.error.find("epoch 2 ran"), std::string::npos) << cut.error;
+}
+
 // The runner turns epoch e of E into fidelity e / E: the last epoch reports Hartmann-6.
 TEST(BenchmarkRunner, Hartmann6FidelityRisesToHartmann6AtTheLastEpoch) {
   auto runner = make_benchmark_runner();

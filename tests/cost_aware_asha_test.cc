@@ -27,13 +27,17 @@ class CostlyRunner final : public TrialRunner {
     const bool slow = a.params.at("batch_size").get<int>() == 32;
     const double quality = 0.6 + 0.15 * (std::log10(a.params.at("lr").get<double>()) + 4);
     TrialResult result;
+    double allowance = a.report_allowance_seconds;
     for (int epoch = 1; epoch <= a.epochs; ++epoch) {
+      const double seconds = slow ? 40.0 : 1.0;
+      if (auto overdue = report_overdue(epoch, seconds, allowance)) throw ReportOverdue(*overdue);
       const double value = (slow ? quality + 0.1 : quality) * (1 - std::exp(-epoch / 3.0));
-      const EpochMetrics m{a.trial_id, epoch, slow ? 40.0 : 1.0, {{"val_accuracy", value}}, {}};
-      const Decision decision = on_epoch(m);
+      const EpochMetrics m{a.trial_id, epoch, seconds, {{"val_accuracy", value}}, {}};
+      const EpochVerdict verdict = on_epoch(m);
+      allowance = verdict.next_report_allowance;
       result.final_metrics = m.values;
       result.epochs_completed = epoch;
-      if (decision == Decision::kStop) {
+      if (verdict.decision == Decision::kStop) {
         result.status = TrialStatus::kPruned;
         break;
       }
@@ -121,6 +125,46 @@ TEST(CostAwareAsha, SlowNetworksMeetWhatCheapOnesReachedInTheSameTime) {
       "trials finished: %d and %d; training seconds %.0f and %.0f\n",
       seconds.slow_stopped_at_first_report, seconds.slow, epochs.slow_stopped_at_first_report,
       epochs.slow, seconds.fast_finished, epochs.fast_finished, seconds.seconds, epochs.seconds);
+}
+
+// With the report deadline a slow network cannot hide behind its 40 s epoch: once a cheap one
+// has reported at the 2 s rung, a network still silent at the 6 s rung is stopped there, without
+// a report, instead of at the 18 s rung after its first one.
+TEST(CostAwareAsha, WithAReportDeadlineASilentSlowNetworkStopsAtTheNextRung) {
+  nlohmann::json doc = spec_document("seconds");
+  doc["early_stopping"]["report_deadline"] = true;
+  const std::string path = fresh_db("cost_aware_deadline");
+  CostlyRunner runner;
+  {
+    results::Store store(path);
+    SweepDriver driver(search::parse_spec(doc), store, nullptr);
+    run_in_process(driver, runner);
+    driver.finish(SweepStatus::kFinished);
+  }
+  const results::Reader reader(path);
+  int slow = 0, silent = 0, reported = 0, cheap_finished = 0;
+  for (const auto& t : reader.trials(reader.sweep(std::nullopt).id)) {
+    if (t.params.at("batch_size") == 64) {
+      cheap_finished += t.status == TrialStatus::kFinished;
+      continue;
+    }
+    ++slow;
+    if (t.epochs_completed == 0) {
+      ++silent;
+      EXPECT_EQ(t.status, TrialStatus::kPruned) << "trial " << t.number;
+      EXPECT_NE(t.error.find("report_deadline"), std::string::npos) << t.error;
+      EXPECT_FALSE(t.objective.has_value()) << "it reported nothing to rank it by";
+      EXPECT_TRUE(reader.trial(t.id).epochs.empty());
+    } else {
+      ++reported;  // drawn before any cheap network reached the first rung: it may even finish
+    }
+  }
+  ASSERT_GE(slow, 8) << "the seed draws too few slow trials";
+  EXPECT_LE(reported, 1);
+  EXPECT_EQ(silent, slow - reported);
+  EXPECT_GE(cheap_finished, 2);
+  std::printf("slow trials stopped without a report: %d of %d; cheap trials finished: %d\n", silent,
+              slow, cheap_finished);
 }
 
 // A resumed sweep rebuilds its rungs in seconds from the stored epochs' seconds and the stored

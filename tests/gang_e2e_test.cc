@@ -231,6 +231,41 @@ TEST_F(GangE2E, TimeLimitStopsAGangMidEpoch) {
   }
 }
 
+// ASHA's report deadline through the MPI conversation and a gang: the small VGG reports first and
+// holds the first rung it was judged at (r, at most its first epoch's time); the ResNet-18 after
+// it, whose epoch takes many times longer, must report before 2r. The leader's clock cuts it
+// mid-epoch on both ranks, and it ends pruned without an epoch, not failed.
+TEST_F(GangE2E, AReportDeadlineStopsASilentGangTrialMidEpoch) {
+  Json spec = equivalence_spec(2);
+  spec["name"] = "deadline";
+  spec["parameters"].erase("class_balance");
+  spec["parameters"]["arch"] = {{"values", {"vgg_custom", "resnet18"}}};
+  // Every batch whole, and maps of 2 x 2 at ResNet-18's end: batch-norm needs more than one value
+  // per channel on each rank's half of the batch.
+  spec["data"]["train_size"] = 96;
+  spec["data"]["image_size"] = 48;
+  spec["parameters"]["batch_size"] = {{"value", 16}};
+  spec["early_stopping"] = {{"type", "asha"},
+                            {"resource", "seconds"},
+                            {"min_seconds", 0.001},
+                            {"eta", 2},
+                            {"report_deadline", true}};
+  const Outcome out = run(kMpiexec + " -n 3 " + kBin + " run " + write_spec("deadline.json", spec) +
+                          " --quiet --db " + path("deadline.db"));
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  const results::Reader reader(path("deadline.db"));
+  const auto trials = reader.trials(reader.sweep(std::nullopt).id);
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[0].params.at("arch"), "vgg_custom");
+  EXPECT_EQ(trials[0].status, TrialStatus::kFinished) << trials[0].error;
+  EXPECT_EQ(trials[1].params.at("arch"), "resnet18");
+  EXPECT_EQ(trials[1].status, TrialStatus::kPruned) << trials[1].error;
+  EXPECT_EQ(trials[1].epochs_completed, 0);
+  EXPECT_NE(trials[1].error.find("epoch 1 ran"), std::string::npos) << trials[1].error;
+  EXPECT_NE(trials[1].error.find("report_deadline"), std::string::npos) << trials[1].error;
+  EXPECT_TRUE(reader.trial(trials[1].id).epochs.empty());
+}
+
 // A gang's trial paused by a stop signal continues on --resume from its last epoch, each rank with
 // its own dropout stream restored, and trains exactly what the uninterrupted gang trained.
 TEST_F(GangE2E, APausedGangTrialContinuesBitForBit) {

@@ -142,6 +142,13 @@ const InvalidCase kInvalidCases[] = {
      "early_stopping.min_seconds: must be a number of seconds in (0, 1e7), got 0"},
     {"min_seconds_with_epochs", R"({"early_stopping": {"type": "asha", "min_seconds": 30}})",
      "early_stopping.min_seconds: only used with \"resource\": \"seconds\""},
+    {"report_deadline_with_epochs",
+     R"({"early_stopping": {"type": "asha", "report_deadline": true}})",
+     "early_stopping.report_deadline: only used with \"resource\": \"seconds\""},
+    {"report_deadline_not_boolean",
+     R"({"early_stopping": {"type": "asha", "resource": "seconds", "min_seconds": 5,
+         "report_deadline": "yes"}})",
+     "early_stopping.report_deadline: expected true or false"},
     {"median_with_eta", R"({"early_stopping": {"type": "median", "eta": 3}})",
      "early_stopping.eta: unknown field"},
     {"when_unknown_parent", R"({"parameters": {"dropout": {"value": 0.3, "when": {"nope": 1}}}})",
@@ -338,6 +345,9 @@ TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
   EXPECT_EQ(parse_spec(doc).early_stopping.resource, StoppingResource::kSeconds);
   EXPECT_DOUBLE_EQ(parse_spec(doc).early_stopping.min_seconds, 45.5);
   EXPECT_EQ(parse_spec(doc).early_stopping.eta, 3);
+  EXPECT_FALSE(parse_spec(doc).early_stopping.report_deadline);
+  doc["early_stopping"]["report_deadline"] = true;
+  EXPECT_TRUE(parse_spec(doc).early_stopping.report_deadline);
 
   doc["budget"] = {{"wall_time", 90}};
   EXPECT_DOUBLE_EQ(*parse_spec(doc).budget.wall_seconds, 90);

@@ -133,6 +133,38 @@ TEST(TorchRunner, StopDecisionEndsTheTrialAsPruned) {
   EXPECT_EQ(std::accumulate(r.result.confusion.begin(), r.result.confusion.end(), int64_t{0}), 210);
 }
 
+// ASHA's report deadline: an epoch that runs past its allowance is cut at the next step, and the
+// trial ends pruned (not failed) with what it last reported.
+TEST(TorchRunner, AnEpochPastItsReportAllowanceEndsTheTrialPruned) {
+  TrialAssignment a = tiny_assignment();
+  a.epochs = 3;
+  a.report_allowance_seconds = 1e-6;  // gone by the second step
+  const Recorded silent = train(a);
+  EXPECT_EQ(silent.result.status, TrialStatus::kPruned) << silent.result.error;
+  EXPECT_EQ(silent.result.epochs_completed, 0);
+  EXPECT_TRUE(silent.epochs.empty());
+  EXPECT_NE(silent.result.error.find("epoch 1 ran"), std::string::npos) << silent.result.error;
+
+  // The first epoch may take its time; the decision after it allows the second almost none.
+  a.report_allowance_seconds = 0;
+  auto runner = make_torch_runner();
+  std::vector<EpochMetrics> epochs;
+  const TrialResult result = run_trial(*runner, a, [&](const EpochMetrics& e) {
+    epochs.push_back(e);
+    return EpochVerdict(Decision::kContinue, 1e-6);
+  });
+  EXPECT_EQ(result.status, TrialStatus::kPruned) << result.error;
+  EXPECT_EQ(result.epochs_completed, 1);
+  ASSERT_EQ(epochs.size(), 1u);
+  EXPECT_EQ(result.final_metrics.at("val_accuracy"), epochs[0].values.at("val_accuracy"));
+  EXPECT_NE(result.error.find("epoch 2 ran"), std::string::npos) << result.error;
+
+  // The allowance is the trial's: the runner's next trial trains all its epochs.
+  a.epochs = 1;
+  EXPECT_EQ(run_trial(*runner, a, [](const EpochMetrics&) { return Decision::kContinue; }).status,
+            TrialStatus::kFinished);
+}
+
 TEST(TorchRunner, UnbuildableConfigFailsTheTrialNotTheWorker) {
   TrialAssignment a = tiny_assignment();
   a.data.image_size = 16;

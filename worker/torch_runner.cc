@@ -97,16 +97,19 @@ class TorchRunner final : public TrialRunner {
   std::unique_ptr<TrainingSetup> prepare(const TrialAssignment& assignment);
   // Everything a rank can fail at on its own is agreed on before the gang's first collective.
   std::unique_ptr<TrainingSetup> prepare_in_gang(const TrialAssignment& assignment);
+  // `allowance`: the seconds the epoch may take before it reports (0: any); past it, the leader
+  // stops the gang at its next step and throws ReportOverdue.
   EpochTotals train_epoch(TrainingSetup& setup, const TrialAssignment& assignment, int epoch,
-                          Clock::time_point trial_start, parallel::GradientSync* sync);
+                          Clock::time_point trial_start, double allowance,
+                          parallel::GradientSync* sync);
   // On the leader's batch-norm statistics in a gang; under the trial's precision.
   Evaluation evaluate_model(TrainingSetup& setup, const TensorDataset& data);
   // The held-out test split, once, with the final weights, added to the last epoch's metrics.
   void add_test_metrics(TrainingSetup& setup, std::map<std::string, double>& metrics);
   // Trains and scores one epoch; `progress` takes what it measured.
   EpochMetrics run_epoch(TrainingSetup& setup, const TrialAssignment& assignment, int epoch,
-                         Clock::time_point trial_start, parallel::GradientSync* sync,
-                         TrialProgress& progress);
+                         Clock::time_point trial_start, double allowance,
+                         parallel::GradientSync* sync, TrialProgress& progress);
   StateRef save_state(TrialStateFiles& states, TrainingSetup& setup, const TrialProgress& progress,
                       const BestModelKeeper& keeper);
   TrialResult result_of(TrainingSetup& setup, const TrialAssignment& assignment,
@@ -190,8 +193,9 @@ std::unique_ptr<TrainingSetup> TorchRunner::prepare_in_gang(const TrialAssignmen
 }
 
 EpochTotals TorchRunner::train_epoch(TrainingSetup& setup, const TrialAssignment& assignment,
-                                     int epoch, Clock::time_point trial_start,
+                                     int epoch, Clock::time_point trial_start, double allowance,
                                      parallel::GradientSync* sync) {
+  const auto epoch_start = Clock::now();
   setup.model->train();
   BatchStream& batches = *setup.batches;
   batches.start_epoch();
@@ -200,10 +204,20 @@ EpochTotals TorchRunner::train_epoch(TrainingSetup& setup, const TrialAssignment
     const Batch batch = batches.next();
     for (auto& group : setup.optimizer->param_groups())
       group.options().set_lr(setup.schedule->at(epoch, step));
-    // The time limit holds mid-epoch too; in a gang the leader's clock decides for all ranks.
-    std::optional<std::string> overtime;
-    if (gang_->rank() == 0) overtime = time_limit_exceeded(assignment, trial_start, epoch);
-    const StepResult done = train_step(setup, batch, *gang_, sync, overtime);
+    // The time limit and the report allowance hold mid-epoch too; in a gang the leader's clock
+    // decides for all ranks.
+    std::optional<std::string> overtime, overdue;
+    if (gang_->rank() == 0) {
+      overtime = time_limit_exceeded(assignment, trial_start, epoch);
+      if (!overtime) overdue = report_overdue(epoch, seconds_since(epoch_start), allowance);
+    }
+    StepResult done;
+    try {
+      done = train_step(setup, batch, *gang_, sync, overtime ? overtime : overdue);
+    } catch (const std::exception&) {
+      if (overdue) throw ReportOverdue(*overdue);  // every rank left the step; the trial is pruned
+      throw;
+    }
     if (!std::isfinite(done.loss)) {
       throw std::runtime_error(fmt::format("loss became {} in epoch {}", done.loss, epoch));
     }
@@ -231,10 +245,10 @@ void TorchRunner::add_test_metrics(TrainingSetup& setup, std::map<std::string, d
 }
 
 EpochMetrics TorchRunner::run_epoch(TrainingSetup& setup, const TrialAssignment& assignment,
-                                    int epoch, Clock::time_point trial_start,
+                                    int epoch, Clock::time_point trial_start, double allowance,
                                     parallel::GradientSync* sync, TrialProgress& progress) {
   const auto epoch_start = Clock::now();
-  const EpochTotals totals = train_epoch(setup, assignment, epoch, trial_start, sync);
+  const EpochTotals totals = train_epoch(setup, assignment, epoch, trial_start, allowance, sync);
   progress.train_seconds += seconds_since(epoch_start);
   const Evaluation scored = evaluate_model(setup, data_.val());
   setup.schedule->end_epoch(scored.loss);
@@ -340,15 +354,17 @@ TrialResult TorchRunner::run(const TrialAssignment& assignment, const EpochCallb
     progress = load_training_state(assignment.resume.path, *setup, keeper, gang_->rank());
   }
   TrialStatus status = TrialStatus::kFinished;
+  double allowance = assignment.report_allowance_seconds;
   for (int epoch = progress.epoch + 1; epoch <= assignment.epochs; ++epoch) {
-    EpochMetrics metrics =
-        run_epoch(*setup, assignment, epoch, trial_start, sync ? &*sync : nullptr, progress);
+    EpochMetrics metrics = run_epoch(*setup, assignment, epoch, trial_start, allowance,
+                                     sync ? &*sync : nullptr, progress);
     keeper.observe(metrics, setup->model);
     if (!assignment.state_dir.empty()) metrics.state = save_state(states, *setup, progress, keeper);
-    const Decision decision = on_epoch(metrics);
+    const EpochVerdict verdict = on_epoch(metrics);
     states.acknowledged(epoch);
-    if (decision == Decision::kContinue) continue;
-    status = decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
+    allowance = verdict.next_report_allowance;
+    if (verdict.decision == Decision::kContinue) continue;
+    status = verdict.decision == Decision::kPause ? TrialStatus::kPaused : TrialStatus::kPruned;
     break;
   }
   return result_of(*setup, assignment, progress, status, keeper, trial_start);
