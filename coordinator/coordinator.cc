@@ -136,12 +136,11 @@ int coordinate(const mpi::Comm& world, int gang_size, SweepDriver& driver, Local
           // A lost worker's late epoch is not stored; it stops, and its trial runs elsewhere.
           nlohmann::json reply = {{"decision", to_string(Decision::kStop)}};
           if (!stale) {
-            const auto epoch = message->body.get<EpochMetrics>();
-            const Decision decision = driver.epoch_reported(epoch);
-            reply["decision"] = to_string(decision);
-            const auto allowance = driver.report_allowance(epoch.trial_id);
-            if (decision == Decision::kContinue && allowance)
-              reply["report_allowance"] = *allowance;
+            const EpochVerdict verdict = driver.epoch_reported(message->body.get<EpochMetrics>());
+            reply["decision"] = to_string(verdict.decision);
+            if (verdict.next_report_allowance > 0) {
+              reply["report_allowance"] = verdict.next_report_allowance;
+            }
           }
           send(rank, Tag::kDecision, reply);
           break;
@@ -173,8 +172,7 @@ void run_in_process(SweepDriver& driver, TrialRunner& runner) {
   while (auto assignment = driver.next_assignment()) {
     driver.trial_started(assignment->trial_id, 0);
     const TrialResult result = run_trial(runner, *assignment, [&](const EpochMetrics& epoch) {
-      const Decision decision = driver.epoch_reported(epoch);
-      return EpochVerdict(decision, driver.report_allowance(epoch.trial_id).value_or(0));
+      return driver.epoch_reported(epoch);
     });
     driver.trial_done(result);
   }

@@ -331,7 +331,6 @@ TrialAssignment SweepDriver::continue_or_restart(Running run) {
 TrialAssignment SweepDriver::start(Running run) {
   run.number = static_cast<int>(issued_++);
   TrialAssignment assignment = assignment_of(run);
-  assignment.report_allowance_seconds = allowance_of(run).value_or(0);
   assignment.trial_id =
       store_.add_trial(sweep_id_, assignment.number, assignment.params, assignment.seed,
                        run.queue_entry ? std::optional<int64_t>(run.queue_entry) : std::nullopt);
@@ -363,7 +362,6 @@ void SweepDriver::end_paused_trials() {
 // The same trial, its number and its row, picked up after the epoch of its training state.
 TrialAssignment SweepDriver::continuation(Running run) {
   TrialAssignment assignment = assignment_of(run);
-  assignment.report_allowance_seconds = allowance_of(run).value_or(0);
   assignment.trial_id = run.continues;
   assignment.run = run.run;
   assignment.resume = run.state;
@@ -395,6 +393,7 @@ TrialAssignment SweepDriver::assignment_of(const Running& run) const {
   assignment.maximize = spec_.objective.maximize;
   assignment.benchmark = spec_.benchmark;
   assignment.time_limit_seconds = spec_.trial_time_limit;
+  assignment.report_allowance_seconds = allowance_of(run).value_or(0);
   assignment.bucket_mb = spec_.bucket_mb;
   assignment.precision = spec_.precision;
   assignment.constraints = spec_.constraints;
@@ -406,7 +405,15 @@ void SweepDriver::trial_started(int64_t trial_id, int worker_rank) {
   store_.start_trial(trial_id, worker_rank);
 }
 
-Decision SweepDriver::epoch_reported(const EpochMetrics& epoch) {
+EpochVerdict SweepDriver::epoch_reported(const EpochMetrics& epoch) {
+  const Decision decision = decide(epoch);
+  if (decision != Decision::kContinue) return decision;
+  const auto trial = running_.find(epoch.trial_id);
+  if (trial == running_.end()) return decision;
+  return EpochVerdict(decision, allowance_of(trial->second).value_or(0));
+}
+
+Decision SweepDriver::decide(const EpochMetrics& epoch) {
   store_.record_epoch(without_constant_costs(epoch));
   auto trial = running_.find(epoch.trial_id);
   if (trial != running_.end()) {
@@ -442,12 +449,6 @@ std::optional<double> SweepDriver::allowance_of(const Running& run) const {
   const std::optional<double> deadline = pruner_->report_deadline(run.number, run.trained_seconds);
   if (!deadline) return std::nullopt;
   return *deadline - run.trained_seconds;
-}
-
-std::optional<double> SweepDriver::report_allowance(int64_t trial_id) const {
-  const auto trial = running_.find(trial_id);
-  if (trial == running_.end()) return std::nullopt;
-  return allowance_of(trial->second);
 }
 
 Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch,

@@ -48,11 +48,9 @@ class SweepDriver {
   // worker should wait rather than leave.
   bool may_have_work_later() const;
   void trial_started(int64_t trial_id, int worker_rank);
-  // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so.
-  Decision epoch_reported(const EpochMetrics& epoch);
-  // After a report it continues from: how long the trial's next epoch may take before the trial
-  // is stopped without reporting it (ASHA's report deadline); nothing when it may take any time.
-  std::optional<double> report_allowance(int64_t trial_id) const;
+  // Stores the epoch; kStop when the early-stopping rule or the wall-time budget says so. A trial
+  // that continues hears how long its next epoch may take (ASHA's report deadline), if limited.
+  EpochVerdict epoch_reported(const EpochMetrics& epoch);
   void trial_done(const TrialResult& result);
   // The worker running this trial has been silent past the progress deadline: the trial is
   // recorded as interrupted with `why` and queued again, to continue from its last training
@@ -112,7 +110,9 @@ class SweepDriver {
                     std::span<const double> objectives, int epochs, double violation);
   // "name=value" for each objective, for the log.
   std::string describe(std::span<const double> values) const;
-  // The seconds the trial's next epoch may take (report_allowance).
+  // epoch_reported's decision.
+  Decision decide(const EpochMetrics& epoch);
+  // The seconds the trial's next epoch may take; nothing when it may take any time.
   std::optional<double> allowance_of(const Running& run) const;
   // The early-stopping rule's word on the trial's epoch, with its rung history.
   Decision judge(Running& run, const EpochMetrics& epoch, std::span<const double> values);
