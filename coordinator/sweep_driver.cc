@@ -323,6 +323,7 @@ TrialAssignment SweepDriver::continue_or_restart(Running run) {
   run.state = {};
   run.run = 0;
   run.last_values.clear();
+  run.trained_seconds = 0;  // rungs in seconds count the new trial's training only
   ++retried_;
   return start(std::move(run));
 }
