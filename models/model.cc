@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include "models/efficientnet.h"
@@ -52,7 +54,7 @@ Classifier make_model(const ModelOptions& o) {
   if (o.arch.starts_with("resnet")) {
     // torchvision's ResNet has no dropout; a swept one sits before the classifier.
     return ResNet(resnet_layout(o.arch), o.stem, o.in_channels, o.num_classes,
-                  o.dropout.value_or(0.0))
+                  o.dropout.value_or(0.0), o.image_size)
         .ptr();
   }
   if (o.arch == "mobilenet_v2") {
@@ -77,7 +79,17 @@ void use_channels_last(torch::nn::Module& module) {
     if (tensor.dim() != 4) return;
     tensor.set_data(torch::empty_like(tensor, torch::MemoryFormat::ChannelsLast).copy_(tensor));
   };
-  for (torch::Tensor& parameter : module.parameters()) convert(parameter);
+  std::vector<std::string> nchw;
+  if (const auto* classifier = dynamic_cast<const ClassifierImpl*>(&module)) {
+    nchw = classifier->nchw_parameters();
+  }
+  for (auto& item : module.named_parameters()) {
+    const bool keep_nchw =
+        item.value().is_cpu() && std::any_of(nchw.begin(), nchw.end(), [&](const std::string& p) {
+          return item.key().starts_with(p);
+        });
+    if (!keep_nchw) convert(item.value());
+  }
   for (torch::Tensor& buffer : module.buffers()) convert(buffer);
 }
 

@@ -51,6 +51,10 @@ ModelOptions model_options(const TrialConfig& config, int num_classes, int image
 class ClassifierImpl : public torch::nn::Module, public DescribedLayer {
  public:
   virtual torch::Tensor forward(torch::Tensor images) = 0;
+  // The parameters (by name prefix) of the layers that run on maps too small for channels-last
+  // to pay on a CPU: use_channels_last leaves them NCHW there, and forward() hands those layers
+  // NCHW activations on a CPU.
+  virtual std::vector<std::string> nchw_parameters() const { return {}; }
 };
 using Classifier = std::shared_ptr<ClassifierImpl>;
 
@@ -60,7 +64,8 @@ Classifier make_model(const ModelOptions& options);
 // Stores every 4-D parameter and buffer channels-last (NHWC). oneDNN and cuDNN then run the
 // convolutions, batch norm and pooling in that layout end to end: on CPU 1.2x (VGG) to 2x
 // (MobileNetV2) faster per step than NCHW (docs/BENCHMARKS.md). Results agree with NCHW to
-// rounding; inputs need no change, a convolution follows its weight's layout.
+// rounding; inputs need no change, a convolution follows its weight's layout. On a CPU, a
+// classifier's nchw_parameters() stay NCHW.
 void use_channels_last(torch::nn::Module& module);
 
 int64_t trainable_parameters(const torch::nn::Module& module);

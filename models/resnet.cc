@@ -9,6 +9,9 @@ namespace {
 
 namespace nn = torch::nn;
 
+// Maps of this side or smaller run NCHW on a CPU (ResNetImpl::nchw_parameters).
+constexpr int kLargestNchwMap = 2;
+
 nn::Conv2d conv(int in, int out, int kernel, int stride) {
   return nn::Conv2d(
       nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).bias(false));
@@ -106,8 +109,18 @@ ResNetLayout resnet_layout(const std::string& arch) {
 }
 
 ResNetImpl::ResNetImpl(const ResNetLayout& layout, Stem stem, int in_channels, int num_classes,
-                       double dropout)
+                       double dropout, int image_size)
     : stem_pool_(stem == Stem::kImageNet) {
+  // The side of each stage's maps: the ImageNet stem halves it twice (stride-2 convolution, then
+  // max-pool), every stage after the first once more (each rounding up, as padding does).
+  int side = stem == Stem::kImageNet ? (image_size + 3) / 4 : image_size;
+  for (int stage = 0; stage < 4; ++stage) {
+    if (stage > 0) side = (side + 1) / 2;
+    if (side <= kLargestNchwMap) {
+      first_nchw_stage_ = stage;
+      break;
+    }
+  }
   conv1_ = register_module(
       "conv1", stem == Stem::kImageNet ? conv(in_channels, 64, 7, 2) : conv(in_channels, 64, 3, 1));
   bn1_ = register_module("bn1", nn::BatchNorm2d(64));
@@ -126,10 +139,22 @@ ResNetImpl::ResNetImpl(const ResNetLayout& layout, Stem stem, int in_channels, i
   init_convolutions_and_norms(*this);
 }
 
+std::vector<std::string> ResNetImpl::nchw_parameters() const {
+  std::vector<std::string> prefixes;
+  for (int stage = first_nchw_stage_; stage < 4; ++stage) {
+    prefixes.push_back("layer" + std::to_string(stage + 1) + ".");
+  }
+  return prefixes;
+}
+
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   x = torch::relu(bn1_(conv1_(x)));
   if (stem_pool_) x = torch::max_pool2d(x, 3, 2, 1);
-  x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+  torch::nn::Sequential* stages[] = {&layer1_, &layer2_, &layer3_, &layer4_};
+  for (int stage = 0; stage < 4; ++stage) {
+    if (stage == first_nchw_stage_ && x.is_cpu()) x = x.contiguous();
+    x = (*stages[stage])->forward(x);
+  }
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   if (dropout_) x = dropout_(x);
   return fc_(x);

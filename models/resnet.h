@@ -2,6 +2,8 @@
 // ResNet in torchvision's layout (v1.5: the stride of a bottleneck sits on its 3x3 conv), with the
 // same module names, so a torchvision state dict maps onto it name for name.
 #include <array>
+#include <string>
+#include <vector>
 
 #include "models/model.h"
 
@@ -17,15 +19,21 @@ ResNetLayout resnet_layout(const std::string& arch);
 
 class ResNetImpl : public ClassifierImpl {
  public:
+  // `image_size` decides which stages run NCHW on a CPU (nchw_parameters()).
   ResNetImpl(const ResNetLayout& layout, Stem stem, int in_channels, int num_classes,
-             double dropout);
+             double dropout, int image_size = 224);
   torch::Tensor forward(torch::Tensor x) override;
+  // The stages whose maps are 2x2 or smaller, as at 48 px with the ImageNet stem the last one is:
+  // their convolutions' backward pass took 79 ms channels-last against 53 ms NCHW (512 channels,
+  // batch 64, one thread; docs/BENCHMARKS.md).
+  std::vector<std::string> nchw_parameters() const override;
   GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr};
   bool stem_pool_ = true;
+  int first_nchw_stage_ = 4;  // 4: none
   torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr}, layer4_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear fc_{nullptr};

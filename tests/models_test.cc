@@ -170,9 +170,11 @@ TEST_P(EveryArchitecture, OneTrainingStepLowersTheLossOnAFixedBatch) {
 
 // Channels-last is a layout, not a different network: the same weights give the same logits and
 // gradients, and every 4-D weight must read as channels-last to LibTorch, including the 1x1 and
-// depthwise kernels whose NCHW strides would also pass a channels-last contiguity check. In double
-// precision, so that a layout slip (say, flattening NHWC features in the wrong order) stands out
-// from the float rounding that batch norm over a tiny batch amplifies.
+// depthwise kernels whose NCHW strides would also pass a channels-last contiguity check, except
+// those of the layers a network keeps NCHW (at 32 px, the ImageNet-stem ResNets' last two
+// stages, whose maps are 2x2 and 1x1: the NCHW and channels-last convolutions meet there). In
+// double precision, so that a layout slip (say, flattening NHWC features in the wrong order) stands
+// out from the float rounding that batch norm over a tiny batch amplifies.
 class ChannelsLastLayout : public ::testing::TestWithParam<ShapeCase> {};
 
 TEST_P(ChannelsLastLayout, GivesTheSameLogitsAndGradients) {
@@ -188,10 +190,15 @@ TEST_P(ChannelsLastLayout, GivesTheSameLogitsAndGradients) {
   const Classifier nhwc = make_model(o);
   nhwc->to(torch::kDouble);
   use_channels_last(*nhwc);
-  for (const torch::Tensor& p : nhwc->parameters()) {
-    if (p.dim() == 4) {
-      EXPECT_EQ(p.suggest_memory_format(), torch::MemoryFormat::ChannelsLast) << p.sizes();
-    }
+  const std::vector<std::string> kept_nchw = nhwc->nchw_parameters();
+  for (const auto& p : nhwc->named_parameters()) {
+    if (p.value().dim() != 4) continue;
+    const bool nchw =
+        std::any_of(kept_nchw.begin(), kept_nchw.end(),
+                    [&](const std::string& prefix) { return p.key().starts_with(prefix); });
+    EXPECT_EQ(p.value().suggest_memory_format(),
+              nchw ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast)
+        << p.key();
   }
   const torch::Tensor x = torch::randn({4, 1, 32, 32}, torch::kDouble);
   const torch::Tensor y = torch::arange(4, torch::kLong);
@@ -213,6 +220,36 @@ TEST_P(ChannelsLastLayout, GivesTheSameLogitsAndGradients) {
     EXPECT_LT((p.value().grad() - want).abs().max().item<double>() / scale, 1e-9)
         << GetParam().arch << " " << p.key();
   }
+}
+
+// On a CPU, a ResNet runs the stages whose maps are 2x2 or smaller in NCHW (channels-last's
+// backward pass was half again as slow there); which stages those are follows from the stem and
+// the image size.
+TEST(ModelZoo, ResNetsKeepStagesOnTinyMapsNchw) {
+  const auto stages_kept = [](const std::string& arch, Stem stem, int image_size) {
+    ModelOptions o = reference(arch, 7);
+    o.stem = stem;
+    o.image_size = image_size;
+    return make_model(o)->nchw_parameters();
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(stages_kept("resnet18", Stem::kImageNet, 48), (Names{"layer4."}));  // 12, 6, 3, 2
+  EXPECT_EQ(stages_kept("resnet50", Stem::kImageNet, 64), (Names{"layer4."}));  // 16, 8, 4, 2
+  EXPECT_EQ(stages_kept("resnet34", Stem::kImageNet, 32), (Names{"layer3.", "layer4."}));
+  EXPECT_EQ(stages_kept("resnet18", Stem::kImageNet, 96), Names{});  // 24, 12, 6, 3
+  EXPECT_EQ(stages_kept("resnet18", Stem::kSmall, 48), Names{});
+  EXPECT_EQ(stages_kept("vgg_custom", Stem::kImageNet, 48), Names{});
+
+  ModelOptions o = reference("resnet18", 7);
+  const Classifier model = make_model(o);
+  use_channels_last(*model);
+  const auto weights = model->named_parameters();
+  EXPECT_EQ(weights["layer4.0.conv1.weight"].suggest_memory_format(),
+            torch::MemoryFormat::Contiguous);
+  EXPECT_EQ(weights["layer4.0.downsample.0.weight"].suggest_memory_format(),
+            torch::MemoryFormat::Contiguous);
+  EXPECT_EQ(weights["layer3.1.conv2.weight"].suggest_memory_format(),
+            torch::MemoryFormat::ChannelsLast);
 }
 
 // Every block type once; double-precision convolutions are slow, so one stem each.

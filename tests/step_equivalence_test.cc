@@ -116,7 +116,11 @@ TEST_P(StepEquivalence, TwoStepsEqualThePyTorchReference) {
       {"initial", stem + ".initial.pt"},
       {"after", stem + ".after.pt"},
       {"batches", batches},
-      {"channels_last", channels_last}}.dump();
+      {"channels_last", channels_last},
+      {"nchw_parameters",
+       channels_last
+           ? setup.model->nchw_parameters()
+           : std::vector<std::string>{}}}.dump();
 
   const testing_command::CommandResult ran = testing_command::run_command(
       fmt::format("/usr/bin/python3 {}/tests/fidelity/step_reference.py {}.case.json",

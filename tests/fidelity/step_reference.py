@@ -137,6 +137,18 @@ def main():
     pairs = load_by_order(model, torch.jit.load(case["initial"]))
     if case.get("channels_last"):
         model = model.to(memory_format=torch.channels_last)
+        # The stages fersweep keeps NCHW on tiny maps: their weights, and their input from the
+        # first of them on.
+        prefixes = case.get("nchw_parameters", [])
+        with torch.no_grad():
+            for name, parameter in model.named_parameters():
+                if any(name.startswith(prefix) for prefix in prefixes):
+                    # Fresh NCHW strides: a 1x1 kernel's channels-last ones pass as contiguous.
+                    parameter.data = torch.empty_like(
+                        parameter.data, memory_format=torch.contiguous_format).copy_(parameter.data)
+        if prefixes:
+            first = model.get_submodule(prefixes[0].rstrip("."))
+            first.register_forward_pre_hook(lambda module, inputs: (inputs[0].contiguous(),))
     model.train()
     optimizer = optimizer_for(p, model.parameters())
     losses = []
