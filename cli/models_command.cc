@@ -1,5 +1,7 @@
 // `fersweep models`: what each network costs before a sweep commits to it.
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -34,6 +36,9 @@ options:
   --batch B          images in the timed step (default 64); 0 skips timing
   --repeats R        timed steps after one warm-up, median reported (default 2)
   --threads N        LibTorch intra-op threads (default: all cores)
+  --trace DIR        after the timed steps, run as many more under LibTorch's profiler and
+                     write each network's operators to DIR/ARCH_STEM.json, a Chrome trace
+                     (chrome://tracing or ui.perfetto.dev; bench/op_breakdown.py sums it)
   --json             JSON instead of a table
   -h, --help         this help
 )";
@@ -85,6 +90,18 @@ std::string si(double value) {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
+// --trace's folder, checked before any network is built; empty without the option.
+std::string trace_directory(const Args& args, int batch) {
+  const std::optional<std::string> dir = args.option("trace");
+  if (!dir) return "";
+  if (batch == 0) throw InputError("--trace: needs timed steps, not --batch 0");
+  std::error_code error;
+  if (!std::filesystem::is_directory(*dir, error)) {
+    throw InputError(fmt::format("--trace: {}: not a folder", *dir));
+  }
+  return *dir;
+}
+
 }  // namespace
 
 int models_command(const std::vector<std::string>& raw) {
@@ -94,7 +111,7 @@ int models_command(const std::vector<std::string>& raw) {
   }
   const Args args(
       raw, {"json"},
-      {"arch", "stem", "params", "classes", "image-size", "batch", "repeats", "threads"},
+      {"arch", "stem", "params", "classes", "image-size", "batch", "repeats", "threads", "trace"},
       "fersweep models");
   args.expect_positionals(0, 0, "");
   const int classes = static_cast<int>(args.int_option("classes", 2, 100000).value_or(7));
@@ -112,12 +129,16 @@ int models_command(const std::vector<std::string>& raw) {
   // (docs/BENCHMARKS.md).
   keep_freed_memory_for_reuse();
   std::vector<TrialConfig> configs = configs_to_report(args);
+  const std::string trace_dir = trace_directory(args, batch);
   const bool json = args.flag("json");
   nlohmann::json rows = nlohmann::json::array();
   for (const TrialConfig& config : configs) {
     models::ModelReport r;
     try {
-      r = models::report_model(config, classes, image_size, batch, repeats);
+      r = models::report_model(
+          config, classes, image_size, batch, repeats,
+          trace_dir.empty() ? ""
+                            : fmt::format("{}/{}_{}.json", trace_dir, config.arch, config.stem));
     } catch (const std::invalid_argument& e) {
       throw InputError(fmt::format("{}: {}", config.arch, e.what()));
     }

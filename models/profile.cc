@@ -3,6 +3,7 @@
 #include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/version.h>
 #if FERSWEEP_TORCH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -271,7 +272,8 @@ ModelCost measure_cost(const ModelOptions& o, const torch::Device& device) {
   return cost;
 }
 
-StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repeats) {
+StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repeats,
+                                      const std::string& trace_path) {
   using Clock = std::chrono::steady_clock;
   StepMeasurement m;
   m.batch = batch;
@@ -280,17 +282,37 @@ StepMeasurement measure_training_step(const ModelOptions& o, int batch, int repe
   use_channels_last(*model);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4));
+  // The scopes name the step's phases in a trace; without a profiler they cost nothing.
+  const auto step = [&] {
+    torch::Tensor loss;
+    {
+      RECORD_USER_SCOPE("step::zero_grad");
+      optimizer.zero_grad();
+    }
+    {
+      RECORD_USER_SCOPE("step::forward");
+      loss = training_loss(*model, o, batch);
+    }
+    {
+      RECORD_USER_SCOPE("step::backward");
+      loss.backward();
+    }
+    RECORD_USER_SCOPE("step::optimizer");
+    optimizer.step();
+  };
   std::vector<double> seconds;
   for (int i = 0; i <= std::max(1, repeats); ++i) {
     const auto start = Clock::now();
-    optimizer.zero_grad();
-    training_loss(*model, o, batch).backward();
-    optimizer.step();
+    step();
     if (i > 0) seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
   }
   std::sort(seconds.begin(), seconds.end());
   m.seconds = seconds[seconds.size() / 2];
   m.peak_bytes = counter.peak_bytes();
+  if (!trace_path.empty()) {
+    torch::autograd::profiler::RecordProfile profile(trace_path);
+    for (int i = 0; i < std::max(1, repeats); ++i) step();
+  }
   return m;
 }
 

@@ -5,6 +5,7 @@
 // LibTorch's allocator hands out during a forward and backward pass (the CPU allocator, or on a
 // GPU the CUDA caching allocator's statistics).
 #include <cstdint>
+#include <string>
 
 #include "common/trial.h"
 #include "models/model.h"
@@ -46,8 +47,11 @@ struct StepMeasurement {
   double peak_bytes = 0;  // tensor memory at the step's peak, weights and Adam state included
 };
 
-// Times `repeats` training steps (after one warm-up) on random images.
-StepMeasurement measure_training_step(const ModelOptions& options, int batch, int repeats);
+// Times `repeats` training steps (after one warm-up) on random images. With `trace_path`, runs
+// `repeats` more under LibTorch's profiler afterwards, so that its overhead stays out of the
+// timing, and writes their operators there as a Chrome trace (chrome://tracing, Perfetto).
+StepMeasurement measure_training_step(const ModelOptions& options, int batch, int repeats,
+                                      const std::string& trace_path = "");
 
 // Median milliseconds of one forward pass of a batch of random images, for each size in
 // `batches`, in evaluation mode and without gradients, in the layout the worker trains in, after

@@ -31,7 +31,7 @@ double peak_rss_bytes() {
 }  // namespace
 
 ModelReport report_model(const TrialConfig& config, int num_classes, int image_size, int batch,
-                         int repeats) {
+                         int repeats, const std::string& trace_path) {
   const ModelOptions options = model_options(config, num_classes, image_size);
   const ModelCost cost = measure_cost(options);
   ModelReport r;
@@ -46,7 +46,7 @@ ModelReport report_model(const TrialConfig& config, int num_classes, int image_s
   r.fixed_bytes = cost.fixed_bytes;
   if (batch > 0) {
     reset_peak_rss();
-    const StepMeasurement step = measure_training_step(options, batch, repeats);
+    const StepMeasurement step = measure_training_step(options, batch, repeats, trace_path);
     r.step_peak_rss_bytes = peak_rss_bytes();
     r.batch = batch;
     r.step_seconds = step.seconds;

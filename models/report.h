@@ -26,9 +26,10 @@ struct ModelReport {
 };
 
 // Measures the network `config` builds for `num_classes` classes at `image_size` px, timing
-// `repeats` training steps of `batch` images unless `batch` is 0.
+// `repeats` training steps of `batch` images unless `batch` is 0, and tracing as many more into
+// `trace_path` when it is given (measure_training_step).
 ModelReport report_model(const TrialConfig& config, int num_classes, int image_size, int batch,
-                         int repeats);
+                         int repeats, const std::string& trace_path = "");
 
 void to_json(nlohmann::json& out, const ModelReport& report);
 
