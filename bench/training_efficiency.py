@@ -61,12 +61,14 @@ def main():
           f"{args.blas_dir or 'the system libblas.so.3'}: sgemm {limit['sgemm_gflops']:.1f}, "
           f"oneDNN 3x3 convolution {limit['conv3x3_gflops']:.1f}, 1x1 "
           f"{limit['conv1x1_gflops']:.1f} GFLOP/s; limit {best:.1f}\n")
-    print("| arch | stem | forward GFLOP per image | step s | training GFLOP/s | of the limit |")
-    print("|---|---|---|---|---|---|")
+    print("| arch | stem | forward GFLOP per image | step s | training GFLOP/s | of the limit "
+          "| peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
     for m in models:
         rate = 3 * m["forward_flops"] * m["batch"] / m["step_seconds"] / 1e9
         print(f"| {m['arch']} | {m['stem']} | {m['forward_flops'] / 1e9:.3f} | "
-              f"{m['step_seconds']:.3f} | {rate:.1f} | {100 * rate / best:.0f} % |", flush=True)
+              f"{m['step_seconds']:.3f} | {rate:.1f} | {100 * rate / best:.0f} % | "
+              f"{m.get('step_peak_rss_bytes', 0) / 2**20:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -864,6 +864,26 @@ TEST_F(SweepE2E, ModelsReportsEveryArchitectureAsJson) {
   EXPECT_EQ(parameters.at("efficientnet_b0"), 4'014'658);
 }
 
+// --trace writes the traced steps' operators, each step's phases marked, as a Chrome trace.
+TEST_F(SweepE2E, ModelsTraceMarksEveryPhaseOfEachTracedStep) {
+  const std::string dir = path("trace");
+  fs::create_directories(dir);
+  const Outcome out = run(kBin +
+                          " models --params '{\"arch\": \"vgg_custom\", \"filters\": [4, 8], "
+                          "\"dense\": [16]}' --image-size 32 --batch 4 --repeats 2 --threads 1 "
+                          "--trace " +
+                          dir);
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  std::ifstream file(dir + "/vgg_custom_imagenet.json");
+  ASSERT_TRUE(file) << out.output;
+  std::map<std::string, int> events;
+  for (const Json& event : Json::parse(file)) events[event["name"].get<std::string>()] += 1;
+  for (const char* phase : {"step::forward", "step::backward", "step::optimizer"}) {
+    EXPECT_EQ(events[phase], 2) << phase;
+  }
+  EXPECT_GE(events["aten::mkldnn_convolution"], 2 * 2);  // two convolutions a step
+}
+
 // The malformed-input corpus (tests/corpus, written by make_corpus.py): every bad spec given to
 // `run` with an existing database, and every corrupt data file given to `data inspect`, exits 2
 // with one message naming the file and containing the expected fragment; the database is left
@@ -1022,6 +1042,9 @@ TEST_F(SweepE2E, BadCommandLinesExitTwoWithOneLine) {
       {"models --params '{\"arch\": \"vgg_custom\", \"filters\": [8, 8, 8, 8, 8, 8]}'",
        "vgg_custom: filters: 6 pooling blocks shrink a 48 px image below 1 px"},
       {"models --stem tiny", "--stem: unknown \"tiny\""},
+      {"models --arch vgg_custom --trace " + missing_db,
+       "--trace: " + missing_db + ": not a folder"},
+      {"models --arch vgg_custom --batch 0 --trace " + path(""), "--trace: needs timed steps"},
       {"data synth --format affectnet --out " + path("x"), "--format: unknown \"affectnet\""},
       {"data inspect --format jaffe --path " + missing_db, missing_db + ": no such"},
       {"data synth --format jaffe --out " + path("y") + " --disgust-keep 2",
