@@ -12,7 +12,8 @@
 # 5. pipeline overhead of a training epoch (bench/pipeline_overhead.sh)
 # 6. every model's step time, tensor peak and process RSS at batch 64 (fersweep models)
 # 7. every model's training rate against the fp32 rate LibTorch attains
-#    (bench/training_efficiency.py)
+#    (bench/training_efficiency.py), and oneDNN's convolutions on a ResNet's small maps in both
+#    layouts (bench/conv_small_maps.py)
 # 8. time to a good model against Optuna + PyTorch, 4 seeds of 10 minutes a side, fersweep with
 #    cost-aware ASHA and its report deadline (bench/time_to_quality.py; its fourth run in
 #    docs/BENCHMARKS.md)
@@ -52,6 +53,8 @@ echo "## Training against the machine's limit (1 thread)"
 echo
 /usr/bin/python3 "$root/bench/training_efficiency.py" --fersweep "$build/cli/fersweep" \
   --gemm-rate "$build/bench/gemm_rate" --threads 1
+echo
+/usr/bin/python3 "$root/bench/conv_small_maps.py"
 echo
 echo "## Time to a good model against Optuna + PyTorch (2 workers of 1 thread)"
 echo

@@ -24,8 +24,8 @@ class ResNetImpl : public ClassifierImpl {
              double dropout, int image_size = 224);
   torch::Tensor forward(torch::Tensor x) override;
   // The stages whose maps are 2x2 or smaller, as at 48 px with the ImageNet stem the last one is:
-  // their convolutions' backward pass took 79 ms channels-last against 53 ms NCHW (512 channels,
-  // batch 64, one thread; docs/BENCHMARKS.md).
+  // oneDNN runs them faster NCHW (ResNet-18/34/50 steps 10-15 % shorter; 3x3 maps gained
+  // nothing; docs/BENCHMARKS.md, bench/conv_small_maps.py).
   std::vector<std::string> nchw_parameters() const override;
   GraphValue describe(GraphWriter& graph, const GraphValue& x) const override;
 
