@@ -6,10 +6,21 @@ for input and weights; median of 8 after a warm-up. Why fersweep runs ResNet sta
 NCHW (models::ResNetImpl::nchw_parameters).
 
     /usr/bin/python3 bench/conv_small_maps.py      # about 20 s
+
+It sets fersweep's heap policy (common/heap.cc) before the first tensor: without it, glibc maps
+every large temporary fresh and the kernel faults it in again on each pass, which made the 2x2
+backward pass look 3x slower than it trains (docs/BENCHMARKS.md, "Second measurement").
 """
+import ctypes
 import time
 
-import torch
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4  # glibc's mallopt parameters
+LIBC = ctypes.CDLL("libc.so.6")
+LIBC.mallopt(M_MMAP_MAX, 0)
+LIBC.mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024)
+LIBC.mallopt(M_TOP_PAD, 64 * 1024 * 1024)
+
+import torch  # noqa: E402  (after the policy: its allocations follow it)
 
 SHAPES = ((64, 12), (128, 6), (256, 3), (512, 2))  # channels, map side: the four stages
 

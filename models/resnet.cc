@@ -35,9 +35,10 @@ class BasicBlockImpl : public nn::Module, public DescribedLayer {
     if (shortcut) register_module("downsample", shortcut);
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1(conv1(x)));
+    torch::Tensor out = bn1(conv1(x)).relu_();
     out = bn2(conv2(out));
-    return torch::relu(out + (shortcut ? shortcut->forward(x) : x));
+    out += shortcut ? shortcut->forward(x) : x;
+    return out.relu_();
   }
   GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
     GraphValue out = graph.pointwise(graph.conv(x, *conv1, bn1.get()), Pointwise::kReLU);
@@ -67,10 +68,11 @@ class BottleneckImpl : public nn::Module, public DescribedLayer {
     if (shortcut) register_module("downsample", shortcut);
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1(conv1(x)));
-    out = torch::relu(bn2(conv2(out)));
+    torch::Tensor out = bn1(conv1(x)).relu_();
+    out = bn2(conv2(out)).relu_();
     out = bn3(conv3(out));
-    return torch::relu(out + (shortcut ? shortcut->forward(x) : x));
+    out += shortcut ? shortcut->forward(x) : x;
+    return out.relu_();
   }
   GraphValue describe(GraphWriter& graph, const GraphValue& x) const override {
     GraphValue out = graph.pointwise(graph.conv(x, *conv1, bn1.get()), Pointwise::kReLU);
@@ -148,7 +150,7 @@ std::vector<std::string> ResNetImpl::nchw_parameters() const {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1_(conv1_(x)));
+  x = bn1_(conv1_(x)).relu_();
   if (stem_pool_) x = torch::max_pool2d(x, 3, 2, 1);
   torch::nn::Sequential* stages[] = {&layer1_, &layer2_, &layer3_, &layer4_};
   for (int stage = 0; stage < 4; ++stage) {
