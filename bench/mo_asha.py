@@ -46,7 +46,7 @@ def hypervolume(points):
 
 
 def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop",
-              width_speed=0.0, ranked_by="both"):
+              width_speed=0.0, ranked_by="both", multi_fidelity=False):
     spec = {"name": f"mo-asha-{seed}", "method": method, "seed": seed, "epochs": epochs,
             "metric": [{"name": "val_accuracy", "goal": "maximize"},
                        {"name": "mparams", "goal": "minimize"}],
@@ -57,6 +57,8 @@ def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, m
                 "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8},
                 "batch_size": {"values": [32, 64, 128, 256]},
                 "width": {"distribution": "log_uniform", "min": WIDTH_MIN, "max": WIDTH_MAX}}}
+    if multi_fidelity:  # the same spec on both sides: without rungs there is nothing more to fit
+        spec["tpe"] = {"multi_fidelity": True}
     if ranked_by == "accuracy":  # single-objective ASHA, for comparison: size plays no part
         spec["metric"] = spec["metric"][:1]
     if asha:
@@ -110,15 +112,19 @@ def main():
     parser.add_argument("--width-speed", type=float, default=0.0)
     parser.add_argument("--ranked-by", default="both", choices=["both", "accuracy"],
                         help="accuracy: the ASHA side is a one-objective sweep (plain ASHA)")
+    parser.add_argument("--multi-fidelity", action="store_true",
+                        help="tpe.multi_fidelity on both sides (with --method tpe): the model "
+                        "also learns from the values MO-ASHA's rungs record")
     args = parser.parse_args()
     budget = args.trials * args.epochs
     rows, fractions, near_ratios, marks = [], [], [], [budget // 4, budget // 2, budget]
     plain_at, asha_at = {m: [] for m in marks}, {m: [] for m in marks}
     for seed in range(1, args.seeds + 1):
         plain = run_sweep(args.fersweep, seed, args.method, args.trials, args.epochs, False,
-                          width_speed=args.width_speed)
+                          width_speed=args.width_speed, multi_fidelity=args.multi_fidelity)
         asha = run_sweep(args.fersweep, seed, args.method, args.asha_trials, args.epochs, True,
-                         args.min_epochs, args.eta, args.mode, args.width_speed, args.ranked_by)
+                         args.min_epochs, args.eta, args.mode, args.width_speed, args.ranked_by,
+                         args.multi_fidelity)
         target = plain[-1][1]
         reached = epochs_to(asha, target)
         fraction = reached / budget if reached is not None else float("inf")
