@@ -69,6 +69,8 @@ METHODS = {  # name: (method, tpe options, early-stopping rule)
     "tpe multi_fidelity + asha": ("tpe", {"multi_fidelity": True}, "asha"),
     "tpe + hyperband": ("tpe", {}, "hyperband"),
     "tpe multi_fidelity + hyperband": ("tpe", {"multi_fidelity": True}, "hyperband"),
+    "tpe + asha promotion": ("tpe", {}, "asha promotion"),
+    "tpe multi_fidelity + asha promotion": ("tpe", {"multi_fidelity": True}, "asha promotion"),
 }
 OPTUNA = "optuna tpe + hyperband"
 
@@ -80,9 +82,11 @@ def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_ep
                    "goal": "maximize" if TASKS[task].maximize else "minimize"},
         "budget": {"trials": trials},
         "benchmark": {"function": task, "noise_sd": noise, "seconds_per_epoch": seconds_per_epoch},
-        "early_stopping": {"type": rule, "min_epochs": min_epochs, "eta": 3},
+        "early_stopping": {"type": rule.split()[0], "min_epochs": min_epochs, "eta": 3},
         "parameters": TASKS[task].parameters,
     }
+    if rule.endswith(" promotion"):
+        document["early_stopping"]["mode"] = "promotion"
     if tpe is not None:
         document["tpe"] = tpe
     return document
@@ -91,7 +95,9 @@ def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_ep
 def faces_spec(seed, method, tpe, rule, trials):
     """Real training on synthetic faces (bench/asha_promotion.py's tiny VGGs at 24 px, 9 epochs),
     first rung at epoch 1, ranked by val_macro_f1."""
-    document = training_spec(seed, trials, {"type": rule, "min_epochs": 1, "eta": 3})
+    document = training_spec(seed, trials, {"type": rule.split()[0], "min_epochs": 1, "eta": 3})
+    if rule.endswith(" promotion"):
+        document["early_stopping"]["mode"] = "promotion"
     document.update(name="mf", method=method, metric={"name": "val_macro_f1", "goal": "maximize"})
     if tpe is not None:
         document["tpe"] = tpe
@@ -116,7 +122,9 @@ def run(fersweep, document, work, workers):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    options, launcher = ["--checkpoints", "none"], []
+    # Promotion resumes paused trials from their saved state; stopping needs none.
+    promotes = document.get("early_stopping", {}).get("mode") == "promotion"
+    options, launcher = [] if promotes else ["--checkpoints", "none"], []
     if workers > 1:
         options.extend(["--threads", "1"])
         launcher = [shutil.which("mpiexec"), "--oversubscribe", "-n", str(workers + 1)]
