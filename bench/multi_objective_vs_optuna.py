@@ -3,7 +3,7 @@
 
     cmake --build build -j2
     /usr/bin/python3 bench/multi_objective_vs_optuna.py --fersweep build/cli/fersweep \
-        [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2]
+        [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2] [--cache FILE]
 
 ZDT1 and ZDT2 (30-D, two objectives) and DTLZ2 (12-D, three objectives), all minimised. fersweep
 runs the real CLI (`fersweep run` on a benchmark spec, in-process) with method tpe (MOTPE when
@@ -15,6 +15,12 @@ reference points 1.1x beyond the worst corner of each objective space: (1.1, 11)
 [0, 1], f2 up to 10) and 3.85 per objective for DTLZ2 (each objective up to 1 + 10/4). Reported:
 the median over seeds, and the interquartile range.
 
+`--cache FILE` keeps each finished run's hypervolumes (every 10 trials and at each checkpoint) in
+a JSON file, written as runs finish and read at the start: a comparison that takes hours (10
+seeds of 300 trials, Optuna's TPE samplers a few CPU minutes a run) goes on where an interrupted
+one stopped, and bench/results/ keeps the last one's. fersweep's entries hold for the samplers
+that made them: delete them after changing search_spaces/ (bench/results/README.md).
+
 Needs Debian's python3-optuna (3.1) and numpy: run it with /usr/bin/python3. Prints Markdown;
 docs/BENCHMARKS.md holds the last run.
 """
@@ -23,6 +29,7 @@ import concurrent.futures
 import json
 import math
 import multiprocessing
+import os
 import statistics
 import warnings
 
@@ -105,6 +112,25 @@ def optuna_points(problem, sampler_name, seed, trials):
     return [t.values for t in study.trials]
 
 
+def run_key(problem, side, method, seed, trials):
+    return f"{problem}/{side}/{method}/{seed}/{trials}"
+
+
+def load_cache(path):
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_cache(path, cache):
+    if not path:
+        return
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f, indent=0, sort_keys=True)
+    os.replace(path + ".tmp", path)  # an interrupted write never loses earlier runs
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fersweep", required=True)
@@ -113,23 +139,36 @@ def main():
     parser.add_argument("--checkpoints", default="100,300")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cache", help="JSON file of finished runs' hypervolumes, reused")
     args = parser.parse_args()
     checkpoints = [int(n) for n in args.checkpoints.split(",")]
+    # Hypervolumes kept per run: every 10 trials and at each checkpoint, so a cached run serves
+    # other checkpoints later.
+    kept = sorted(set(range(10, args.trials + 1, 10)) | set(checkpoints))
+    cache = load_cache(args.cache)
     methods = [("fersweep", "tpe"), ("fersweep", "nsga2"), ("optuna", "TPESampler"),
                ("optuna", "MOTPESampler"), ("optuna", "NSGAIISampler")]
     # Spawned, not forked: a forked worker would inherit (and flush again) what is printed here.
     pool = concurrent.futures.ProcessPoolExecutor(
         args.jobs, mp_context=multiprocessing.get_context("spawn"))
     tasks = {}
-    for problem in args.problems.split(","):
-        for side, method in methods:
-            for seed in range(1, args.seeds + 1):
+    # Seed by seed, so that an interrupted run leaves whole seeds in the cache.
+    for seed in range(1, args.seeds + 1):
+        for problem in args.problems.split(","):
+            for side, method in methods:
+                key = run_key(problem, side, method, seed, args.trials)
+                if key in cache:
+                    continue
                 if side == "fersweep":
                     future = pool.submit(fersweep_points, args.fersweep, problem, method, seed,
                                          args.trials)
                 else:
                     future = pool.submit(optuna_points, problem, method, seed, args.trials)
-                tasks[(problem, side, method, seed)] = future
+                tasks[future] = (key, PROBLEMS[problem][2])
+    for future in concurrent.futures.as_completed(tasks):
+        key, reference = tasks[future]
+        cache[key] = dict(zip(map(str, kept), hypervolumes(future.result(), reference, kept)))
+        save_cache(args.cache, cache)
     print(f"{args.trials} sequential trials, {args.seeds} seeds; hypervolume after N trials, "
           "median [interquartile range]\n", flush=True)
     print("| problem | sampler | " + " | ".join(f"HV after {n}" for n in checkpoints) + " |")
@@ -137,9 +176,8 @@ def main():
     raw = {}
     for problem in args.problems.split(","):
         for side, method in methods:
-            per_seed = [hypervolumes(tasks[(problem, side, method, seed)].result(),
-                                     PROBLEMS[problem][2], checkpoints)
-                        for seed in range(1, args.seeds + 1)]
+            per_seed = [[cache[run_key(problem, side, method, seed, args.trials)][str(n)]
+                         for n in checkpoints] for seed in range(1, args.seeds + 1)]
             raw[f"{problem}/{side}/{method}"] = per_seed
             cells = []
             for c in range(len(checkpoints)):
