@@ -9,7 +9,7 @@ NCHW (models::ResNetImpl::nchw_parameters).
 
 It sets fersweep's heap policy (common/heap.cc) before the first tensor: without it, glibc maps
 every large temporary fresh and the kernel faults it in again on each pass, which made the 2x2
-backward pass look 3x slower than it trains (docs/BENCHMARKS.md, "Second measurement").
+backward pass look 3x slower than it trains (docs/BENCHMARKS.md, "Third look").
 """
 import ctypes
 import time

@@ -75,6 +75,15 @@ METHODS = {  # name: (method, tpe options, early-stopping rule)
 OPTUNA = "optuna tpe + hyperband"
 
 
+def stopping_rule(rule, min_epochs):
+    """A METHODS rule ("asha", "hyperband", "asha promotion") as a spec's early_stopping."""
+    kind, *mode = rule.split()
+    document = {"type": kind, "min_epochs": min_epochs, "eta": 3}
+    if mode == ["promotion"]:
+        document["mode"] = "promotion"
+    return document
+
+
 def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_epochs):
     document = {
         "name": "mf", "method": method, "seed": seed, "epochs": EPOCHS,
@@ -82,11 +91,9 @@ def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_ep
                    "goal": "maximize" if TASKS[task].maximize else "minimize"},
         "budget": {"trials": trials},
         "benchmark": {"function": task, "noise_sd": noise, "seconds_per_epoch": seconds_per_epoch},
-        "early_stopping": {"type": rule.split()[0], "min_epochs": min_epochs, "eta": 3},
+        "early_stopping": stopping_rule(rule, min_epochs),
         "parameters": TASKS[task].parameters,
     }
-    if rule.endswith(" promotion"):
-        document["early_stopping"]["mode"] = "promotion"
     if tpe is not None:
         document["tpe"] = tpe
     return document
@@ -95,9 +102,7 @@ def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_ep
 def faces_spec(seed, method, tpe, rule, trials):
     """Real training on synthetic faces (bench/asha_promotion.py's tiny VGGs at 24 px, 9 epochs),
     first rung at epoch 1, ranked by val_macro_f1."""
-    document = training_spec(seed, trials, {"type": rule.split()[0], "min_epochs": 1, "eta": 3})
-    if rule.endswith(" promotion"):
-        document["early_stopping"]["mode"] = "promotion"
+    document = training_spec(seed, trials, stopping_rule(rule, 1))
     document.update(name="mf", method=method, metric={"name": "val_macro_f1", "goal": "maximize"})
     if tpe is not None:
         document["tpe"] = tpe

@@ -157,8 +157,8 @@ def main():
         for problem in args.problems.split(","):
             for side, method in methods:
                 key = run_key(problem, side, method, seed, args.trials)
-                if key in cache:
-                    continue
+                if all(str(n) in cache.get(key, {}) for n in checkpoints):
+                    continue  # cached, with every checkpoint asked for
                 if side == "fersweep":
                     future = pool.submit(fersweep_points, args.fersweep, problem, method, seed,
                                          args.trials)

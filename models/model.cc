@@ -1,7 +1,6 @@
 #include "models/model.h"
 
 #include <algorithm>
-
 #include <stdexcept>
 
 #include "models/efficientnet.h"
