@@ -71,16 +71,21 @@ METHODS = {  # name: (method, tpe options, early-stopping rule)
     "tpe multi_fidelity + hyperband": ("tpe", {"multi_fidelity": True}, "hyperband"),
     "tpe + asha promotion": ("tpe", {}, "asha promotion"),
     "tpe multi_fidelity + asha promotion": ("tpe", {"multi_fidelity": True}, "asha promotion"),
+    "tpe + asha measured": ("tpe", {}, "asha measured"),
+    "tpe multi_fidelity + asha measured": ("tpe", {"multi_fidelity": True}, "asha measured"),
 }
 OPTUNA = "optuna tpe + hyperband"
 
 
 def stopping_rule(rule, min_epochs):
-    """A METHODS rule ("asha", "hyperband", "asha promotion") as a spec's early_stopping."""
+    """A METHODS rule ("asha", "hyperband", "asha promotion", "asha measured": promotion with the
+    measured ladder) as a spec's early_stopping."""
     kind, *mode = rule.split()
     document = {"type": kind, "min_epochs": min_epochs, "eta": 3}
-    if mode == ["promotion"]:
+    if mode in (["promotion"], ["measured"]):
         document["mode"] = "promotion"
+    if mode == ["measured"]:
+        document["ladder"] = "measured"
     return document
 
 

@@ -83,7 +83,7 @@ std::vector<std::vector<const results::StoredTrial*>> SweepDriver::group_attempt
       if (queued_trials_.contains(t.id)) {
         ++dequeued_;  // a user's config: the sampler never suggested it
       } else {
-        sampler_->next_judged_at(first_judged_at(t.number));
+        tell_fidelities(t.number);
         if (!sampler_->replay(t.params) && !forced) {
           throw InputError(fmt::format(
               "{}: sweep {} does not replay: its trial #{} ({}) is not what this fersweep's "
@@ -140,6 +140,7 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       }
     }
     pruner_->trained_past(t.number, trained);
+    log_notes();
     if (judged) {
       pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished, t.objectives);
     }
@@ -265,7 +266,7 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
   const bool screened_enough = planned_ > 0 && screened_ >= kMaxScreenedPerTrial * planned_;
   const uint64_t sampled = issued_ - retried_ - dequeued_;
   if (!screened_enough && (planned_ == 0 || sampled - screened_ < planned_)) {
-    sampler_->next_judged_at(first_judged_at(static_cast<int>(issued_)));  // start()'s number
+    tell_fidelities(static_cast<int>(issued_));  // start()'s number
     params = sampler_->ask();
   }
   if (!params) {
@@ -283,6 +284,19 @@ std::optional<TrialAssignment> SweepDriver::next_assignment() {
 
 int SweepDriver::first_judged_at(int number) const {
   return pruner_->first_judged_at(number).value_or(spec_.epochs);
+}
+
+void SweepDriver::log_notes() {
+  for (const std::string& note : pruner_->take_notes()) {
+    if (!log_) continue;
+    fmt::print(log_, "{}\n", note);
+    std::fflush(log_);
+  }
+}
+
+void SweepDriver::tell_fidelities(int number) {
+  sampler_->model_fidelities(pruner_->model_fidelities());
+  sampler_->next_judged_at(first_judged_at(number));
 }
 
 bool SweepDriver::may_have_work_later() const {
@@ -456,6 +470,7 @@ Decision SweepDriver::judge(Running& run, const EpochMetrics& epoch,
                             std::span<const double> values) {
   const bool rung = pruner_->is_rung(run.number, epoch.epoch);
   const bool stop = pruner_->should_stop(run.number, epoch.epoch, values);
+  log_notes();
   const double value = values.front();  // the rung history keeps the first objective
   const bool pause = stop && pruner_->promotes();
   if (rung) {
@@ -559,9 +574,11 @@ void SweepDriver::trial_done(const TrialResult& result) {
   bool queued = false;
   if (auto trial = running_.find(result.trial_id); trial != running_.end()) {
     queued = trial->second.queued;
-    if (!screened)
+    if (!screened) {
       pruner_->trial_ended(trial->second.number, result.status == TrialStatus::kFinished,
                            objectives);
+      log_notes();
+    }
     // Only a config's last attempt reaches the sampler, so a transient failure does not steer it.
     retrying = result.status == TrialStatus::kFailed && trial->second.attempt < spec_.retries;
     if (retrying) {  // from the start, as a new trial, even if this one had continued

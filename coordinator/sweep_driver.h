@@ -138,6 +138,10 @@ class SweepDriver {
   TrialAssignment continue_or_restart(Running run);
   // The epoch after which trial `number` is first compared (the sweep's epochs if never).
   int first_judged_at(int number) const;
+  // Tells the sampler where trial `number` is first judged and where models may be fitted.
+  void tell_fidelities(int number);
+  // Writes what the pruner decided to the log.
+  void log_notes();
   TrialAssignment start(Running run);
   TrialAssignment assignment_of(const Running& run) const;
 

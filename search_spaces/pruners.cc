@@ -5,6 +5,7 @@
 
 #include "common/pareto.h"
 #include "common/random.h"
+#include "search_spaces/measured_ladder.h"
 #include "search_spaces/sampler.h"
 
 namespace fersweep::search {
@@ -283,6 +284,12 @@ std::unique_ptr<Pruner> make_pruner(const SweepSpec& spec) {
     case StoppingRule::kAsha: {
       if (e.resource == StoppingResource::kSeconds) {
         return AshaPruner::in_seconds(e.min_seconds, e.eta, goals_of(spec), e.report_deadline);
+      }
+      if (e.measured_ladder) {
+        // A budget smaller than the probes would leave them waiting for probes never started.
+        const int probes = std::min(e.probe_trials, spec.budget.trials.value_or(e.probe_trials));
+        return std::make_unique<MeasuredLadderPruner>(e.min_epochs, e.eta, spec.epochs, maximize,
+                                                      probes);
       }
       return std::make_unique<AshaPruner>(e.min_epochs, e.eta, spec.epochs, goals_of(spec),
                                           e.promotion);

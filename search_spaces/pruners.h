@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/pareto.h"
@@ -57,6 +58,11 @@ class Pruner {
   }
   // A resumed sweep's trial trained past `epoch`: it was promoted from every rung before.
   virtual void trained_past(int trial, int epoch) {}
+  // The epochs at which trials are compared from now on, the last epoch included, when the rule
+  // changes them during the sweep (a multi-fidelity model fits at one of these only); empty: any.
+  virtual std::vector<int> model_fidelities() const { return {}; }
+  // What the rule decided since it was last asked, for the sweep's log.
+  virtual std::vector<std::string> take_notes() { return {}; }
 };
 
 // Never stops anything.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "common/random.h"
 #include "common/trial.h"
@@ -44,6 +45,10 @@ class Sampler {
   // after `epochs` epochs (its ASHA or Hyperband bracket's first rung; the sweep's epochs when
   // nothing stops it early). A multi-fidelity sampler proposes for that fidelity.
   virtual void next_judged_at(int epochs) {}
+  // The epochs at which trials are compared from now on, the last one included, when the
+  // early-stopping rule sets them during the sweep (a measured ASHA ladder): a multi-fidelity
+  // sampler fits its model at one of these only. Empty: at any epoch.
+  virtual void model_fidelities(std::vector<int> epochs) {}
   // Resuming a stopped sweep: moves the sampler past a config it suggested before, as if ask()
   // had just returned `params` (pending until told). False when this sampler would have
   // suggested something else here: the search space or the sampler changed since.

@@ -214,6 +214,35 @@ bool parse_stopping_resource(ObjectReader& reader, const std::string& type, Earl
   return true;
 }
 
+// "ladder": "measured" (asha, promotion, epochs): its probes need somewhere to wait and two rungs
+// to compare.
+void parse_ladder(ObjectReader& reader, const std::string& type, int epochs, EarlyStopping& rule) {
+  const std::string ladder = reader.string("ladder", "fixed");
+  if (ladder != "fixed" && ladder != "measured") {
+    throw InputError(fmt::format(
+        "early_stopping.ladder: unknown ladder \"{}\" (choose from fixed, measured)", ladder));
+  }
+  rule.measured_ladder = ladder == "measured";
+  rule.probe_trials = reader.int_in("probe_trials", 3, 10'000, rule.probe_trials);
+  if (!rule.measured_ladder) {
+    if (reader.has("probe_trials")) {
+      throw InputError("early_stopping.probe_trials: only used with \"ladder\": \"measured\"");
+    }
+    return;
+  }
+  if (type != "asha" || !rule.promotion || rule.resource != StoppingResource::kEpochs) {
+    throw InputError(
+        "early_stopping.ladder: \"measured\" works with \"type\": \"asha\", \"mode\": "
+        "\"promotion\" and rungs in epochs (its probe trials pause where they are measured)");
+  }
+  if (static_cast<int64_t>(rule.min_epochs) * rule.eta >= epochs) {
+    throw InputError(fmt::format(
+        "early_stopping.ladder: \"measured\" chooses among rungs below epoch {}, and min_epochs "
+        "{} with eta {} gives only one",
+        epochs, rule.min_epochs, rule.eta));
+  }
+}
+
 EarlyStopping parse_early_stopping(const Json& body, int epochs) {
   ObjectReader reader(body, "early_stopping");
   EarlyStopping rule;
@@ -242,6 +271,7 @@ EarlyStopping parse_early_stopping(const Json& body, int epochs) {
             rule.min_epochs, epochs));
       }
     }
+    parse_ladder(reader, type, epochs, rule);
   } else {
     throw InputError(fmt::format(
         "early_stopping.type: unknown rule \"{}\" (choose from none, median, asha, hyperband)",
@@ -534,6 +564,11 @@ SweepSpec parse_spec(const Json& document) {
     spec.early_stopping = parse_early_stopping(*rule, spec.epochs);
     if (pbt && spec.early_stopping.rule != StoppingRule::kNone) {
       throw InputError("early_stopping: PBT replaces its weak members itself; remove it");
+    }
+    if (several && spec.early_stopping.measured_ladder) {
+      throw InputError(
+          "early_stopping.ladder: \"measured\" compares one objective's rankings; with several "
+          "use the fixed ladder");
     }
     if (several && (spec.early_stopping.rule == StoppingRule::kMedian ||
                     spec.early_stopping.rule == StoppingRule::kHyperband)) {

@@ -113,6 +113,10 @@ struct EarlyStopping {
   int eta = 3;             // asha/hyperband: reduction factor
   int startup_trials = 5;  // median: finished trials needed before it stops anything
   bool promotion = false;  // asha/hyperband "mode": "promotion": pause at rungs, promote later
+  // asha in promotion mode, "ladder": "measured": the first `probe_trials` trials measure which
+  // rung to judge at and how few to keep (search_spaces/measured_ladder.h).
+  bool measured_ladder = false;
+  int probe_trials = 10;
   StoppingResource resource = StoppingResource::kEpochs;  // asha
   double min_seconds = 0;  // asha with resource seconds: the first rung
   // asha with resource seconds: a trial silent past a rung is stopped when it reaches the next

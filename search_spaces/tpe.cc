@@ -405,6 +405,12 @@ std::optional<int> TpeSampler::model_budget() const {
   });
   const size_t enough = static_cast<size_t>(std::max<int64_t>(options_.startup_trials, varied + 2));
   for (auto it = by_budget_.rbegin(); it != by_budget_.rend() && it->first >= judged_at_; ++it) {
+    // A trial that trained through an epoch before the rule made it no rung (a measured ladder's
+    // probe) says nothing there about the trials the rule judges.
+    if (!fidelities_.empty() &&
+        std::find(fidelities_.begin(), fidelities_.end(), it->first) == fidelities_.end()) {
+      continue;
+    }
     if (it->second.size() >= enough) return it->first;
   }
   return std::nullopt;

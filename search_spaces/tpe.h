@@ -51,6 +51,7 @@ class TpeSampler final : public Sampler {
   // Ranks the config as a pruned trial stopped at `epochs` until its next report replaces it.
   void tell_paused(const Json& params, std::span<const double> values, int epochs) override;
   void next_judged_at(int epochs) override { judged_at_ = epochs; }
+  void model_fidelities(std::vector<int> epochs) override { fidelities_ = std::move(epochs); }
   // TPE's suggestions depend on when results arrived, which the database does not keep, so a
   // replay advances the random stream by one ask and records `params` as that ask: the resumed
   // sweep sees every stored result, without claiming to repeat the uninterrupted sequence.
@@ -103,7 +104,8 @@ class TpeSampler final : public Sampler {
   // multi_fidelity: per budget (epochs), each config's losses there, by config (its JSON text).
   std::map<int, std::map<std::string, Observation>> by_budget_;
   uint64_t asked_ = 0;
-  int judged_at_ = 0;  // the next trial's first comparison (next_judged_at); 0: not told
+  int judged_at_ = 0;            // the next trial's first comparison (next_judged_at); 0: not told
+  std::vector<int> fidelities_;  // model_fidelities(); empty: every budget
 };
 
 }  // namespace fersweep::search

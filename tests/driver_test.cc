@@ -437,6 +437,65 @@ TEST_F(DriverTest, AStoppedPromotionSweepResumesItsPausedTrials) {
   EXPECT_TRUE(fs::is_empty(states));
 }
 
+// The measured ladder (search_spaces/measured_ladder.h) with 5 probes over rungs 1 and 3: the
+// probes train unjudged to epoch 3, the log says what their agreement chose, every trial's epochs
+// are the first epochs of its config trained without early stopping, and a sweep stopped before
+// the choice or after it resumes to the uninterrupted sweep, rung for rung.
+TEST_F(DriverTest, AMeasuredLadderProbesFirstAndResumesToTheSameSweep) {
+  const std::string states = testing_paths::test_scratch_path("measured_ladder");
+  auto measured = [&](const std::string& dir) {
+    search::SweepSpec spec = promotion_spec("promotion", dir);
+    spec.early_stopping.measured_ladder = true;
+    spec.early_stopping.probe_trials = 5;
+    return spec;
+  };
+  auto runner = benchmarks::make_benchmark_runner();
+  const std::string log_path = path_ + ".log";
+  {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + ".plain.db" + suffix);
+    results::Store store(path_ + ".plain.db");
+    std::FILE* log = std::fopen(log_path.c_str(), "w");
+    SweepDriver driver(measured(states + "_plain"), store, log);
+    run_in_process(driver, *runner);
+    driver.finish(SweepStatus::kFinished);
+    std::fclose(log);
+  }
+  std::ifstream log_file(log_path);
+  const std::string log((std::istreambuf_iterator<char>(log_file)), {});
+  EXPECT_NE(log.find("measured ladder: 5 of 5 probes reached epoch 3, agreement "),
+            std::string::npos)
+      << log;
+  search::SweepSpec unpruned = promotion_spec("stop", states + "_full");
+  unpruned.early_stopping.rule = search::StoppingRule::kNone;
+  run_sweep(unpruned, path_ + ".full.db", *runner);
+  const SweepRecord expected = record_of(path_ + ".plain.db");
+  const SweepRecord full = record_of(path_ + ".full.db");
+  ASSERT_EQ(expected.curves.size(), 30u);
+  for (const auto& [number, curve] : expected.curves) {
+    if (number < 5) EXPECT_GE(curve.size(), 3u) << "probe " << number << " ran to the horizon";
+    EXPECT_TRUE(std::equal(curve.begin(), curve.end(), full.curves.at(number).begin()))
+        << "trial " << number;
+  }
+
+  for (const int stop_at : {8, 40}) {  // during the probes; after the choice
+    const std::string dir = fmt::format("{}_{}", states, stop_at);
+    const search::SweepSpec spec = measured(dir);
+    StoppingRunner stopping_runner(stop_at);
+    run_sweep(spec, path_, stopping_runner);
+    request_stop(0);
+    {
+      results::Store store(path_);
+      SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
+      run_in_process(driver, *runner);
+      driver.finish(SweepStatus::kFinished);
+    }
+    const SweepRecord got = record_of(path_);
+    EXPECT_EQ(got.curves, expected.curves) << "stopped after " << stop_at << " epochs";
+    EXPECT_EQ(got.status, expected.status) << stop_at;
+    EXPECT_EQ(got.rungs, expected.rungs) << stop_at;
+  }
+}
+
 TEST_F(DriverTest, AshaPrunesTrialsThatKeepTheirMetrics) {
   const int64_t sweep =
       run({{"early_stopping", {{"type", "asha"}, {"min_epochs", 1}, {"eta", 3}}}});

@@ -336,6 +336,25 @@ TEST(MultiFidelityTpe, NeverFitsBelowTheEpochTheNextTrialIsFirstJudgedAt) {
   EXPECT_LT(mean_suggested_x(sampler, 10), 0.35) << "judged at 1: the model at epoch 1";
 }
 
+// A measured ASHA ladder that made epoch 1 its only rung (search_spaces/measured_ladder.h): its
+// probes trained through epoch 3 unjudged, enough of them for a model there, but epoch 3 is no
+// rung and the model stays at epoch 1, where every trial is compared.
+TEST(MultiFidelityTpe, FitsOnlyAtTheFidelitiesTheRuleCompares) {
+  TpeSampler sampler = fidelity_sampler(true);
+  for (int i = 0; i < 20; ++i) {
+    const double x = (i + 0.5) / 20;
+    sampler.tell_intermediate({{"x1", x}, {"x2", 0}}, 1, std::vector<double>{x});
+  }
+  for (int i = 0; i < 6; ++i) {
+    const double x = (i + 0.5) / 6;
+    sampler.tell_intermediate({{"x1", x}, {"x2", 0}}, 3, std::vector<double>{1 - x});
+  }
+  sampler.model_fidelities({1, 9});
+  EXPECT_LT(mean_suggested_x(sampler, 10), 0.35) << "epoch 3 is no rung: the model at epoch 1";
+  sampler.model_fidelities({});
+  EXPECT_GT(mean_suggested_x(sampler, 10), 0.65) << "any epoch: 6 configs reached epoch 3";
+}
+
 TEST(MultiFidelityTpe, WithoutTheOptionIntermediateResultsAreIgnored) {
   TpeSampler told = fidelity_sampler(false), not_told = fidelity_sampler(false);
   for (int i = 0; i < 20; ++i) {
