@@ -10,7 +10,9 @@ Hyperband, and (--optuna) Optuna 3.1's TPESampler with its HyperbandPruner on th
 
 In-process by default (one trial at a time: reproducible); --workers N runs each sweep under
 `mpiexec -n N+1` with the benchmark's simulated seconds_per_epoch, so that trials overlap as on
-a cluster. Epochs are counted in the order the coordinator stored them. Optuna's side runs the
+a cluster, and the tables add the wall-clock seconds until the target (from the sweep's first
+epoch; the coordinator's own cost per epoch included). Epochs are counted in the order the
+coordinator stored them. Optuna's side runs the
 function ported to Python (bench/functions.py, checked against fersweep's stored epochs in every
 noise-free comparison) in `study.optimize(n_jobs=workers)`, sleeping the same simulated seconds
 per epoch when workers > 1, and counts epochs in the order its threads reported them. Prints
@@ -20,6 +22,7 @@ Standard library only, and Debian's python3-optuna for --optuna."""
 import argparse
 import dataclasses
 import json
+import math
 import os
 import random
 import shutil
@@ -114,17 +117,25 @@ def faces_spec(seed, method, tpe, rule, trials):
     return document
 
 
-def faces(fersweep, methods, seeds, trials, work):
+def faces(fersweep, methods, seeds, trials, work, epoch_budget):
+    """Best val_macro_f1 of a trial trained all 9 epochs, at the end and (with `epoch_budget`)
+    among the trials whose 9th epoch came within the sweep's first `epoch_budget` epochs: the
+    comparison at equal cost when the rules spend different numbers of epochs."""
+    within = f" best within {epoch_budget} epochs |" if epoch_budget else ""
     print(f"\n| synthetic faces, {trials} trials x 9 epochs, first rung at epoch 1 | seed "
-          "| best val_macro_f1 | epochs spent |")
-    print("|---|---|---|---|")
+          f"| best val_macro_f1 |{within} epochs spent |")
+    print("|---|---|---|---|" + ("---|" if within else ""))
     for name in methods:
         for seed in range(1, seeds + 1):
             db = run(fersweep, faces_spec(seed, *METHODS[name], trials), work, 1)
-            best = query(db, "SELECT max(value) FROM trial_metrics m JOIN trials t ON t.id = "
-                         "m.trial_id WHERE m.name = 'val_macro_f1' AND t.status = 'finished'")
-            spent = query(db, "SELECT count(*) FROM epochs")[0][0]
-            print(f"| {name} | {seed} | {best[0][0]:.4f} | {spent} |", flush=True)
+            epochs = stored_epochs(db, "val_macro_f1", 0)
+            finals = [value for epoch, value, _ in epochs if epoch == 9]
+            cell = ""
+            if epoch_budget:
+                early = [value for epoch, value, _ in epochs[:epoch_budget] if epoch == 9]
+                cell = f" {max(early):.4f} |" if early else " none |"
+            print(f"| {name} | {seed} | {max(finals, default=float('nan')):.4f} |{cell} "
+                  f"{len(epochs)} |", flush=True)
 
 
 def run(fersweep, document, work, workers):
@@ -142,23 +153,35 @@ def run(fersweep, document, work, workers):
     return db
 
 
-def stored_epochs(db, metric):
-    """Every (epoch, metric) the sweep stored, in the order it stored them."""
-    return query(db, "SELECT e.epoch, m.value FROM epochs e JOIN epoch_metrics m ON m.trial_id = "
-                 "e.trial_id AND m.epoch = e.epoch AND m.name = ? "
+def stored_epochs(db, metric, seconds_per_epoch):
+    """Every (epoch, metric, seconds since the sweep's first epoch began) the sweep stored, in the
+    order it stored them."""
+    rows = query(db, "SELECT e.epoch, m.value, e.recorded_at FROM epochs e JOIN epoch_metrics m "
+                 "ON m.trial_id = e.trial_id AND m.epoch = e.epoch AND m.name = ? "
                  "ORDER BY e.recorded_at, e.trial_id, e.epoch", (metric,))
+    start = min(at for _, _, at in rows) - seconds_per_epoch
+    return [(epoch, value, at - start) for epoch, value, at in rows]
 
 
 def epochs_to(task, epochs, regret):
     """Epochs spent until some trial's last epoch is within `regret`; None if none did."""
-    for spent, (epoch, value) in enumerate(epochs, start=1):
+    for spent, (epoch, value, _) in enumerate(epochs, start=1):
         if epoch == EPOCHS and task.reached(value, regret):
             return spent
     return None
 
 
+def seconds_to(task, epochs, regret):
+    """Wall-clock seconds from the sweep's start until some trial's last epoch is within
+    `regret`; None if none did."""
+    for epoch, value, seconds in epochs:
+        if epoch == EPOCHS and task.reached(value, regret):
+            return seconds
+    return None
+
+
 def best_final(task, epochs):
-    finals = [value for epoch, value in epochs if epoch == EPOCHS]
+    finals = [value for epoch, value, _ in epochs if epoch == EPOCHS]
     return (max if task.maximize else min)(finals, default=float("nan"))
 
 
@@ -179,6 +202,7 @@ def optuna_sweep(task, seed, noise, trials, min_epochs, workers, seconds_per_epo
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     epochs, lock = [], threading.Lock()
+    start = time.time()
 
     def suggest(trial, name, domain):
         if "values" in domain:
@@ -194,7 +218,7 @@ def optuna_sweep(task, seed, noise, trials, min_epochs, workers, seconds_per_epo
                 time.sleep(seconds_per_epoch)
             value = task.value(params, epoch) + noise * rng.gauss(0, 1)
             with lock:
-                epochs.append((epoch, value))
+                epochs.append((epoch, value, time.time() - start))
             trial.report(value, epoch)
             if trial.should_prune():
                 raise optuna.TrialPruned()
@@ -209,13 +233,33 @@ def optuna_sweep(task, seed, noise, trials, min_epochs, workers, seconds_per_epo
     return epochs
 
 
-def summary(values, cap):
+def summary(values, cap, digits=0):
     reached = [v for v in values if v is not None]
     filled = sorted(v if v is not None else cap + 1 for v in values)
     q = statistics.quantiles(filled, n=4, method="inclusive")
     median = statistics.median(filled)
-    return (f"{median:.0f}" if median <= cap else "not reached",
-            f"{q[0]:.0f}-{q[2]:.0f}" if q[2] <= cap else f"{q[0]:.0f}-", len(reached))
+    lower = f"{q[0]:.{digits}f}" if q[0] <= cap else ""
+    return (f"{median:.{digits}f}" if median <= cap else "not reached",
+            f"{lower}-{q[2]:.{digits}f}" if q[2] <= cap else f"{lower}-", len(reached))
+
+
+def seconds_summary(values):
+    """Median and interquartile range of seconds to target; a sweep that never got there counts as
+    slower than any that did."""
+    ordered = sorted(v if v is not None else math.inf for v in values)
+
+    def quantile(p):  # statistics.quantiles' "inclusive" method, with infinity allowed
+        position = p * (len(ordered) - 1)
+        low = math.floor(position)
+        if low == position or ordered[low + 1] == math.inf:
+            return ordered[low] if low == position else math.inf
+        return ordered[low] + (position - low) * (ordered[low + 1] - ordered[low])
+
+    def shown(x):
+        return f"{x:.1f}" if x < math.inf else ""
+
+    median, q1, q3 = quantile(0.5), quantile(0.25), quantile(0.75)
+    return (shown(median) or "not reached", f"{shown(q1)}-{shown(q3)}")
 
 
 def main():
@@ -232,6 +276,8 @@ def main():
     parser.add_argument("--faces-seeds", type=int, default=0,
                         help="also real training on synthetic faces, this many seeds per method")
     parser.add_argument("--faces-trials", type=int, default=36)
+    parser.add_argument("--faces-epoch-budget", type=int, default=0,
+                        help="also the best among trials finished within this many epochs")
     parser.add_argument("--skip-curve", action="store_true", help="only the faces")
     parser.add_argument("--optuna", action="store_true",
                         help=f"also \"{OPTUNA}\" (needs python3-optuna)")
@@ -251,15 +297,17 @@ def main():
     with tempfile.TemporaryDirectory(prefix="fersweep_mf_") as work:
         if args.faces_seeds:
             faces(fersweep, [m for m in methods if m != OPTUNA], args.faces_seeds,
-                  args.faces_trials, work)
+                  args.faces_trials, work, args.faces_epoch_budget)
         if not args.skip_curve:
             print(f"{args.function}, {args.trials} trials of at most {EPOCHS} epochs, first rung "
                   f"at epoch {args.min_epochs}, {args.seeds} seeds, {args.workers} worker(s)\n")
-            print(f"| noise_sd | method | regret | epochs to target: median | IQR | "
+            timed = " seconds to target: median | IQR |" if args.workers > 1 else ""
+            print(f"| noise_sd | method | regret | epochs to target: median | IQR |{timed} "
                   f"seeds reaching it | best at epoch {EPOCHS}: median |")
-            print("|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|" + ("---|---|" if timed else ""))
         for noise in (() if args.skip_curve else (0.0, 0.01)):
             spent = {(m, r): [] for m in methods for r in regrets}
+            seconds = {(m, r): [] for m in methods for r in regrets}
             bests = {m: [] for m in methods}
             seconds_per_epoch = args.seconds_per_epoch if args.workers > 1 else 0
             for seed in range(1, args.seeds + 1):
@@ -273,14 +321,18 @@ def main():
                                  work, args.workers)
                         if noise == 0 and OPTUNA in methods:
                             check_port(task, db)
-                        epochs = stored_epochs(db, task.metric)
+                        epochs = stored_epochs(db, task.metric, seconds_per_epoch)
                     bests[name].append(best_final(task, epochs))
                     for r in regrets:
                         spent[name, r].append(epochs_to(task, epochs, r))
+                        seconds[name, r].append(seconds_to(task, epochs, r))
             for r in regrets:
                 for name in methods:
                     median, iqr, reached = summary(spent[name, r], cap)
-                    print(f"| {noise} | {name} | {r} | {median} | {iqr} | "
+                    timed = ""
+                    if args.workers > 1:  # in-process, the seconds are the machine's, not a cluster's
+                        timed = " {} | {} |".format(*seconds_summary(seconds[name, r]))
+                    print(f"| {noise} | {name} | {r} | {median} | {iqr} |{timed} "
                           f"{reached}/{args.seeds} | {statistics.median(bests[name]):.4f} |",
                           flush=True)
     print(f"\n({time.time() - started:.0f} s, {args.workers} worker(s))")
