@@ -319,6 +319,23 @@ void run_sweep(const search::SweepSpec& spec, const std::string& db, TrialRunner
   driver.finish(stop_signal() ? SweepStatus::kInterrupted : SweepStatus::kFinished);
 }
 
+// `fersweep run --resume` on the sweep in `db`.
+void resume_sweep(const search::SweepSpec& spec, const std::string& db, TrialRunner& runner) {
+  results::Store store(db);
+  SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
+  run_in_process(driver, runner);
+  driver.finish(SweepStatus::kFinished);
+}
+
+// The sweep stopped by a signal after `stop_at` epoch reports, then resumed to its end.
+void stop_and_resume(const search::SweepSpec& spec, const std::string& db, int stop_at,
+                     TrialRunner& runner) {
+  StoppingRunner stopping_runner(stop_at);
+  run_sweep(spec, db, stopping_runner);
+  request_stop(0);
+  resume_sweep(spec, db, runner);
+}
+
 // Promotion-based ASHA: trials pause at rungs 1 and 3 and continue from their state when they
 // earn a promotion. Each trial's epochs are exactly the first epochs of the same config trained
 // without early stopping; at the end every rung's top floor(n / 3) went up, everything else
@@ -424,12 +441,7 @@ TEST_F(DriverTest, AStoppedPromotionSweepResumesItsPausedTrials) {
     paused += status == TrialStatus::kPaused;
   }
   EXPECT_GE(paused, 2) << "the stop came while trials waited at rungs";
-  {
-    results::Store store(path_);
-    SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
-    run_in_process(driver, *runner);
-    driver.finish(SweepStatus::kFinished);
-  }
+  resume_sweep(spec, path_, *runner);
   const SweepRecord got = record_of(path_), expected = record_of(path_ + ".plain.db");
   EXPECT_EQ(got.curves, expected.curves);
   EXPECT_EQ(got.status, expected.status);
@@ -479,16 +491,7 @@ TEST_F(DriverTest, AMeasuredLadderProbesFirstAndResumesToTheSameSweep) {
 
   for (const int stop_at : {8, 40}) {  // during the probes; after the choice
     const std::string dir = fmt::format("{}_{}", states, stop_at);
-    const search::SweepSpec spec = measured(dir);
-    StoppingRunner stopping_runner(stop_at);
-    run_sweep(spec, path_, stopping_runner);
-    request_stop(0);
-    {
-      results::Store store(path_);
-      SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
-      run_in_process(driver, *runner);
-      driver.finish(SweepStatus::kFinished);
-    }
+    stop_and_resume(measured(dir), path_, stop_at, *runner);
     const SweepRecord got = record_of(path_);
     EXPECT_EQ(got.curves, expected.curves) << "stopped after " << stop_at << " epochs";
     EXPECT_EQ(got.status, expected.status) << stop_at;
@@ -888,15 +891,7 @@ TEST_F(DriverTest, AStoppedPbtSweepResumesToTheSamePopulation) {
   for (const int stop_at : {9, 12, 13, 28}) {
     const std::string db = fmt::format("{}.{}.db", path_, stop_at);
     const search::SweepSpec spec = pbt_spec(fmt::format("{}_{}", states, stop_at));
-    StoppingRunner stopping_runner(stop_at);
-    run_sweep(spec, db, stopping_runner);
-    request_stop(0);
-    {
-      results::Store store(db);
-      SweepDriver driver(spec, store, nullptr, *store.latest_sweep_named("sweep"), false);
-      run_in_process(driver, *runner);
-      driver.finish(SweepStatus::kFinished);
-    }
+    stop_and_resume(spec, db, stop_at, *runner);
     const PopulationRecord got = population_of(db);
     EXPECT_EQ(got.curves, expected.curves) << "stopped at report " << stop_at;
     for (const auto& [number, schedule] : expected.schedules) {
