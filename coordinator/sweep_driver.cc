@@ -140,10 +140,10 @@ void SweepDriver::resume(const results::StoredSweep& stored, bool forced) {
       }
     }
     pruner_->trained_past(t.number, trained);
-    log_notes();
     if (judged) {
       pruner_->trial_ended(t.number, t.status == TrialStatus::kFinished, t.objectives);
     }
+    log_notes();
   }
   issued_ = trials.empty() ? 0 : static_cast<uint64_t>(trials.back().number) + 1;
   // What a kill left of trials that will not continue (a state written, its epoch not stored).

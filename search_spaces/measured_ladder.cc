@@ -9,11 +9,6 @@
 namespace fersweep::search {
 namespace {
 
-double score(double value, bool maximize) {
-  if (std::isnan(value)) return -INFINITY;
-  return maximize ? value : -value;
-}
-
 int sign(double x) {
   return (x > 0) - (x < 0);
 }
@@ -60,7 +55,7 @@ bool MeasuredLadderPruner::should_stop(int trial, int epoch, std::span<const dou
   }
   const bool probe = is_probe(trial);
   if (std::find(candidates_.begin(), candidates_.end(), epoch) == candidates_.end()) return false;
-  before_choice_.push_back({trial, epoch, score(values.front(), maximize_)});
+  before_choice_.push_back({trial, epoch, values.front()});
   if (probe && epoch == horizon()) {
     probes_done_.insert(trial);
     choose_if_probed();
@@ -135,20 +130,17 @@ void MeasuredLadderPruner::choose_if_probed() {
 void MeasuredLadderPruner::choose() {
   std::map<int, std::map<int, double>> by_trial;  // probe -> epoch -> score
   for (const RungValue& v : before_choice_) {
-    if (is_probe(v.trial)) by_trial[v.trial][v.epoch] = v.value;
+    if (is_probe(v.trial)) by_trial[v.trial][v.epoch] = score(v.value, maximize_);
   }
+  std::erase_if(by_trial, [&](const auto& probe) { return !probe.second.contains(horizon()); });
   std::vector<double> at_horizon;
-  for (const auto& [trial, scores] : by_trial) {
-    if (scores.contains(horizon())) at_horizon.push_back(scores.at(horizon()));
-  }
+  for (const auto& [trial, scores] : by_trial) at_horizon.push_back(scores.at(horizon()));
   size_t chosen = candidates_.size() - 1;
   int quota = eta_;
   if (at_horizon.size() >= 3) {
     for (size_t r = 0; r + 1 < candidates_.size(); ++r) {
       std::vector<double> at_rung;
-      for (const auto& [trial, scores] : by_trial) {
-        if (scores.contains(horizon())) at_rung.push_back(scores.at(candidates_[r]));
-      }
+      for (const auto& [trial, scores] : by_trial) at_rung.push_back(scores.at(candidates_[r]));
       agreement_[candidates_[r]] = top_half_agreement(at_rung, at_horizon);
     }
     for (size_t r = 0; r + 1 < candidates_.size(); ++r) {
@@ -177,8 +169,7 @@ void MeasuredLadderPruner::choose() {
   for (const RungValue& v : before_choice_) {
     if (v.epoch != first) continue;
     if (!is_probe(v.trial)) std::erase(unjudged_, v.trial);
-    const double value = maximize_ ? v.value : -v.value;
-    ladder_->should_stop(v.trial, v.epoch, value);
+    ladder_->should_stop(v.trial, v.epoch, v.value);
   }
   before_choice_.clear();
 }

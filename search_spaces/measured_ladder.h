@@ -69,7 +69,7 @@ class MeasuredLadderPruner final : public Pruner {
   bool maximize_;
   int probe_trials_;
   std::vector<int> candidates_;
-  std::vector<RungValue> before_choice_;  // rung values reported before the choice, in order
+  std::vector<RungValue> before_choice_;  // values reported at rungs before the choice, in order
   std::set<int> probes_done_;             // probes at the horizon, or ended below it
   std::vector<int> unjudged_;             // paused below the chosen ladder's first rung
   std::unique_ptr<AshaPruner> ladder_;

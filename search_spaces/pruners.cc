@@ -9,15 +9,11 @@
 #include "search_spaces/sampler.h"
 
 namespace fersweep::search {
-namespace {
 
-// Scores are "higher is better" whatever the goal; NaN counts as the worst possible.
 double score(double value, bool maximize) {
   if (std::isnan(value)) return -INFINITY;
   return maximize ? value : -value;
 }
-
-}  // namespace
 
 MedianPruner::MedianPruner(int min_epochs, int startup_trials, bool maximize)
     : min_epochs_(min_epochs), startup_trials_(startup_trials), maximize_(maximize) {}

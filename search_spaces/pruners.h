@@ -22,6 +22,9 @@
 
 namespace fersweep::search {
 
+// A value as a score, higher is better whatever the goal; NaN counts as the worst possible.
+double score(double value, bool maximize);
+
 class Pruner {
  public:
   virtual ~Pruner() = default;
