@@ -484,7 +484,9 @@ TEST_F(DriverTest, AMeasuredLadderProbesFirstAndResumesToTheSameSweep) {
   const SweepRecord full = record_of(path_ + ".full.db");
   ASSERT_EQ(expected.curves.size(), 30u);
   for (const auto& [number, curve] : expected.curves) {
-    if (number < 5) EXPECT_GE(curve.size(), 3u) << "probe " << number << " ran to the horizon";
+    if (number < 5) {
+      EXPECT_GE(curve.size(), 3u) << "probe " << number << " ran to the horizon";
+    }
     EXPECT_TRUE(std::equal(curve.begin(), curve.end(), full.curves.at(number).begin()))
         << "trial " << number;
   }

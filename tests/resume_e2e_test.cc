@@ -390,7 +390,7 @@ TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
       "metric": {"name": "val_accuracy", "goal": "maximize"}, "budget": {"trials": 6},
       "benchmark": {"function": "learning_curve", "seconds_per_epoch": 0.05,
                     "faults": {"1": "sleep"}},
-      "failures": {"progress_deadline": 0.4},
+      "failures": {"progress_deadline": 0.7},
       "parameters": {"lr": {"distribution": "log_uniform", "min": 1e-4, "max": 0.1}}
     })");
     if (time_limit > 0) doc["failures"]["trial_time_limit"] = time_limit;
@@ -417,7 +417,8 @@ TEST(ResumeE2E, SilentWorkersAreLostAndTheirTrialsRunAgain) {
     EXPECT_EQ(reader.sweep(std::nullopt).status, SweepStatus::kFinished);
   };
 
-  // Asleep 1 s, lost after 0.4 s, back after 1 s: the sweep ends normally.
+  // Asleep 1 s, lost after 0.7 s, back after 1 s: the sweep ends normally. The coordinator would
+  // give it up 0.7 s after losing it (1.4 s), however soon the other trials end.
   const std::string back_db = dir + "/back.db";
   const Outcome back = run(kMpiexec + " --oversubscribe -n 3 " + kBin + " run " +
                            spec_with_sleep(0, "back") + " --db " + back_db);
