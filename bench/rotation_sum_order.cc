@@ -2,6 +2,7 @@
 // data::apply_transform, alternating, best of three rounds each.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 

@@ -1,6 +1,7 @@
 #pragma once
 // Command-line parsing for fersweep's subcommands: positionals, --flags and --key VALUE options
 // (also --key=VALUE). Anything unknown or malformed throws InputError naming the argument.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>

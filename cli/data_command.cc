@@ -1,4 +1,5 @@
 // `fersweep data`: write synthetic faces in the real formats, and count what a spec would train on.
+#include <cstdint>
 #include <cstdio>
 
 #include <fmt/format.h>

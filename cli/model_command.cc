@@ -1,5 +1,6 @@
 // `fersweep export-model` and `fersweep predict`: from a sweep's database to a usable model.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include <fmt/format.h>

@@ -1,5 +1,7 @@
 #include "comm/mpi_checked.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 namespace fersweep::mpi {

@@ -1,5 +1,7 @@
 #include "comm/protocol.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 namespace fersweep::protocol {

@@ -2,6 +2,7 @@
 // Typed messages between the coordinator (world rank 0) and workers. The MPI tag says what a
 // message is; the payload is the matching struct from common/trial.h encoded as MessagePack.
 // The conversation itself is documented at the top of coordinator/coordinator.h.
+#include <cstdint>
 #include <optional>
 
 #include <nlohmann/json.hpp>

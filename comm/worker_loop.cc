@@ -1,5 +1,7 @@
 #include "comm/worker_loop.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "comm/local_link.h"

@@ -1,6 +1,7 @@
 #include "common/data_config.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include <fmt/format.h>

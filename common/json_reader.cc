@@ -1,6 +1,7 @@
 #include "common/json_reader.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>

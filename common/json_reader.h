@@ -1,6 +1,7 @@
 #pragma once
 // Strict reading of JSON objects for user-written files: every error names the JSON path of the
 // offending field, and keys nobody asked for are rejected instead of silently ignored.
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>

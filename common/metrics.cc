@@ -1,5 +1,6 @@
 #include "common/metrics.h"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include <fmt/format.h>

@@ -1,6 +1,7 @@
 #include "common/state_files.h"
 
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string_view>

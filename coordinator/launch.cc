@@ -1,6 +1,7 @@
 #include "coordinator/launch.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>

@@ -2,6 +2,7 @@
 // decided, and how a member takes over a top member's training state (docs/SPEC.md, "Population
 // Based Training"; docs/RELIABILITY.md for what a crash does in between).
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include <fmt/format.h>

@@ -1,6 +1,7 @@
 #include "coordinator/sweep_setup.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 

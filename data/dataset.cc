@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/format.h>
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,7 +13,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#if FERSWEEP_IMAGE_FILES
 #include <opencv2/imgcodecs.hpp>
+#endif
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -48,7 +51,16 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, bool directories) {
   return out;
 }
 
-// Collects images; a bad item either throws (naming where) or is skipped and counted.
+// Empty when the file cannot be decoded.
+cv::Mat read_gray(const fs::path& file) {
+#if FERSWEEP_IMAGE_FILES
+  return cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+#else
+  throw InputError(file.string() +
+                   ": this fersweep was built without image files (FERSWEEP_IMAGE_FILES=OFF)");
+#endif
+}
+
 // The Haar cascade of Debian's opencv-data, loaded once per thread (CascadeClassifier is not
 // safe to share between threads).
 cv::CascadeClassifier& face_detector() {
@@ -85,6 +97,7 @@ cv::Rect square_of(const cv::Mat& gray, Crop crop, bool& found) {
   return {x, y, wide, wide};
 }
 
+// Collects images; a bad item either throws (naming where) or is skipped and counted.
 class Collector {
  public:
   Collector(const SourceSpec& spec, int image_size, Crop crop) : spec_(spec), crop_(crop) {
@@ -122,7 +135,7 @@ class Collector {
 
   // Decodes an image file as grayscale; false (after fail()) when it cannot.
   bool add_file(const fs::path& file, int emotion, const std::string& subject, SplitHint hint) {
-    const cv::Mat gray = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+    const cv::Mat gray = read_gray(file);
     if (gray.empty()) {
       fail(file.string(), "cannot decode the image (missing, truncated or not an image)");
       return false;

@@ -1,10 +1,15 @@
 #include "data/synthetic_formats.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#if FERSWEEP_IMAGE_FILES
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include "common/emotions.h"
 #include "common/error.h"
@@ -22,7 +27,12 @@ cv::Mat as_mat(const ImageSet& set, size_t i) {
 
 void write_image(const fs::path& file, const cv::Mat& image) {
   fs::create_directories(file.parent_path());
+#if FERSWEEP_IMAGE_FILES
   if (!cv::imwrite(file.string(), image)) throw InputError(file.string() + ": cannot write");
+#else
+  throw InputError(file.string() +
+                   ": this fersweep was built without image files (FERSWEEP_IMAGE_FILES=OFF)");
+#endif
 }
 
 SyntheticOptions faces(const SynthWriteOptions& o, int default_size, Framing default_framing,

@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 #include "models/efficientnet.h"

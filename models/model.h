@@ -4,6 +4,7 @@
 // logits, for any H = W from 32 px up.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

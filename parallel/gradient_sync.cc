@@ -1,5 +1,7 @@
 #include "parallel/gradient_sync.h"
 
+#include <cstdint>
+
 namespace fersweep::parallel {
 
 GradientSync::GradientSync(Communicator& comm, std::vector<torch::Tensor> parameters,

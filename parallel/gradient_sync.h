@@ -6,6 +6,7 @@
 // Buckets start strictly in order, so every rank issues the same collectives in the same order.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 

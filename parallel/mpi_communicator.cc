@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "parallel/backends.h"
 
 namespace fersweep::parallel {

@@ -9,6 +9,7 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <fmt/format.h>

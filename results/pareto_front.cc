@@ -1,6 +1,7 @@
 #include "results/pareto_front.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include <fmt/format.h>

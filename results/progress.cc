@@ -1,6 +1,7 @@
 #include "results/progress.h"
 
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <iomanip>
 #include <sstream>

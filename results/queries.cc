@@ -1,6 +1,7 @@
 #include "results/queries.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include <fmt/format.h>

@@ -1,5 +1,6 @@
 #include "results/schema.h"
 
+#include <cstdint>
 #include <optional>
 
 #include <fmt/format.h>

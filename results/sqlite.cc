@@ -1,5 +1,7 @@
 #include "results/sqlite.h"
 
+#include <cstdint>
+
 #include <sqlite3.h>
 
 #include <fmt/format.h>

@@ -1,6 +1,7 @@
 #include "results/store.h"
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 
 #include <map>

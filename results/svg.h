@@ -2,6 +2,7 @@
 // Charts as standalone SVG text, for the HTML report and `results plot`. Every label passes
 // through markup_text (common/text.h), so names from a spec or a database can neither inject
 // markup nor make the document ill-formed XML.
+#include <cstdint>
 #include <string>
 #include <vector>
 

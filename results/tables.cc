@@ -1,6 +1,7 @@
 #include "results/tables.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include <fmt/format.h>

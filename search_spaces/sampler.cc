@@ -1,6 +1,7 @@
 #include "search_spaces/sampler.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/format.h>
 

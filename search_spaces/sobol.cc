@@ -1,5 +1,7 @@
 #include "search_spaces/sobol.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "common/error.h"

@@ -1,6 +1,8 @@
 // The training batch stream: prefetching on a helper thread changes nothing but timing.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "data/synthetic_faces.h"
 #include "worker/batches.h"
 

@@ -3,6 +3,7 @@
 // evaluation of the same filter in C++ over random trials and random filters.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <set>

@@ -4,6 +4,7 @@
 // UTF-8 (a class folder named in Latin-1, an error quoting such a file). Class names, parameter
 // names and values, metric names, the sweep's name and error messages all carry them; the
 // results commands must show every one without breaking a terminal, JSON, CSV, HTML or SVG.
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>

@@ -3,6 +3,7 @@
 // package onnxruntime-node, driven by tests/onnxruntime/run_model.js) and the ONNX project's own
 // checker in Python (Debian's python3-onnx). cluster/install-deps.sh installs both; a test that
 // finds one missing fails and says so.
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>

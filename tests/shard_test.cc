@@ -1,5 +1,7 @@
 #include "parallel/shard.h"
 
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 namespace fersweep::parallel {

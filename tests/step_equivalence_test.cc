@@ -6,6 +6,7 @@
 // batch-norm statistics. Two steps, because Adam's first step does not depend on its betas.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

@@ -1,5 +1,6 @@
 #include "worker/batches.h"
 
+#include <cstdint>
 #include <span>
 #include <sstream>
 

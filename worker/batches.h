@@ -3,6 +3,7 @@
 // normalised) on a helper thread one batch ahead of the training step.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <future>
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
 #include "worker/checkpoint.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

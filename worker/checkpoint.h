@@ -3,6 +3,7 @@
 // network and read its output (the trial's params, the model options, the class names, the data
 // config, the epoch and metric) and names its weights, `trial_<id>.e<epoch>.pt` (a LibTorch
 // archive of the state dict).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
 #include "worker/device_augment.h"
 
 #include <cmath>
+#include <cstdint>
 
 namespace fersweep::worker {
 namespace {

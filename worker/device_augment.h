@@ -5,6 +5,7 @@
 // is summed in another order (a difference in the last bits of a double).
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "common/random.h"

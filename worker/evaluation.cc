@@ -1,5 +1,7 @@
 #include "worker/evaluation.h"
 
+#include <cstdint>
+
 #include "parallel/shard.h"
 
 namespace fersweep::worker {

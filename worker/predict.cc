@@ -1,5 +1,7 @@
 #include "worker/predict.h"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "common/error.h"

@@ -1,6 +1,7 @@
 #pragma once
 // The worker's narrow public face: a TrialRunner that trains with LibTorch. This header pulls in
 // no LibTorch, so the CLI and the coordinator stay cheap to compile.
+#include <cstdint>
 #include <memory>
 #include <string>
 

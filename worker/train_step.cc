@@ -1,33 +1,56 @@
 #include "worker/train_step.h"
 
+#include <cstdint>
+
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include "parallel/shard.h"
 
 namespace fersweep::worker {
 
+namespace {
+
+// PyTorch 2.4 replaced the per-backend autocast switches (set_enabled, set_cpu_enabled, ...) by
+// ones that take the device type; the old ones remain but warn on every call.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(bool cuda) {
+  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
+}
+void set_autocast(bool cuda, bool enabled) {
+  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled);
+}
+void autocast_to_bf16(bool cuda) {
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, at::kBFloat16);
+}
+#else
+bool autocast_enabled(bool cuda) {
+  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast(bool cuda, bool enabled) {
+  cuda ? at::autocast::set_enabled(enabled) : at::autocast::set_cpu_enabled(enabled);
+}
+void autocast_to_bf16(bool cuda) {
+  cuda ? at::autocast::set_autocast_gpu_dtype(at::kBFloat16)
+       : at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+}
+#endif
+
+}  // namespace
+
 Autocast::Autocast(const torch::Device& device, bool enabled)
     : cuda_(device.is_cuda()), enabled_(enabled) {
   if (!enabled_) return;
-  was_enabled_ = cuda_ ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-  if (cuda_) {
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  } else {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
+  was_enabled_ = autocast_enabled(cuda_);
+  autocast_to_bf16(cuda_);
+  set_autocast(cuda_, true);
   at::autocast::increment_nesting();
 }
 
 Autocast::~Autocast() {
   if (!enabled_) return;
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (cuda_) {
-    at::autocast::set_enabled(was_enabled_);
-  } else {
-    at::autocast::set_cpu_enabled(was_enabled_);
-  }
+  set_autocast(cuda_, was_enabled_);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // and for one rank of a gang (data parallelism, docs/PARALLEL.md).
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

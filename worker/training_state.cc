@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstdint>
 #include <mutex>
 
 #include <fmt/format.h>

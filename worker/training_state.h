@@ -4,6 +4,7 @@
 // generator of every rank of the gang (dropout, stochastic depth), the best-model keeper's, and
 // what the trial has measured so far. Continued from it, on the CPU with the same threads, a trial
 // trains the epochs the uninterrupted one would have, bit for bit.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
