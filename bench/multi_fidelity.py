@@ -6,7 +6,7 @@ Hyperband, and (--optuna) Optuna 3.1's TPESampler with its HyperbandPruner on th
 
   /usr/bin/python3 bench/multi_fidelity.py --fersweep build/cli/fersweep --seeds 30 [--workers 4]
       [--function learning_curve|hartmann6_fidelity] [--optuna]
-      [--methods "tpe + asha,optuna tpe + hyperband"]
+      [--methods "tpe + asha,optuna tpe + hyperband"] [--probe-trials N]
 
 In-process by default (one trial at a time: reproducible); --workers N runs each sweep under
 `mpiexec -n N+1` with the benchmark's simulated seconds_per_epoch, so that trials overlap as on
@@ -80,26 +80,30 @@ METHODS = {  # name: (method, tpe options, early-stopping rule)
 OPTUNA = "optuna tpe + hyperband"
 
 
-def stopping_rule(rule, min_epochs):
+def stopping_rule(rule, min_epochs, probe_trials=None):
     """A METHODS rule ("asha", "hyperband", "asha promotion", "asha measured": promotion with the
-    measured ladder) as a spec's early_stopping."""
+    measured ladder, with `probe_trials` probes where given, else the spec's default) as a spec's
+    early_stopping."""
     kind, *mode = rule.split()
     document = {"type": kind, "min_epochs": min_epochs, "eta": 3}
     if mode in (["promotion"], ["measured"]):
         document["mode"] = "promotion"
     if mode == ["measured"]:
         document["ladder"] = "measured"
+        if probe_trials is not None:
+            document["probe_trials"] = probe_trials
     return document
 
 
-def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_epochs):
+def spec(task, seed, method, tpe, rule, noise, trials, seconds_per_epoch, min_epochs,
+         probe_trials=None):
     document = {
         "name": "mf", "method": method, "seed": seed, "epochs": EPOCHS,
         "metric": {"name": TASKS[task].metric,
                    "goal": "maximize" if TASKS[task].maximize else "minimize"},
         "budget": {"trials": trials},
         "benchmark": {"function": task, "noise_sd": noise, "seconds_per_epoch": seconds_per_epoch},
-        "early_stopping": stopping_rule(rule, min_epochs),
+        "early_stopping": stopping_rule(rule, min_epochs, probe_trials),
         "parameters": TASKS[task].parameters,
     }
     if tpe is not None:
@@ -282,6 +286,8 @@ def main():
     parser.add_argument("--optuna", action="store_true",
                         help=f"also \"{OPTUNA}\" (needs python3-optuna)")
     parser.add_argument("--methods", help="comma-separated names from the tables (default: all)")
+    parser.add_argument("--probe-trials", type=int,
+                        help="the measured ladder's probe_trials (default: the spec's, 10)")
     args = parser.parse_args()
     methods = [*METHODS, OPTUNA] if args.optuna else list(METHODS)
     if args.methods:
@@ -317,7 +323,8 @@ def main():
                                               args.workers, seconds_per_epoch)
                     else:
                         db = run(fersweep, spec(args.function, seed, *METHODS[name], noise,
-                                                args.trials, seconds_per_epoch, args.min_epochs),
+                                                args.trials, seconds_per_epoch, args.min_epochs,
+                                                args.probe_trials),
                                  work, args.workers)
                         if noise == 0 and OPTUNA in methods:
                             check_port(task, db)
