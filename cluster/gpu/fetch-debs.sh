@@ -11,6 +11,8 @@
 #     python3): the node's own C and C++ runtimes, usually newer, must never be shadowed;
 #   - OpenCV's imgcodecs, whose closure (GDAL, GDCM, OpenEXR, ...) is about 200 MB: the GPU
 #     build is configured with FERSWEEP_IMAGE_FILES=OFF;
+#   - the -dev packages' own dependencies, and the libraries named below as unused.
+# On Debian 12: 70 packages, 33 MB.
 set -euo pipefail
 dir="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/debs}"
 mkdir -p "$dir"
