@@ -48,4 +48,10 @@ if ! bash cluster/gpu/build.sh --build "$build" > "$out/build.log" 2>&1; then
   exit 1
 fi
 echo "build: $(($(date +%s) - start)) s" >> "$out/node.txt"
+# A library the carried .debs assumed the node has shows here first.
+(
+  # shellcheck disable=SC1091
+  [ ! -f "$build/env.sh" ] || . "$build/env.sh"
+  ldd "$build/cli/fersweep" | grep "not found" || echo "ldd: every library found"
+) >> "$out/node.txt" 2>&1
 bash bench/gpu/run.sh "$build" 2>&1 | tee "$out/run.log"
