@@ -13,14 +13,12 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#if FERSWEEP_IMAGE_FILES
-#include <opencv2/imgcodecs.hpp>
-#endif
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
 #include "common/emotions.h"
 #include "common/error.h"
+#include "data/image_files.h"
 #include "data/image_set.h"
 
 namespace fersweep::data {
@@ -49,16 +47,6 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, bool directories) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// Empty when the file cannot be decoded.
-cv::Mat read_gray(const fs::path& file) {
-#if FERSWEEP_IMAGE_FILES
-  return cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
-#else
-  throw InputError(file.string() +
-                   ": this fersweep was built without image files (FERSWEEP_IMAGE_FILES=OFF)");
-#endif
 }
 
 // The Haar cascade of Debian's opencv-data, loaded once per thread (CascadeClassifier is not
@@ -135,7 +123,7 @@ class Collector {
 
   // Decodes an image file as grayscale; false (after fail()) when it cannot.
   bool add_file(const fs::path& file, int emotion, const std::string& subject, SplitHint hint) {
-    const cv::Mat gray = read_gray(file);
+    const cv::Mat gray = read_gray_image(file);
     if (gray.empty()) {
       fail(file.string(), "cannot decode the image (missing, truncated or not an image)");
       return false;

@@ -7,12 +7,10 @@
 #include <fmt/format.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#if FERSWEEP_IMAGE_FILES
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 #include "common/emotions.h"
 #include "common/error.h"
+#include "data/image_files.h"
 #include "data/image_set.h"
 
 namespace fersweep::data {
@@ -23,16 +21,6 @@ namespace fs = std::filesystem;
 cv::Mat as_mat(const ImageSet& set, size_t i) {
   const int n = set.image_size;
   return cv::Mat(n, n, CV_8UC1, const_cast<uint8_t*>(set.image(i))).clone();
-}
-
-void write_image(const fs::path& file, const cv::Mat& image) {
-  fs::create_directories(file.parent_path());
-#if FERSWEEP_IMAGE_FILES
-  if (!cv::imwrite(file.string(), image)) throw InputError(file.string() + ": cannot write");
-#else
-  throw InputError(file.string() +
-                   ": this fersweep was built without image files (FERSWEEP_IMAGE_FILES=OFF)");
-#endif
 }
 
 SyntheticOptions faces(const SynthWriteOptions& o, int default_size, Framing default_framing,
