@@ -26,32 +26,25 @@ export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_m
   python3 -c 'import torch
 print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(),
       torch.cuda.get_device_name())'
-  for program in mpicxx mpirun pkg-config ninja; do
-    echo "$program: $(command -v "$program" || echo missing)"
-  done
-  for header in sqlite3.h fmt/format.h nlohmann/json.hpp opencv4/opencv2/core.hpp onnx/onnx_pb.h \
-                httplib.h; do
-    [ -e "/usr/include/$header" ] && echo "$header: present" || echo "$header: missing"
-  done
-} > "$out/node.txt" 2>&1
+} > "$out/node.txt" 2>&1  # build.sh says in build.log which libraries the node lacks
 
 start=$(date +%s)
-if ! bash cluster/gpu/build.sh --build "$build" > "$out/build.log" 2>&1; then
+bash cluster/gpu/build.sh --build "$build" > "$out/build.log" 2>&1
+built=$?
+# shellcheck disable=SC1091  # the unpacked libraries' paths, if build.sh got that far
+[ ! -f "$build/env.sh" ] || . "$build/env.sh"
+if ((built != 0)); then
   echo "build failed after $(($(date +%s) - start)) s" >> "$out/node.txt"
   if [ -f "$build/Makefile" ]; then
-    # shellcheck disable=SC1091
-    [ ! -f "$build/env.sh" ] || . "$build/env.sh"
     cmake --build "$build" -j"$(nproc)" -- -k > "$out/build-k.log" 2>&1
     grep -E -A3 "error|Error [0-9]|undefined reference" "$out/build-k.log" | head -n 400 \
       > "$out/errors.txt"
   fi
   exit 1
 fi
-echo "build: $(($(date +%s) - start)) s" >> "$out/node.txt"
-# A library the carried .debs assumed the node has shows here first.
-(
-  # shellcheck disable=SC1091
-  [ ! -f "$build/env.sh" ] || . "$build/env.sh"
+{
+  echo "build: $(($(date +%s) - start)) s"
+  # A library the carried .debs assumed the node has shows here first.
   ldd "$build/cli/fersweep" | grep "not found" || echo "ldd: every library found"
-) >> "$out/node.txt" 2>&1
+} >> "$out/node.txt" 2>&1
 bash bench/gpu/run.sh "$build" 2>&1 | tee "$out/run.log"
