@@ -88,7 +88,9 @@ class OnnxGraphWriter final : public models::GraphWriter {
   GraphValue conv(const GraphValue& x, const nn::Conv2dImpl& conv,
                   const nn::BatchNorm2dImpl* norm) override {
     const auto& o = conv.options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    // Unqualified so that argument-dependent lookup finds the variant's own get_if: c10::variant's
+    // in LibTorch 1.13, std::variant's from 2.x on.
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
     if (!padding || o.transposed() || first(o.dilation()) != 1) {
       throw std::invalid_argument("export: only plain padded 2-D convolutions are supported");
     }

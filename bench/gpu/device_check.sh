@@ -14,6 +14,9 @@ cd "$root" || exit 1
 # One node: Open MPI's shared-memory transport alone, without probing fabrics the node doesn't
 # have, and without the single-copy (ptrace-based) path that virtual machines may refuse.
 export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+# The H200 node's own PMIx zlib plugin does not load beside the carried Open MPI; PMIx then
+# prints a banner per process that buried the figures of the first run.
+export PMIX_MCA_pcompress_base_silence_warning=1
 
 {
   date -u

@@ -35,7 +35,9 @@ def augment(x, generator):
     rows = (dy[:, None] + torch.arange(48, device=x.device))[:, None, :, None]
     cols = (dx[:, None] + torch.arange(48, device=x.device))[:, None, None, :]
     batch = torch.arange(n, device=x.device)[:, None, None, None]
-    return padded[batch, 0:1, rows, cols]
+    # An index tensor on each of dims 0, 2 and 3 with the channel picked by an integer: a slice
+    # between index tensors would move the broadcast dims to the front (a rank-5 result).
+    return padded[batch, 0, rows, cols]
 
 
 def main():

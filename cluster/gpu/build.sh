@@ -20,6 +20,11 @@ while (($#)); do
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# Absolute: the unpacked libraries' paths end up in pkg-config files and CMake's imported
+# targets, which refuse relative include directories.
+mkdir -p "$build"
+build="$(cd "$build" && pwd)"
+[ ! -d "$debs" ] || debs="$(cd "$debs" && pwd)"
 say() { echo "build.sh: $*"; }
 die() { echo "build.sh: $*" >&2; exit 1; }
 
