@@ -55,6 +55,7 @@ bool MeasuredLadderPruner::should_stop(int trial, int epoch, std::span<const dou
     return ladder_->should_stop(trial, epoch, values);
   }
   const bool probe = is_probe(trial);
+  if (!probe) probes_all_started_ = true;  // trials are numbered in the order they start
   if (std::find(candidates_.begin(), candidates_.end(), epoch) == candidates_.end()) return false;
   before_choice_.push_back({trial, epoch, values.front()});
   if (probe && epoch == horizon()) {
@@ -90,7 +91,7 @@ std::optional<int> MeasuredLadderPruner::first_judged_at(int trial) const {
 }
 
 std::optional<int> MeasuredLadderPruner::promote(const std::function<bool(int)>& paused) {
-  if (!ladder_) return std::nullopt;
+  if (!ladder_) return promote_before_choice(paused);
   if (const std::optional<int> promoted = ladder_->promote(paused)) return promoted;
   // Waiting below the first rung: nothing has judged them yet, so they go on to it.
   const auto waiting = std::find_if(unjudged_.begin(), unjudged_.end(), paused);
@@ -98,6 +99,32 @@ std::optional<int> MeasuredLadderPruner::promote(const std::function<bool(int)>&
   const int trial = *waiting;
   unjudged_.erase(waiting);
   return trial;
+}
+
+// A probe taken on here is no longer paused, and nothing pauses it again (every ladder the choice
+// can make has no rung above the horizon), so neither this nor the choice needs to remember it.
+std::optional<int> MeasuredLadderPruner::promote_before_choice(
+    const std::function<bool(int)>& paused) {
+  if (!probes_all_started_) return std::nullopt;  // a free worker starts the next probe first
+  const auto probes = probe_scores();
+  if (probes.size() < 3) return std::nullopt;
+  for (const auto& [epoch, tau] : agreement_of(probes)) {
+    if (tau >= kAgreement) return std::nullopt;  // the choice may well judge at that rung
+  }
+  std::vector<std::pair<int, double>> at_horizon;  // trial, score; in trial order for ties
+  for (const auto& [trial, scores] : probes) at_horizon.emplace_back(trial, scores.at(horizon()));
+  std::stable_sort(at_horizon.begin(), at_horizon.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  at_horizon.resize(at_horizon.size() / static_cast<size_t>(eta_));
+  for (const auto& [trial, score] : at_horizon) {
+    if (!paused(trial)) continue;
+    notes_.push_back(fmt::format(
+        "measured ladder: probe {} goes on from epoch {} before the choice, in the top 1/{} of "
+        "the {} probes there so far, no lower rung agreeing",
+        trial, horizon(), eta_, probes.size()));
+    return trial;
+  }
+  return std::nullopt;
 }
 
 void MeasuredLadderPruner::trained_past(int trial, int epoch) {
@@ -128,22 +155,35 @@ void MeasuredLadderPruner::choose_if_probed() {
   if (static_cast<int>(probes_done_.size()) >= probe_trials_) choose();
 }
 
-void MeasuredLadderPruner::choose() {
+std::map<int, std::map<int, double>> MeasuredLadderPruner::probe_scores() const {
   std::map<int, std::map<int, double>> by_trial;  // probe -> epoch -> score
   for (const RungValue& v : before_choice_) {
     if (is_probe(v.trial)) by_trial[v.trial][v.epoch] = score(v.value, maximize_);
   }
   std::erase_if(by_trial, [&](const auto& probe) { return !probe.second.contains(horizon()); });
+  return by_trial;
+}
+
+std::map<int, double> MeasuredLadderPruner::agreement_of(
+    const std::map<int, std::map<int, double>>& probes) const {
   std::vector<double> at_horizon;
-  for (const auto& [trial, scores] : by_trial) at_horizon.push_back(scores.at(horizon()));
+  for (const auto& [trial, scores] : probes) at_horizon.push_back(scores.at(horizon()));
+  std::map<int, double> agreement;
+  for (size_t r = 0; r + 1 < candidates_.size(); ++r) {
+    std::vector<double> at_rung;
+    for (const auto& [trial, scores] : probes) at_rung.push_back(scores.at(candidates_[r]));
+    agreement[candidates_[r]] = top_half_agreement(at_rung, at_horizon);
+  }
+  return agreement;
+}
+
+void MeasuredLadderPruner::choose() {
+  const auto by_trial = probe_scores();
+  const size_t at_horizon = by_trial.size();
   size_t chosen = candidates_.size() - 1;
   int quota = eta_;
-  if (at_horizon.size() >= 3) {
-    for (size_t r = 0; r + 1 < candidates_.size(); ++r) {
-      std::vector<double> at_rung;
-      for (const auto& [trial, scores] : by_trial) at_rung.push_back(scores.at(candidates_[r]));
-      agreement_[candidates_[r]] = top_half_agreement(at_rung, at_horizon);
-    }
+  if (at_horizon >= 3) {
+    agreement_ = agreement_of(by_trial);
     for (size_t r = 0; r + 1 < candidates_.size(); ++r) {
       if (agreement_[candidates_[r]] >= kAgreement) {
         chosen = r;
@@ -162,8 +202,8 @@ void MeasuredLadderPruner::choose() {
   }
   const std::vector<int>& rungs = ladder_->rungs();
   notes_.push_back(fmt::format(
-      "measured ladder: {} of {} probes reached epoch {}{}{}; {} {}, {} its top 1/{}",
-      at_horizon.size(), probe_trials_, horizon(), measured.empty() ? "" : ", agreement ", measured,
+      "measured ladder: {} of {} probes reached epoch {}{}{}; {} {}, {} its top 1/{}", at_horizon,
+      probe_trials_, horizon(), measured.empty() ? "" : ", agreement ", measured,
       rungs.size() == 1 ? "one rung, at epoch" : "rungs at epochs", fmt::join(rungs, ", "),
       rungs.size() == 1 ? "promoting" : "each promoting", quota));
   // What reached the chosen rung before the choice arrives there now, in the order it came.

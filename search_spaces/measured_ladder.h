@@ -20,6 +20,13 @@
 // - with no such rung, the horizon is the only rung, promoting its top 1/eta.
 // The probes join the chosen rung with their values there; waiting trials join it too when it is
 // the first rung, else they continue unjudged to it.
+//
+// With several workers the last probes still train while the first wait at the horizon, and the
+// best probe's last epoch would come only after the choice. So once every probe has started
+// (a later trial has reached the first rung), a free worker may take a probe from the horizon on
+// before the choice, if it is in the top 1/eta of the probes there so far and no lower rung
+// agrees with the horizon on them: the ladder the choice then most likely keeps, the horizon's,
+// would promote it.
 #include <map>
 #include <memory>
 #include <set>
@@ -59,6 +66,11 @@ class MeasuredLadderPruner final : public Pruner {
   int horizon() const { return candidates_.back(); }
   void choose_if_probed();
   void choose();
+  std::optional<int> promote_before_choice(const std::function<bool(int)>& paused);
+  // The probes' scores at each candidate rung, those that reached the horizon only.
+  std::map<int, std::map<int, double>> probe_scores() const;
+  // Each lower rung's top_half_agreement with the horizon over `probes`.
+  std::map<int, double> agreement_of(const std::map<int, std::map<int, double>>& probes) const;
 
   struct RungValue {
     int trial;
@@ -72,6 +84,7 @@ class MeasuredLadderPruner final : public Pruner {
   std::vector<RungValue> before_choice_;  // values reported at rungs before the choice, in order
   std::set<int> probes_done_;             // probes at the horizon, or ended below it
   std::vector<int> unjudged_;             // paused below the chosen ladder's first rung
+  bool probes_all_started_ = false;       // a later trial has reached the first rung
   std::unique_ptr<AshaPruner> ladder_;
   std::map<int, double> agreement_;
   std::vector<std::string> notes_;

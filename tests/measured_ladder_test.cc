@@ -123,6 +123,47 @@ TEST(MeasuredLadder, ProbesThatFailBelowTheHorizonCountAsDoneAndTooFewKeepTheFix
   EXPECT_TRUE(sweep.ladder.agreement().empty());
 }
 
+// Six probes, four of them at the horizon while two still train: once a later trial has started,
+// a free worker takes the horizon's best on before the choice, if no lower rung agrees there.
+// The horizon's quota after the choice (6 / 3 = 2) then lets one more through.
+TEST(MeasuredLadder, AFreeWorkerTakesTheHorizonsBestOnBeforeTheChoiceWhereNoRungAgrees) {
+  Sweep sweep(6);
+  auto reversing = [](int probe) {
+    return [probe](int e) { return e < 9 ? 1.0 - 0.1 * probe : 0.1 * probe; };
+  };
+  for (int probe = 0; probe < 4; ++probe) sweep.train(probe, 1, 27, reversing(probe));
+  EXPECT_EQ(sweep.promote(), std::nullopt) << "probes 4 and 5 have not started: they go first";
+  sweep.train(6, 1, 27, [](int) { return 0.5; });  // every probe has started
+  EXPECT_EQ(sweep.promote(), 3) << "the best of 4 at epoch 9, top 4 / 3 = 1";
+  EXPECT_EQ(sweep.promote(), std::nullopt) << "one place among four";
+  std::vector<std::string> notes = sweep.ladder.take_notes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("probe 3 goes on from epoch 9 before the choice"), std::string::npos)
+      << notes[0];
+  EXPECT_FALSE(sweep.train(3, 10, 26, reversing(3))) << "nothing judges it before epoch 27";
+
+  for (int probe = 4; probe < 6; ++probe) {  // quick starters that end worst
+    sweep.train(probe, 1, 27, [&](int e) { return e < 9 ? 0.95 : 0.01 * probe; });
+  }
+  ASSERT_NE(sweep.ladder.ladder(), nullptr);
+  EXPECT_EQ(sweep.ladder.ladder()->rungs(), (std::vector<int>{9}));
+  EXPECT_EQ(sweep.promote(), 2) << "top 2 of 6: probe 3 already went on, then probe 2";
+  EXPECT_EQ(sweep.promote(), 6) << "then the trial waiting at epoch 1, unjudged, to epoch 9";
+  EXPECT_EQ(sweep.promote(), std::nullopt);
+}
+
+// Where a lower rung agrees with the horizon on the probes so far, the choice will likely judge
+// there, with a quota that may not keep the horizon's best: nothing goes on before it.
+TEST(MeasuredLadder, NoProbeGoesOnBeforeTheChoiceWhereAnEarlyRungAgrees) {
+  Sweep sweep(6);
+  for (int probe = 0; probe < 4; ++probe) {
+    sweep.train(probe, 1, 27, [&](int e) { return 0.1 * probe + 0.01 * e; });
+  }
+  sweep.train(6, 1, 27, [](int) { return 0.5; });
+  EXPECT_EQ(sweep.promote(), std::nullopt);
+  EXPECT_TRUE(sweep.ladder.take_notes().empty());
+}
+
 // A resumed sweep replays each stored trial's rung epochs, then says how far it trained. A probe
 // paused at the horizon trained past the chosen rung without being promoted from it, and a trial
 // that waited at epoch 1 below a later first rung still goes on unjudged.
