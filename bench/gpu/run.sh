@@ -40,8 +40,8 @@ if [ -z "$part" ]; then
   for arch in vgg_custom resnet18 mobilenet_v2; do run_part throughput "$arch"; done
   run_part augmentation
   echo
-  echo "| trials_per_gpu | trials | wall (s) | trials/hour | against 1 |"
-  echo "|---:|---:|---:|---:|---:|"
+  echo "| trials_per_gpu | trials | wall (s) | trials/hour | against 1 | a trial (s) | its epochs (s) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|"
   for t in 1 2 4 8; do run_part packing "$t"; done
   exit 0
 fi
@@ -83,6 +83,20 @@ images_per_second() {  # db
   "$bin" results --db "$1" show 1 --json | "$python" -c 'import json,sys
 later = json.load(sys.stdin)["epochs"][1:]
 print(20480 * len(later) / sum(e["seconds"] for e in later))'
+}
+
+# Mean seconds per trial of a sweep, "wall epochs": from its start to its result, and within that
+# its epochs (training and validation); the rest is set-up (data, the memory measurement, model
+# and optimiser) and the test pass.
+trial_seconds() {  # db
+  "$bin" results --db "$1" list --json | "$python" -c '
+import json, subprocess, sys
+trials = [json.loads(subprocess.check_output([sys.argv[1], "results", "--db", sys.argv[2], "show",
+                                              str(t["trial"]), "--json"]))
+          for t in json.load(sys.stdin)["trials"]]
+wall = sum(t["wall_seconds"] for t in trials) / len(trials)
+epochs = sum(e["seconds"] for t in trials for e in t["epochs"]) / len(trials)
+print(f"{wall:.1f} {epochs:.1f}")' "$bin" "$1"
 }
 
 case "$part" in
@@ -136,7 +150,8 @@ torch.cuda.synchronize(); print(f"{20 * 2 * 8192**3 / (time.perf_counter() - t) 
     rate=$("$python" -c "print(3600 * $((2 * t)) / $wall)")
     [ -f "$work/single_rate" ] || echo "$rate" > "$work/single_rate"
     single=$(cat "$work/single_rate")
-    "$python" -c "print(f'| $t | $((2 * t)) | {$wall:.1f} | {$rate:.0f} | {$rate / $single:.2f}x |')"
+    read -r trial_wall trial_epochs < <(trial_seconds "$work/pack$t.db")
+    "$python" -c "print(f'| $t | $((2 * t)) | {$wall:.1f} | {$rate:.0f} | {$rate / $single:.2f}x | $trial_wall | $trial_epochs |')"
     ;;
   *)
     echo "run.sh: unknown part $part" >&2
