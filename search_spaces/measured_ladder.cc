@@ -118,10 +118,11 @@ std::optional<int> MeasuredLadderPruner::promote_before_choice(
   at_horizon.resize(at_horizon.size() / static_cast<size_t>(eta_));
   for (const auto& [trial, score] : at_horizon) {
     if (!paused(trial)) continue;
+    // The driver logs the promotion by trial id; the pruner knows numbers only.
     notes_.push_back(fmt::format(
-        "measured ladder: probe {} goes on from epoch {} before the choice, in the top 1/{} of "
-        "the {} probes there so far, no lower rung agreeing",
-        trial, horizon(), eta_, probes.size()));
+        "measured ladder: a probe in the top 1/{} of the {} at epoch {} so far goes on before "
+        "the choice, no lower rung agreeing",
+        eta_, probes.size(), horizon()));
     return trial;
   }
   return std::nullopt;
