@@ -46,6 +46,7 @@ if [ -z "$part" ]; then
   exit 0
 fi
 work="$FERSWEEP_GPU_BENCH_WORK"
+images=20480  # training images of the throughput and augmentation sweeps
 
 spec() {  # name arch trials_per_gpu trials epochs images [extra parameters, JSON members]
   # The head of the report's modified VGG; a "when" on another arch is refused as never holding.
@@ -76,13 +77,13 @@ for t in bad: print("trial %s: %s: %s" % (t["trial"], t["status"], t["error"]), 
 sys.exit(1 if bad else 0)' || { tail -n 30 "$work/$name.log" >&2; return 1; }
 }
 
-# Training images/s of trial 1 of a sweep with `spec ... 20480`. Like the reference, over the
-# epochs after the first, which pays cuDNN autotuning and lazy CUDA set-up; each epoch's seconds
+# Training images/s of trial 1 of a sweep of $images training images. Like the reference, over
+# the epochs after the first, which pays cuDNN autotuning and lazy CUDA set-up; each epoch's seconds
 # include its validation pass, which the reference has none of.
 images_per_second() {  # db
   "$bin" results --db "$1" show 1 --json | "$python" -c 'import json,sys
 later = json.load(sys.stdin)["epochs"][1:]
-print(20480 * len(later) / sum(e["seconds"] for e in later))'
+print(int(sys.argv[1]) * len(later) / sum(e["seconds"] for e in later))' "$images"
 }
 
 # Mean seconds per trial of a sweep, "wall epochs": from its start to its result, and within that
@@ -117,24 +118,23 @@ torch.cuda.synchronize(); print(f"{20 * 2 * 8192**3 / (time.perf_counter() - t) 
   throughput)
     arch="$3"
     tflops=$(cat "$work/tflops")
-    spec "$arch" "$arch" 1 1 3 20480
+    spec "$arch" "$arch" 1 1 3 "$images"
     sweep "$arch"
     ours=$(images_per_second "$work/$arch.db")
-    params=$("$bin" results --db "$work/$arch.db" show 1 --json |
-      "$python" -c 'import json,sys; print(json.load(sys.stdin)["param_count"])')
+    # The trial's parameter count and its config, one line each.
+    { read -r params; read -r trial_params; } < <("$bin" results --db "$work/$arch.db" show 1 --json |
+      "$python" -c 'import json,sys; t=json.load(sys.stdin); print(t["param_count"]); print(json.dumps(t["params"]))')
     read -r _ ref_params theirs < <("$python" "$root/bench/gpu/train_reference_gpu.py" --arch "$arch")
     if [ "$params" != "$ref_params" ]; then
       echo "$arch: parameter counts differ: $params vs $ref_params" >&2
       exit 1
     fi
-    trial_params=$("$bin" results --db "$work/$arch.db" show 1 --json |
-      "$python" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))')
     flops=$("$bin" models --params "$trial_params" --batch 0 --json |
       "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["forward_flops"])')
     "$python" -c "print(f'| $arch | {$params:,} | {$ours:.0f} | {$theirs:.0f} | {$ours / $theirs:.2f} | {3 * $flops * $ours / ($tflops * 1e12):.1%} |')"
     ;;
   augmentation)
-    spec augmented vgg_custom 1 1 3 20480 '"rotation": {"value": 10}, "brightness": {"value": 0.2},
+    spec augmented vgg_custom 1 1 3 "$images" '"rotation": {"value": 10}, "brightness": {"value": 0.2},
       "contrast": {"value": 0.2}, "erasing": {"value": 0.25}'
     sweep augmented
     plain=$(images_per_second "$work/vgg_custom.db")
