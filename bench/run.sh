@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every performance comparison of docs/BENCHMARKS.md in one command, printing the tables:
 #
-#   bash bench/run.sh [BUILD_DIR]   (relative to the repository; about 120 minutes on 2 cores,
+#   bash bench/run.sh [BUILD_DIR]   (relative to the repository; about 125 minutes on 2 cores,
 #                                   100 of them step 8)
 #
 # 1. training throughput against PyTorch eager (bench/train_vs_pytorch.sh, 1 thread)
@@ -12,8 +12,9 @@
 # 5. pipeline overhead of a training epoch (bench/pipeline_overhead.sh)
 # 6. every model's step time, tensor peak and process RSS at batch 64 (fersweep models)
 # 7. every model's training rate against the fp32 rate LibTorch attains
-#    (bench/training_efficiency.py), and oneDNN's convolutions on a ResNet's small maps in both
-#    layouts (bench/conv_small_maps.py)
+#    (bench/training_efficiency.py), oneDNN's convolutions on a ResNet's small maps in both
+#    layouts (bench/conv_small_maps.py), and the ResNets' steps without batch norm, ReLU and
+#    optimizer, the ceiling of fusing them (bench/norm_ablation.py, 5 minutes)
 # 8. time to a good model against Optuna + PyTorch, 4 seeds of 10 minutes a side, fersweep with
 #    cost-aware ASHA and its report deadline (bench/time_to_quality.py; its fourth run in
 #    docs/BENCHMARKS.md)
@@ -55,6 +56,9 @@ echo
   --gemm-rate "$build/bench/gemm_rate" --threads 1
 echo
 /usr/bin/python3 "$root/bench/conv_small_maps.py"
+echo
+/usr/bin/python3 "$root/bench/norm_ablation.py" --fersweep "$build/cli/fersweep" \
+  --gemm-rate "$build/bench/gemm_rate" --rounds 3
 echo
 echo "## Time to a good model against Optuna + PyTorch (2 workers of 1 thread)"
 echo
