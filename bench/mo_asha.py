@@ -45,9 +45,9 @@ def hypervolume(points):
     return volume
 
 
-def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop",
-              width_speed=0.0, ranked_by="both", multi_fidelity=False):
-    spec = {"name": f"mo-asha-{seed}", "method": method, "seed": seed, "epochs": epochs,
+def sweep_spec(seed, method, trials, epochs, width_speed=0.0):
+    """The benchmark sweep without early stopping: both sides' spec before MO-ASHA's part."""
+    return {"name": f"mo-asha-{seed}", "method": method, "seed": seed, "epochs": epochs,
             "metric": [{"name": "val_accuracy", "goal": "maximize"},
                        {"name": "mparams", "goal": "minimize"}],
             "budget": {"trials": trials},
@@ -57,6 +57,11 @@ def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, m
                 "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.8},
                 "batch_size": {"values": [32, 64, 128, 256]},
                 "width": {"distribution": "log_uniform", "min": WIDTH_MIN, "max": WIDTH_MAX}}}
+
+
+def run_sweep(binary, seed, method, trials, epochs, asha, min_epochs=1, eta=3, mode="stop",
+              width_speed=0.0, ranked_by="both", multi_fidelity=False):
+    spec = sweep_spec(seed, method, trials, epochs, width_speed)
     if multi_fidelity:  # the same spec on both sides: without rungs there is nothing more to fit
         spec["tpe"] = {"multi_fidelity": True}
     if ranked_by == "accuracy":  # single-objective ASHA, for comparison: size plays no part
