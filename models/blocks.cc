@@ -6,6 +6,13 @@ namespace fersweep::models {
 
 namespace nn = torch::nn;
 
+torch::Tensor BFloat16SafeReLU6Impl::forward(torch::Tensor x) {
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu()) {
+    return torch::nn::functional::relu6(x.to(torch::kFloat)).to(torch::kBFloat16);
+  }
+  return ReLU6Impl::forward(std::move(x));
+}
+
 SequentialBlock conv_norm_act(int in, int out, int kernel, int stride, int groups,
                               Activation activation, double bn_eps) {
   SequentialBlock block(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
@@ -21,7 +28,7 @@ SequentialBlock conv_norm_act(int in, int out, int kernel, int stride, int group
       block->push_back(nn::ReLU(nn::ReLUOptions(true)));
       break;
     case Activation::kReLU6:
-      block->push_back(nn::ReLU6(nn::ReLU6Options(true)));
+      block->push_back(BFloat16SafeReLU6(nn::ReLU6Options(true)));
       break;
     case Activation::kSiLU:
       block->push_back(nn::SiLU());

@@ -16,6 +16,17 @@ class SequentialBlockImpl : public torch::nn::SequentialImpl {
 };
 TORCH_MODULE(SequentialBlock);
 
+// ReLU6 that also trains under bfloat16 autocast on the CPU. LibTorch 1.13 has no bfloat16 CPU
+// kernel for hardtanh's backward pass, so a bfloat16 CPU input is clamped in float32 and cast
+// back: the same values and gradients, since 0 and 6 are exact in bfloat16. Everywhere else it is
+// torch's ReLU6 (and is one to whatever inspects the network: as<nn::ReLU6>() finds it).
+class BFloat16SafeReLU6Impl : public torch::nn::ReLU6Impl {
+ public:
+  using ReLU6Impl::ReLU6Impl;
+  torch::Tensor forward(torch::Tensor x);
+};
+TORCH_MODULE(BFloat16SafeReLU6);
+
 // Conv (no bias) -> BatchNorm -> activation, padding (kernel - 1) / 2: torchvision's
 // Conv2dNormActivation.
 SequentialBlock conv_norm_act(int in, int out, int kernel, int stride, int groups,

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "data/synthetic_formats.h"
 #include "tests/test_paths.h"
@@ -124,6 +126,26 @@ TEST(TorchRunner, Bf16PrecisionTrainsReproduciblyAndDiffersFromFp32) {
   EXPECT_NEAR(bf16.result.final_metrics.at("train_loss"),
               fp32.result.final_metrics.at("train_loss"), 0.1);
   EXPECT_LT(bf16.epochs.back().values.at("train_loss"), std::log(7.0));  // below chance's loss
+}
+
+// bf16 on the CPU with each activation the zoo uses: ReLU (ResNet), ReLU6 (MobileNetV2, whose
+// backward pass LibTorch 1.13 has no bfloat16 CPU kernel for) and SiLU (EfficientNet).
+TEST(TorchRunner, Bf16PrecisionTrainsEveryActivationOnTheCpu) {
+  for (const nlohmann::json& params :
+       {nlohmann::json{{"arch", "resnet18"}, {"stem", "imagenet"}},
+        nlohmann::json{{"arch", "mobilenet_v2"}, {"stem", "imagenet"}, {"width_multiplier", 0.25}},
+        nlohmann::json{{"arch", "efficientnet_b0"}, {"stem", "imagenet"}}}) {
+    TrialAssignment a = tiny_assignment();
+    a.epochs = 1;
+    a.data.train_size = 64;
+    a.data.val_size = 14;
+    a.precision = Precision::kBf16;
+    a.params = params;
+    a.params["batch_size"] = 16;
+    const Recorded r = train(a);
+    ASSERT_EQ(r.result.status, TrialStatus::kFinished) << params.dump() << ": " << r.result.error;
+    EXPECT_TRUE(std::isfinite(r.epochs.back().values.at("train_loss"))) << params.dump();
+  }
 }
 
 TEST(TorchRunner, StopDecisionEndsTheTrialAsPruned) {
