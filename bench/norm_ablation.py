@@ -28,11 +28,11 @@ models`' own step for the same network is printed beside it. Prints Markdown; do
 holds the last run.
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
+
+from training_efficiency import run_json
 
 VARIANTS = ("full", "no norm", "no norm, no ReLU", "no norm, no ReLU, no optimizer")
 
@@ -77,11 +77,6 @@ for _ in range(5):
     seconds.append(time.perf_counter() - start)
 print(json.dumps({"seconds": sorted(seconds)[2]}))
 """
-
-
-def run_json(command, env=None):
-    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
-                                     env=env).stdout)
 
 
 def main():
