@@ -103,14 +103,19 @@ def epochs_to(curve, target):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def benchmark_arguments(parser):
+    """The options of the comparison itself, which bench/mo_asha_bound.py shares."""
     parser.add_argument("--fersweep", required=True)
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--method", default="random")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--asha-trials", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=27)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    benchmark_arguments(parser)
+    parser.add_argument("--method", default="random")
     parser.add_argument("--min-epochs", type=int, default=1)
     parser.add_argument("--eta", type=int, default=3)
     parser.add_argument("--mode", default="stop", choices=["stop", "promotion"])

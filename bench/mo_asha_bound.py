@@ -31,7 +31,8 @@ import math
 import statistics
 
 from fersweep_cli import run_and_query
-from mo_asha import REFERENCE, epochs_to, hypervolume, run_sweep, sweep_spec
+from mo_asha import (REFERENCE, benchmark_arguments, epochs_to, hypervolume, run_sweep,
+                     sweep_spec)
 
 
 def trial_curves(binary, seed, trials, epochs):
@@ -195,11 +196,7 @@ def replay(curves, target, rung, epochs, rule, eta=3):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--fersweep", required=True)
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--asha-trials", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=27)
+    benchmark_arguments(parser)
     parser.add_argument("--rungs", default="1,3,9")
     parser.add_argument("--replay-rung", type=int, default=9)
     args = parser.parse_args()
