@@ -11,16 +11,10 @@ It sets fersweep's heap policy (common/heap.cc) before the first tensor: without
 every large temporary fresh and the kernel faults it in again on each pass, which made the 2x2
 backward pass look 3x slower than it trains (docs/BENCHMARKS.md, "Third look").
 """
-import ctypes
 import time
 
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4  # glibc's mallopt parameters
-LIBC = ctypes.CDLL("libc.so.6")
-LIBC.mallopt(M_MMAP_MAX, 0)
-LIBC.mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024)
-LIBC.mallopt(M_TOP_PAD, 64 * 1024 * 1024)
-
-import torch  # noqa: E402  (after the policy: its allocations follow it)
+import heap_policy  # noqa: F401  (before torch: its allocations follow the policy)
+import torch  # noqa: E402
 
 SHAPES = ((64, 12), (128, 6), (256, 3), (512, 2))  # channels, map side: the four stages
 

@@ -38,12 +38,8 @@ VARIANTS = ("full", "no norm", "no norm, no ReLU", "no norm, no ReLU, no optimiz
 
 # One timed variant, run in a fresh interpreter so that no variant inherits another's heap.
 CHILD = r"""
-import ctypes, json, sys, time
-libc = ctypes.CDLL("libc.so.6")
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4  # glibc's mallopt parameters
-libc.mallopt(M_MMAP_MAX, 0)
-libc.mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024)
-libc.mallopt(M_TOP_PAD, 64 * 1024 * 1024)
+import json, sys, time
+import heap_policy  # before torch: its allocations follow the policy
 import torch, torchvision
 arch, variant, batch, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(1)
@@ -88,7 +84,10 @@ def main():
     parser.add_argument("--image-size", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    # The child finds heap_policy.py beside this script.
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, (os.path.dirname(os.path.abspath(
+                   __file__)), os.environ.get("PYTHONPATH")))))
     archs = args.archs.split(",")
 
     limits = [run_json([args.gemm_rate, "1"], env)["conv3x3_gflops"]]
