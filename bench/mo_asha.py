@@ -30,7 +30,8 @@ import statistics
 from fersweep_cli import run_and_query
 
 WIDTH_MIN, WIDTH_MAX = 0.25, 4.0
-REFERENCE = (1.0, 1.1 * 1.328102 * WIDTH_MAX ** 2)
+MPARAMS_AT_WIDTH_1 = 1.328102  # benchmarks/functions.cc, curve_network_mparams: 1.33 x width^2
+REFERENCE = (1.0, 1.1 * MPARAMS_AT_WIDTH_1 * WIDTH_MAX ** 2)
 
 
 def hypervolume(points):
@@ -96,9 +97,14 @@ def at_epochs(curve, epochs):
     return value
 
 
+def reaches(volume, target):
+    """Whether a hypervolume reaches the target, up to rounding."""
+    return volume >= target - 1e-12
+
+
 def epochs_to(curve, target):
     for spent, volume in curve:
-        if volume >= target - 1e-12:
+        if reaches(volume, target):
             return spent
     return None
 

@@ -31,8 +31,8 @@ import math
 import statistics
 
 from fersweep_cli import run_and_query
-from mo_asha import (REFERENCE, benchmark_arguments, epochs_to, hypervolume, run_sweep,
-                     sweep_spec)
+from mo_asha import (MPARAMS_AT_WIDTH_1, REFERENCE, benchmark_arguments, epochs_to, hypervolume,
+                     reaches, run_sweep, sweep_spec)
 
 
 def trial_curves(binary, seed, trials, epochs):
@@ -51,19 +51,22 @@ def trial_curves(binary, seed, trials, epochs):
     return [(accuracy[t], sizes[t]) for (t,) in trial_rows]
 
 
+def dominates(q, p):
+    return q[0] <= p[0] and q[1] <= p[1] and q != p
+
+
 def front_of(points):
-    return [p for p in points
-            if not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points)]
+    return [p for p in points if not any(dominates(q, p) for q in points)]
 
 
 def fewest_finished(points, target, at_most):
     """The fewest of `points` whose hypervolume reaches `target` (None if more than `at_most`
     or none): only the points' own front can matter."""
     front = sorted(set(front_of(points)))
-    if hypervolume(front) < target - 1e-12:
+    if not reaches(hypervolume(front), target):
         return None
     for size in range(1, min(len(front), at_most) + 1):
-        if any(hypervolume(subset) >= target - 1e-12
+        if any(reaches(hypervolume(subset), target)
                for subset in itertools.combinations(front, size)):
             return size
     return None
@@ -92,13 +95,9 @@ def greedy_epochs(points, target, rung, epochs):
             continue
         spent += epochs
         finished.append(p)
-        if hypervolume(finished) >= target - 1e-12:
+        if reaches(hypervolume(finished), target):
             return spent
     return None
-
-
-def dominates(q, p):
-    return q[0] <= p[0] and q[1] <= p[1] and q != p
 
 
 def fronts(points):
@@ -162,7 +161,7 @@ def width_band_keys(points):
     arrival's place in its band, as a fraction of the band."""
     bands = {}
     for i, (_, size) in enumerate(points):
-        bands.setdefault(math.floor(math.log2(size / 1.328102) / 2), []).append(i)
+        bands.setdefault(math.floor(math.log2(size / MPARAMS_AT_WIDTH_1) / 2), []).append(i)
     keys = {}
     for band in bands.values():
         for k, i in enumerate(sorted(band, key=lambda i: points[i][0])):
@@ -189,7 +188,7 @@ def replay(curves, target, rung, epochs, rule, eta=3):
             continue
         spent += epochs
         finished.append((1 - accuracy[-1], size))
-        if hypervolume(finished) >= target - 1e-12:
+        if reaches(hypervolume(finished), target):
             return spent
     return None
 
@@ -202,6 +201,10 @@ def main():
     args = parser.parse_args()
     rungs = [int(r) for r in args.rungs.split(",")]
     budget = args.trials * args.epochs
+
+    def fraction(spent):
+        return spent / budget if spent is not None else math.inf
+
     floors, greedy = {r: [] for r in rungs}, {r: [] for r in rungs}
     replays = {name: [] for name in RULES}
     for seed in range(1, args.seeds + 1):
@@ -211,17 +214,17 @@ def main():
         for r in rungs:
             for table, rule in ((floors, floor_epochs), (greedy, greedy_epochs)):
                 spent = rule(points, target, r, args.epochs)
-                table[r].append(spent / budget if spent is not None else math.inf)
+                table[r].append(fraction(spent))
         for name, rule in RULES.items():
             spent = replay(curves, target, args.replay_rung, args.epochs, rule)
-            replays[name].append(spent / budget if spent is not None else math.inf)
+            replays[name].append(fraction(spent))
         # The replay must be the rule fersweep runs: its own MO-ASHA, on the same seed.
         own = epochs_to(run_sweep(args.fersweep, seed, "random", args.asha_trials, args.epochs,
                                   True, args.replay_rung), target)
-        replayed = replays["crowding distance (fersweep)"][-1] * budget
-        if (own if own is not None else math.inf) != replayed:
+        replayed = replays["crowding distance (fersweep)"][-1]
+        if fraction(own) != replayed:
             raise SystemExit(f"seed {seed}: fersweep's MO-ASHA reached the target after {own} "
-                             f"epochs, the replay of its rule after {replayed}")
+                             f"epochs, the replay of its rule after {replayed * budget}")
     print(f"learning_curve_size, random search, {args.epochs} epochs a trial; target: no "
           f"pruning's hypervolume after {args.trials} trials ({budget} epochs); "
           f"{args.asha_trials} configs; {args.seeds} seeds\n")
