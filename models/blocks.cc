@@ -7,7 +7,8 @@ namespace fersweep::models {
 namespace nn = torch::nn;
 
 torch::Tensor BFloat16SafeReLU6Impl::forward(torch::Tensor x) {
-  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu()) {
+  // Only the backward kernel is missing: evaluation keeps torch's bfloat16 forward pass.
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() && x.requires_grad()) {
     return torch::nn::functional::relu6(x.to(torch::kFloat)).to(torch::kBFloat16);
   }
   return ReLU6Impl::forward(std::move(x));

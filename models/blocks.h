@@ -17,9 +17,10 @@ class SequentialBlockImpl : public torch::nn::SequentialImpl {
 TORCH_MODULE(SequentialBlock);
 
 // ReLU6 that also trains under bfloat16 autocast on the CPU. LibTorch 1.13 has no bfloat16 CPU
-// kernel for hardtanh's backward pass, so a bfloat16 CPU input is clamped in float32 and cast
-// back: the same values and gradients, since 0 and 6 are exact in bfloat16. Everywhere else it is
-// torch's ReLU6 (and is one to whatever inspects the network: as<nn::ReLU6>() finds it).
+// kernel for hardtanh's backward pass, so a bfloat16 CPU input that needs a gradient is clamped
+// in float32 and cast back: the same values and gradients, since 0 and 6 are exact in bfloat16.
+// Everywhere else it is torch's ReLU6 (and is one to whatever inspects the network: as<nn::ReLU6>()
+// finds it).
 class BFloat16SafeReLU6Impl : public torch::nn::ReLU6Impl {
  public:
   using ReLU6Impl::ReLU6Impl;
