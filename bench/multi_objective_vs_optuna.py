@@ -3,7 +3,8 @@
 
     cmake --build build -j2
     /usr/bin/python3 bench/multi_objective_vs_optuna.py --fersweep build/cli/fersweep \
-        [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2] [--cache FILE]
+        [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2] [--cache FILE] \
+        [--problems zdt1,zdt2,dtlz2] [--methods optuna/MOTPESampler,...]
 
 ZDT1 and ZDT2 (30-D, two objectives) and DTLZ2 (12-D, three objectives), all minimised. fersweep
 runs the real CLI (`fersweep run` on a benchmark spec, in-process) with method tpe (MOTPE when
@@ -112,6 +113,10 @@ def optuna_points(problem, sampler_name, seed, trials):
     return [t.values for t in study.trials]
 
 
+METHODS = [("fersweep", "tpe"), ("fersweep", "nsga2"), ("optuna", "TPESampler"),
+           ("optuna", "MOTPESampler"), ("optuna", "NSGAIISampler")]
+
+
 def run_key(problem, side, method, seed, trials):
     return f"{problem}/{side}/{method}/{seed}/{trials}"
 
@@ -135,10 +140,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fersweep", required=True)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=1,
+                        help="run seeds from this one on (a second process can take the later "
+                             "seeds); the table still reports every cached seed up to --seeds")
     parser.add_argument("--trials", type=int, default=300)
     parser.add_argument("--checkpoints", default="100,300")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--methods", default=",".join(f"{side}/{method}" for side, method in METHODS),
+                        help="side/method pairs to run and report, e.g. optuna/MOTPESampler")
     parser.add_argument("--cache", help="JSON file of finished runs' hypervolumes, reused")
     args = parser.parse_args()
     checkpoints = [int(n) for n in args.checkpoints.split(",")]
@@ -146,14 +156,16 @@ def main():
     # other checkpoints later.
     kept = sorted(set(range(10, args.trials + 1, 10)) | set(checkpoints))
     cache = load_cache(args.cache)
-    methods = [("fersweep", "tpe"), ("fersweep", "nsga2"), ("optuna", "TPESampler"),
-               ("optuna", "MOTPESampler"), ("optuna", "NSGAIISampler")]
+    methods = [tuple(pair.split("/")) for pair in args.methods.split(",")]
+    unknown = [pair for pair in methods if pair not in METHODS]
+    if unknown:
+        parser.error(f"--methods: unknown {unknown}; known: {METHODS}")
     # Spawned, not forked: a forked worker would inherit (and flush again) what is printed here.
     pool = concurrent.futures.ProcessPoolExecutor(
         args.jobs, mp_context=multiprocessing.get_context("spawn"))
     tasks = {}
     # Seed by seed, so that an interrupted run leaves whole seeds in the cache.
-    for seed in range(1, args.seeds + 1):
+    for seed in range(args.first_seed, args.seeds + 1):
         for problem in args.problems.split(","):
             for side, method in methods:
                 key = run_key(problem, side, method, seed, args.trials)
@@ -170,21 +182,26 @@ def main():
         cache[key] = dict(zip(map(str, kept), hypervolumes(future.result(), reference, kept)))
         save_cache(args.cache, cache)
     print(f"{args.trials} sequential trials, {args.seeds} seeds; hypervolume after N trials, "
-          "median [interquartile range]\n", flush=True)
+          "median [interquartile range] (and the seeds, where fewer are cached)\n", flush=True)
     print("| problem | sampler | " + " | ".join(f"HV after {n}" for n in checkpoints) + " |")
     print("|---|---|" + "---|" * len(checkpoints), flush=True)
     raw = {}
     for problem in args.problems.split(","):
         for side, method in methods:
-            per_seed = [[cache[run_key(problem, side, method, seed, args.trials)][str(n)]
-                         for n in checkpoints] for seed in range(1, args.seeds + 1)]
+            runs = [cache.get(run_key(problem, side, method, seed, args.trials))
+                    for seed in range(1, args.seeds + 1)]
+            per_seed = [[run[str(n)] for n in checkpoints] for run in runs if run]
             raw[f"{problem}/{side}/{method}"] = per_seed
+            if not per_seed:
+                continue
             cells = []
             for c in range(len(checkpoints)):
                 values = sorted(v[c] for v in per_seed)
                 q = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
                 cells.append(f"{statistics.median(values):.4f} [{q[0]:.4f}, {q[2]:.4f}]")
-            print(f"| {problem} | {side} {method} | " + " | ".join(cells) + " |", flush=True)
+            seeds = "" if len(per_seed) == args.seeds else f" ({len(per_seed)} seeds)"
+            print(f"| {problem} | {side} {method}{seeds} | " + " | ".join(cells) + " |",
+                  flush=True)
     pool.shutdown()
     print("\nper seed:", json.dumps(raw))
 
