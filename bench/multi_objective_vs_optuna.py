@@ -4,7 +4,8 @@
     cmake --build build -j2
     /usr/bin/python3 bench/multi_objective_vs_optuna.py --fersweep build/cli/fersweep \
         [--seeds 10] [--trials 300] [--checkpoints 100,300] [--jobs 2] [--cache FILE] \
-        [--problems zdt1,zdt2,dtlz2] [--methods optuna/MOTPESampler,...] [--first-seed 6] [--report]
+        [--problems zdt1,zdt2,dtlz2] [--methods optuna/MOTPESampler,...] [--first-seed 6] [--report] \
+        [--sampler-options JSON]
 
 ZDT1 and ZDT2 (30-D, two objectives) and DTLZ2 (12-D, three objectives), all minimised. fersweep
 runs the real CLI (`fersweep run` on a benchmark spec, in-process) with method tpe (MOTPE when
@@ -91,7 +92,7 @@ def hypervolumes(points, reference, checkpoints):
     return out
 
 
-def fersweep_points(binary, problem, method, seed, trials):
+def fersweep_points(binary, problem, method, seed, trials, options=None):
     _, dims, _ = PROBLEMS[problem]
     objectives = ["f1", "f2", "f3"][:len(PROBLEMS[problem][2])]
     spec = {"name": f"{problem}-{method}-{seed}", "method": method, "seed": seed, "epochs": 1,
@@ -99,6 +100,8 @@ def fersweep_points(binary, problem, method, seed, trials):
             "budget": {"trials": trials}, "benchmark": {"function": problem},
             "parameters": {f"x{i}": {"distribution": "uniform", "min": 0, "max": 1}
                            for i in range(1, dims + 1)}}
+    if options:
+        spec[method] = options  # e.g. {"multivariate": false} as the spec's "tpe" object
     [rows] = run_and_query(binary, spec, [
         "SELECT t.number, m.name, m.value FROM trials t JOIN trial_metrics m "
         "ON m.trial_id = t.id WHERE t.status = 'finished'"])
@@ -160,6 +163,9 @@ def main():
     parser.add_argument("--methods", default=",".join(f"{side}/{method}" for side, method in METHODS),
                         help="side/method pairs to run and report, e.g. optuna/MOTPESampler")
     parser.add_argument("--cache", help="JSON file of finished runs' hypervolumes, reused")
+    parser.add_argument("--sampler-options", type=json.loads,
+                        help="JSON object given to fersweep's sampler as the spec's \"tpe\" or "
+                             "\"nsga2\" object, e.g. '{\"multivariate\": false}'; not with --cache")
     parser.add_argument("--report", action="store_true",
                         help="print the table of what --cache holds; run nothing")
     args = parser.parse_args()
@@ -167,6 +173,8 @@ def main():
     # Hypervolumes kept per run: every 10 trials and at each checkpoint, so a cached run serves
     # other checkpoints later.
     kept = sorted(set(range(10, args.trials + 1, 10)) | set(checkpoints))
+    if args.sampler_options and args.cache:
+        parser.error("--sampler-options: the cache keeps runs with the default options only")
     cache = load_cache(args.cache)
     methods = [tuple(pair.split("/")) for pair in args.methods.split(",")]
     unknown = [pair for pair in methods if pair not in METHODS]
@@ -185,7 +193,7 @@ def main():
                     continue  # cached, with every checkpoint asked for
                 if side == "fersweep":
                     future = pool.submit(fersweep_points, args.fersweep, problem, method, seed,
-                                         args.trials)
+                                         args.trials, args.sampler_options)
                 else:
                     future = pool.submit(optuna_points, problem, method, seed, args.trials)
                 tasks[future] = (key, PROBLEMS[problem][2])
