@@ -33,6 +33,7 @@ import statistics
 from fersweep_cli import run_and_query
 from mo_asha import (MPARAMS_AT_WIDTH_1, REFERENCE, benchmark_arguments, epochs_to, hypervolume,
                      reaches, run_sweep, sweep_spec)
+from pareto import dominates, front_of
 
 
 def trial_curves(binary, seed, trials, epochs):
@@ -49,14 +50,6 @@ def trial_curves(binary, seed, trials, epochs):
     for trial_id, _, value in epoch_rows:
         accuracy.setdefault(trial_id, []).append(value)
     return [(accuracy[t], sizes[t]) for (t,) in trial_rows]
-
-
-def dominates(q, p):
-    return q[0] <= p[0] and q[1] <= p[1] and q != p
-
-
-def front_of(points):
-    return [p for p in points if not any(dominates(q, p) for q in points)]
 
 
 def fewest_finished(points, target, at_most):

@@ -40,6 +40,7 @@ import optuna
 from optuna._hypervolume import WFG
 
 from fersweep_cli import run_and_query
+from pareto import front_of
 
 ZDT_DIMS, DTLZ2_DIMS = 30, 12
 
@@ -73,22 +74,17 @@ PROBLEMS = {
 }
 
 
-def non_dominated(points):
-    """The rows of `points` (minimised) that no other row dominates. Dominated points add no
-    volume; dropping them first spares WFG, which loops over every point it is given, most of its
-    work in three objectives (minutes a run otherwise)."""
-    points = np.asarray(points)
-    dominated = [bool(np.any(np.all(points <= p, axis=1) & np.any(points < p, axis=1)))
-                 for p in points]
-    return points[~np.array(dominated)]
-
-
 def hypervolumes(points, reference, checkpoints):
-    """Hypervolume of the first n points (those inside the reference box), for each n."""
-    out = []
+    """Hypervolume of the first n points (those inside the reference box), for each n of the
+    ascending `checkpoints`. WFG gets only the front: dominated points add no volume, and WFG,
+    which loops over every point it is given, spent minutes a run on them in three objectives.
+    The front grows checkpoint by checkpoint, since a point dominated once stays dominated."""
+    out, front, seen = [], [], 0
     for n in checkpoints:
-        inside = [p for p in points[:n] if all(v < r for v, r in zip(p, reference))]
-        out.append(WFG().compute(non_dominated(inside), np.array(reference)) if inside else 0.0)
+        front = front_of(front + [p for p in points[seen:n]
+                                  if all(v < r for v, r in zip(p, reference))])
+        seen = n
+        out.append(WFG().compute(np.array(front), np.array(reference)) if front else 0.0)
     return out
 
 
