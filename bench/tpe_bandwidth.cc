@@ -3,10 +3,14 @@
 // Hartmann6 and a 6-D Styblinski-Tang (on [-5, 5], mapped from Hartmann6's unit cube).
 //
 //   build/bench/tpe_bandwidth [seeds=100] [trials=50] [bandwidth ...]   (default 0.2 0.1 0.06)
+//
+// A bandwidth is a fraction of each parameter's range in (0, 1], or "scott" (Scott's rule on
+// the observations' spread, the default with several objectives).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -82,10 +86,23 @@ int main(int argc, char** argv) {
   const int seeds = argc > 1 ? std::atoi(argv[1]) : 100;
   const int trials = argc > 2 ? std::atoi(argv[2]) : 50;
   std::vector<double> bandwidths;
-  for (int i = 3; i < argc; ++i) bandwidths.push_back(std::atof(argv[i]));
+  bool usage_error = seeds < 1 || trials < 1;
+  for (int i = 3; i < argc; ++i) {
+    const std::string_view text = argv[i];
+    char* end = nullptr;
+    const double value = std::strtod(argv[i], &end);
+    if (text == "scott") {
+      bandwidths.push_back(fersweep::search::TpeOptions::kScottBandwidth);
+    } else if (!text.empty() && *end == '\0' && value > 0 && value <= 1) {
+      bandwidths.push_back(value);
+    } else {
+      fmt::print(stderr, "tpe_bandwidth: bandwidth {:?}: not \"scott\" or in (0, 1]\n", text);
+      usage_error = true;
+    }
+  }
   if (bandwidths.empty()) bandwidths = {0.2, 0.1, 0.06};
-  if (seeds < 1 || trials < 1) {
-    fmt::print(stderr, "usage: tpe_bandwidth [seeds] [trials] [bandwidth ...]\n");
+  if (usage_error) {
+    fmt::print(stderr, "usage: tpe_bandwidth [seeds] [trials] [bandwidth|scott ...]\n");
     return 2;
   }
   fmt::print("median regret over {} seeds, {} trials\n\n| bandwidth", seeds, trials);
@@ -94,7 +111,11 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < std::size(kFunctions); ++i) fmt::print("|---:");
   fmt::print("|\n");
   for (double bandwidth : bandwidths) {
-    fmt::print("| {}", bandwidth);
+    if (bandwidth == fersweep::search::TpeOptions::kScottBandwidth) {
+      fmt::print("| scott");
+    } else {
+      fmt::print("| {}", bandwidth);
+    }
     for (const Function& f : kFunctions) {
       fmt::print(" | {:.4f}", median_regret(f, bandwidth, seeds, trials));
     }

@@ -157,9 +157,16 @@ TpeOptions parse_tpe(const Json& body) {
     throw InputError(
         fmt::format("tpe.prior_weight: must be in (0, 1000], got {}", tpe.prior_weight));
   }
-  tpe.bandwidth = reader.number("bandwidth", tpe.bandwidth);
-  if (!(tpe.bandwidth > 0 && tpe.bandwidth <= 1)) {
-    throw InputError(fmt::format("tpe.bandwidth: must be in (0, 1], got {}", tpe.bandwidth));
+  if (const Json* bandwidth = reader.find("bandwidth")) {
+    if (*bandwidth == "scott") {
+      tpe.bandwidth = TpeOptions::kScottBandwidth;
+    } else if (bandwidth->is_number() && bandwidth->get<double>() > 0 &&
+               bandwidth->get<double>() <= 1) {
+      tpe.bandwidth = bandwidth->get<double>();
+    } else {
+      throw InputError(fmt::format(
+          R"(tpe.bandwidth: must be "scott" or a number in (0, 1], got {})", bandwidth->dump()));
+    }
   }
   tpe.multi_fidelity = reader.boolean("multi_fidelity", tpe.multi_fidelity);
   reader.reject_unknown_keys();

@@ -55,7 +55,7 @@ struct Budget {
 };
 
 // Tree-structured Parzen Estimator settings ("tpe": {...}); defaults follow Optuna's except
-// `bandwidth` (docs/BENCHMARKS.md, "Search quality").
+// `bandwidth` (docs/BENCHMARKS.md, "Search quality" and "Several objectives").
 struct TpeOptions {
   int startup_trials = 10;    // random configs before the model takes over
   int candidates = 24;        // draws from l(x) scored by l(x)/g(x) per suggestion
@@ -63,10 +63,19 @@ struct TpeOptions {
   bool multivariate = true;   // one joint kernel over the unconditional parameters
   bool constant_liar = true;  // running trials count as bad, so parallel asks spread out
   double prior_weight = 1.0;
-  // Multivariate kernels' width as a fraction of each parameter's range, before the usual
-  // n^(-1/(d+4)) shrink. Optuna's is 0.2; half of it found better optima on every benchmark
-  // function tried, at 50 and 150 trials.
-  double bandwidth = 0.1;
+  // Multivariate kernels' width, before the usual n^(-1/(d+4)) shrink. A number: that fraction
+  // of each parameter's range (Optuna's is 0.2; half of it found better optima on every
+  // single-objective function tried, at 50 and 150 trials). kScottBandwidth (the spec's
+  // "scott"): each parameter's weighted standard deviation over the estimator's observations,
+  // so the kernels are as wide as the good group is spread, parameter by parameter; a fixed
+  // width keeps several objectives' search near the part of the front found first.
+  // Unset: "scott" with several objectives, 0.1 with one (bandwidth_for).
+  std::optional<double> bandwidth;
+  static constexpr double kScottBandwidth = 0;
+  static constexpr double kSingleObjectiveBandwidth = 0.1;
+  double bandwidth_for(size_t objectives) const {
+    return bandwidth.value_or(objectives > 1 ? kScottBandwidth : kSingleObjectiveBandwidth);
+  }
   // Model every epoch's result as evidence at that budget (tpe.h), not final results only.
   bool multi_fidelity = false;
 };

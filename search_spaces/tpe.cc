@@ -128,8 +128,9 @@ size_t draw_index(Rng& rng, std::span<const double> probabilities) {
 // (uniform over the space), each a product of truncated normals / categorical distributions.
 class ParzenEstimator {
  public:
+  // `bandwidth`: the multivariate kernels' (TpeOptions::bandwidth, resolved).
   ParzenEstimator(const std::vector<const Parameter*>& parameters, const Points& points,
-                  const TpeOptions& options, bool multivariate)
+                  const TpeOptions& options, bool multivariate, double bandwidth)
       : parameters_(parameters) {
     const size_t n = points.size();
     const size_t kernels = n + 1;
@@ -156,11 +157,15 @@ class ParzenEstimator {
         dim.space = numeric_space(p);
         const double low = dim.space.low, high = dim.space.high, range = high - low;
         for (size_t k = 0; k < n; ++k) dim.mu.push_back(points.at(k, d));
-        dim.sigma = multivariate
-                        ? std::vector<double>(n, options.bandwidth * range *
-                                                     std::pow(std::max<double>(1, n),
-                                                              -1.0 / (parameters.size() + 4)))
-                        : neighbour_bandwidths(dim.mu, low, high);
+        if (multivariate) {
+          const double width = bandwidth == TpeOptions::kScottBandwidth
+                                   ? weighted_deviation(dim.mu, weights_)
+                                   : bandwidth * range;
+          const double shrink = std::pow(std::max<double>(1, n), -1.0 / (parameters.size() + 4));
+          dim.sigma.assign(n, width * shrink);
+        } else {
+          dim.sigma = neighbour_bandwidths(dim.mu, low, high);
+        }
         const double min_sigma = range / std::min(100.0, 1.0 + static_cast<double>(kernels));
         for (double& s : dim.sigma) s = std::clamp(s, min_sigma, range);
         dim.mu.push_back(0.5 * (low + high));  // the prior
@@ -222,6 +227,22 @@ class ParzenEstimator {
     std::vector<double> probabilities;          // categorical: [component * choices + choice]
     std::vector<double> log_probabilities;
   };
+
+  // The standard deviation of `mus` under the first mus.size() of `weights` (the prior's
+  // trails): Scott's rule's scale. Zero for one point; the caller's floor then applies.
+  static double weighted_deviation(const std::vector<double>& mus,
+                                   const std::vector<double>& weights) {
+    double total = 0, mean = 0;
+    for (size_t k = 0; k < mus.size(); ++k) {
+      total += weights[k];
+      mean += weights[k] * mus[k];
+    }
+    if (!(total > 0)) return 0;
+    mean /= total;
+    double variance = 0;
+    for (size_t k = 0; k < mus.size(); ++k) variance += weights[k] * std::pow(mus[k] - mean, 2);
+    return std::sqrt(variance / total);
+  }
 
   // Univariate bandwidths: the larger gap to a neighbour, with the prior's centre and the
   // interval ends taking part (Optuna's rule without endpoint kernels).
@@ -495,10 +516,11 @@ Json TpeSampler::sample_model_based(const std::vector<const Observation*>& below
   Json config = Json::object();
   // Draws `candidates` points from l over `group` and keeps the one maximising l/g.
   auto choose = [&](const std::vector<const Parameter*>& group, bool multivariate) {
+    const double bandwidth = options_.bandwidth_for(maximize_.size());
     const ParzenEstimator l(group, coordinates(parameters_, group, below, below_weights), options_,
-                            multivariate);
+                            multivariate, bandwidth);
     const ParzenEstimator g(group, coordinates(parameters_, group, above, {}), options_,
-                            multivariate);
+                            multivariate, bandwidth);
     std::vector<double> best, scratch;
     double best_score = -kInf;
     for (int i = 0; i < options_.candidates; ++i) {

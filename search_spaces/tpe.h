@@ -6,7 +6,8 @@
 //
 // - multivariate: the unconditional parameters share one kernel per observation (their
 //   correlations count); conditional parameters get their own univariate estimators built from
-//   the trials where they were active.
+//   the trials where they were active. The kernels' width is a fixed fraction of each range or,
+//   by Scott's rule, the observations' spread in it (TpeOptions::bandwidth).
 // - constant liar: configs asked but not yet told count as the worst observations, so workers
 //   that ask at the same time are pushed apart instead of all getting the same suggestion.
 // - pruned trials rank after every finished one (further-trained first); failed ones rank last,

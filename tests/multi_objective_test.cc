@@ -119,6 +119,18 @@ TEST(MultiObjectiveSamplers, BeatRandomSearchOnZdt1) {
   }
 }
 
+// With several objectives an unset bandwidth is Scott's rule (docs/SPEC.md): the same configs
+// as asking for it, others than the single-objective default's fixed width.
+TEST(MultiObjectiveSamplers, TpeDefaultsToScottsBandwidth) {
+  search::SweepSpec unset = search::parse_spec(zdt_document("tpe", 2, 6));
+  ASSERT_FALSE(unset.tpe.bandwidth.has_value());
+  search::SweepSpec scott = unset, fixed = unset;
+  scott.tpe.bandwidth = search::TpeOptions::kScottBandwidth;
+  fixed.tpe.bandwidth = search::TpeOptions::kSingleObjectiveBandwidth;
+  EXPECT_DOUBLE_EQ(zdt1_hypervolume(unset, 40), zdt1_hypervolume(scott, 40));
+  EXPECT_NE(zdt1_hypervolume(unset, 40), zdt1_hypervolume(fixed, 40));
+}
+
 TEST(MultiObjectiveSamplers, SameSeedSameConfigs) {
   for (const std::string method : {"tpe", "nsga2"}) {
     const search::SweepSpec spec = search::parse_spec(zdt_document(method, 3, 4));

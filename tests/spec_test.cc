@@ -114,7 +114,9 @@ const InvalidCase kInvalidCases[] = {
     {"tpe_options_for_random", R"({"tpe": {"gamma": 0.2}})", "tpe: only used with method \"tpe\""},
     {"tpe_gamma", R"({"method": "tpe", "tpe": {"gamma": 1.5}})", "tpe.gamma: must be in (0, 1)"},
     {"tpe_bandwidth", R"({"method": "tpe", "tpe": {"bandwidth": 0}})",
-     "tpe.bandwidth: must be in (0, 1], got 0"},
+     "tpe.bandwidth: must be \"scott\" or a number in (0, 1], got 0"},
+    {"tpe_bandwidth_rule", R"({"method": "tpe", "tpe": {"bandwidth": "silverman"}})",
+     "tpe.bandwidth: must be \"scott\" or a number in (0, 1], got \"silverman\""},
     {"tpe_unknown", R"({"method": "tpe", "tpe": {"n_ei": 3}})", "tpe.n_ei: unknown field"},
     {"stopping_type", R"({"early_stopping": {"type": "patience"}})",
      "early_stopping.type: unknown rule \"patience\""},
@@ -364,7 +366,14 @@ TEST(Spec, ReadsBudgetSamplerAndEarlyStopping) {
   EXPECT_FALSE(spec.tpe.multivariate);
   EXPECT_FALSE(spec.tpe.constant_liar);
   EXPECT_EQ(spec.tpe.candidates, 24);  // default kept
-  EXPECT_DOUBLE_EQ(spec.tpe.bandwidth, 0.25);
+  EXPECT_DOUBLE_EQ(spec.tpe.bandwidth.value(), 0.25);
+  doc["tpe"]["bandwidth"] = "scott";
+  EXPECT_EQ(parse_spec(doc).tpe.bandwidth, TpeOptions::kScottBandwidth);
+  doc["tpe"].erase("bandwidth");  // unset: chosen by the number of objectives
+  const TpeOptions unset = parse_spec(doc).tpe;
+  EXPECT_FALSE(unset.bandwidth.has_value());
+  EXPECT_DOUBLE_EQ(unset.bandwidth_for(1), TpeOptions::kSingleObjectiveBandwidth);
+  EXPECT_EQ(unset.bandwidth_for(3), TpeOptions::kScottBandwidth);
   EXPECT_EQ(spec.early_stopping.rule, StoppingRule::kHyperband);
   EXPECT_EQ(spec.early_stopping.min_epochs, 2);
   EXPECT_EQ(spec.early_stopping.eta, 4);

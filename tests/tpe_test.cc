@@ -1,5 +1,6 @@
 #include "search_spaces/tpe.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -101,6 +102,53 @@ TEST(Tpe, NarrowerBandwidthSuggestsCloserToTheGoodPoints) {
   };
   const double narrow = mean_distance_to_good(0.05), wide = mean_distance_to_good(0.4);
   EXPECT_LT(narrow, 0.6 * wide) << "narrow " << narrow << " wide " << wide;
+}
+
+// Scott's rule ("bandwidth": "scott") sizes each parameter's kernels by how spread the good
+// observations are in it: 25 good configs split between x1 = 0.2 and 0.8 but agreeing on
+// x2 = 0.5 give suggestions that stray along x1 and keep to x2. A fixed width, the same for
+// both, strays as far in x2 as along x1.
+TEST(Tpe, ScottBandwidthFollowsEachParametersSpread) {
+  const auto mean_offsets = [](std::optional<double> bandwidth) {
+    Json parameters = Json::object();
+    for (const char* name : {"x1", "x2"}) {
+      parameters[name] = {{"distribution", "uniform"}, {"min", 0}, {"max", 1}};
+    }
+    SweepSpec spec = parse_spec({{"method", "tpe"},
+                                 {"seed", 3},
+                                 {"metric", {{"name", "value"}, {"goal", "minimize"}}},
+                                 {"budget", {{"trials", 300}}},
+                                 {"benchmark", {{"function", "branin"}}},
+                                 {"parameters", parameters}});
+    spec.tpe.bandwidth = bandwidth;
+    spec.tpe.constant_liar = false;  // asks without tells must all see the same model
+    auto sampler = make_sampler(spec);
+    for (int i = 0; i < 250; ++i) {  // ceil(0.1 * 250) = 25: the good group is the first 25
+      const bool good = i < 25;
+      const double x1 = good ? (i % 2 ? 0.2 : 0.8) + 0.001 * i : (i % 97) / 96.0;
+      const double x2 = good ? 0.5 + 0.0002 * i : (i * 37 % 101) / 100.0;
+      sampler->tell(Json{{"x1", x1}, {"x2", x2}}, TrialStatus::kFinished, good ? 0.0 : 1.0 + i, 1);
+    }
+    double along_x1 = 0, along_x2 = 0;
+    constexpr int kAsks = 60;
+    for (int i = 0; i < kAsks; ++i) {
+      const Json c = *sampler->ask();
+      const double x1 = c["x1"];
+      along_x1 += std::min(std::abs(x1 - 0.2), std::abs(x1 - 0.8)) / kAsks;
+      along_x2 += std::abs(c["x2"].get<double>() - 0.5) / kAsks;
+    }
+    return std::pair{along_x1, along_x2};
+  };
+  const auto [scott_x1, scott_x2] = mean_offsets(TpeOptions::kScottBandwidth);
+  EXPECT_LT(scott_x2, 0.5 * scott_x1) << "x1 " << scott_x1 << " x2 " << scott_x2;
+  const auto [fixed_x1, fixed_x2] = mean_offsets(0.1);
+  RecordProperty("scott_offsets", fmt::format("{:.4f} {:.4f}", scott_x1, scott_x2));
+  RecordProperty("fixed_offsets", fmt::format("{:.4f} {:.4f}", fixed_x1, fixed_x2));
+  EXPECT_GT(fixed_x2, 0.7 * fixed_x1) << "x1 " << fixed_x1 << " x2 " << fixed_x2;
+  // One objective keeps the fixed width unless the spec asks for Scott's rule.
+  const auto [unset_x1, unset_x2] = mean_offsets(std::nullopt);
+  EXPECT_DOUBLE_EQ(unset_x1, fixed_x1);
+  EXPECT_DOUBLE_EQ(unset_x2, fixed_x2);
 }
 
 TEST(Tpe, SuggestionsArePureFunctionsOfSeedAndObservations) {
